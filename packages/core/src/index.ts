@@ -1,0 +1,17 @@
+export * from './clock.js';
+export * from './errors.js';
+export * from './events.js';
+export type * from './execution.js';
+export { TERMINAL_EXECUTION_STATUSES } from './execution.js';
+export type * from './flow.js';
+export type * from './handler.js';
+export * from './ids.js';
+export * from './job.js';
+export * from './logger.js';
+export * from './result.js';
+export type * from './retry-policy.js';
+export type * from './schedule.js';
+export type * from './stores/execution-store.js';
+export type * from './stores/job-store.js';
+export type * from './stores/schedule-store.js';
+export type * from './stores/stores.js';
