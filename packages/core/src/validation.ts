@@ -1,0 +1,513 @@
+/**
+ * Boundary validation shared by every store and the engine. Input is checked once, where
+ * it enters, so that a bad value fails with a {@link ValidationError} naming the field
+ * (a dotted path such as `input.items[3].name`) before anything is written. The rules
+ * follow what PostgreSQL `jsonb` and `text` columns accept, so the in-memory stores
+ * reject exactly what the Postgres stores would.
+ */
+import { ValidationError } from './errors.js';
+import type { Execution, ExecutionStatus } from './execution.js';
+import { uuidv7 } from './ids.js';
+import {
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_QUEUE,
+  MAX_PRIORITY,
+  MIN_PRIORITY,
+  type NewJob,
+} from './job.js';
+import type { ErrorInfo } from './result.js';
+import type { RetryPolicy, RetryStrategy } from './retry-policy.js';
+import type { NewSchedule, OverlapPolicy } from './schedule.js';
+
+/** Largest JSON payload accepted by default, in UTF-8 bytes (1 MiB). */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+/** Deepest nesting of objects and arrays accepted in a JSON payload. */
+export const MAX_PAYLOAD_DEPTH = 100;
+/** Latest accepted timestamp, exclusive: 10000-01-01T00:00:00Z in epoch ms. */
+export const MAX_TIMESTAMP_MS = Date.UTC(10000, 0, 1);
+/** Pattern a queue name must match: 1 to 128 letters, digits, `_ . : -`. */
+export const QUEUE_NAME_PATTERN = /^[a-zA-Z0-9_.:-]{1,128}$/;
+/** Longest id, name, key or handler type accepted, in UTF-16 code units. */
+export const MAX_TEXT_LENGTH = 255;
+/** Longest timeout accepted, in ms (the largest delay a Node.js timer supports). */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** NUL, or a UTF-16 surrogate not part of a pair: both rejected by PostgreSQL. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what must be rejected.
+const BAD_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Cheap pre-test for {@link BAD_TEXT}: any NUL or surrogate at all. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what must be rejected.
+const MAYBE_BAD_TEXT = /[\u0000\uD800-\uDFFF]/;
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+const RETRY_STRATEGIES: readonly RetryStrategy[] = ['IMMEDIATE', 'FIXED', 'LINEAR', 'EXPONENTIAL'];
+const OVERLAP_POLICIES: readonly OverlapPolicy[] = ['allow', 'skip'];
+const EXECUTION_STATUSES: readonly ExecutionStatus[] = [
+  'pending',
+  'running',
+  'waiting',
+  'completed',
+  'failed',
+  'cancelled',
+];
+
+/** Options of {@link assertJsonPayload}. */
+export interface JsonPayloadOptions {
+  /** Largest serialised size in UTF-8 bytes. @default DEFAULT_MAX_PAYLOAD_BYTES */
+  maxBytes?: number;
+}
+
+/**
+ * Checks that `value` can be stored as PostgreSQL `jsonb` without loss and returns its JSON
+ * text. Rejects BigInt, functions, symbols, NaN and infinities, cycles, Map and Set, strings
+ * or object keys holding NUL or a lone surrogate, nesting deeper than
+ * {@link MAX_PAYLOAD_DEPTH}, and JSON longer than `maxBytes` UTF-8 bytes. `undefined` at the
+ * top level is accepted and stored as `null`; below it, `undefined` properties are dropped as
+ * `JSON.stringify` does. Throws {@link ValidationError} whose `field` is the path to the bad
+ * value, starting with `field`.
+ */
+export function assertJsonPayload(
+  value: unknown,
+  field: string,
+  options: JsonPayloadOptions = {},
+): string {
+  if (value === undefined) return 'null';
+  const path: (string | number)[] = [];
+  walkJson(value, field, path, [], 0);
+  let json: string;
+  try {
+    json = JSON.stringify(value);
+  } catch (error) {
+    throw new ValidationError(field, 'is not JSON-serialisable', { cause: error });
+  }
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  if (json.length > maxBytes || (json.length * 3 > maxBytes && utf8Length(json) > maxBytes)) {
+    throw new ValidationError(field, `is larger than ${maxBytes} bytes as JSON`, {
+      details: { maxBytes },
+    });
+  }
+  return json;
+}
+
+function utf8Length(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/**
+ * Depth-first check of one value; recursion is bounded by MAX_PAYLOAD_DEPTH, so a hostile
+ * payload fails cleanly instead of overflowing the stack. `ancestors[d]` is the object at
+ * depth `d` on the current path (a cycle is an object that is its own ancestor).
+ */
+function walkJson(
+  raw: unknown,
+  root: string,
+  path: (string | number)[],
+  ancestors: object[],
+  depth: number,
+): void {
+  const value = resolveToJson(raw, path);
+  switch (typeof value) {
+    case 'string':
+      if (isBadText(value)) throw pathError(root, path, describeBadText(value));
+      return;
+    case 'number':
+      if (!Number.isFinite(value))
+        throw pathError(root, path, `must be a finite number, got ${value}`);
+      return;
+    case 'boolean':
+    case 'undefined':
+      return;
+    case 'bigint':
+      throw pathError(root, path, 'BigInt is not JSON-serialisable; convert it to a string');
+    case 'function':
+      throw pathError(root, path, 'a function is not JSON-serialisable');
+    case 'symbol':
+      throw pathError(root, path, 'a symbol is not JSON-serialisable');
+  }
+  if (value === null) return;
+  const object = value as object;
+  if (object instanceof Map || object instanceof Set) {
+    throw pathError(root, path, `a ${object.constructor.name} is not JSON-serialisable`);
+  }
+  if (depth >= MAX_PAYLOAD_DEPTH)
+    throw pathError(root, path, `nests deeper than ${MAX_PAYLOAD_DEPTH} levels`);
+  for (let i = 0; i < depth; i++) {
+    if (ancestors[i] === object) throw pathError(root, path, 'contains a cycle');
+  }
+  ancestors[depth] = object;
+  if (Array.isArray(object)) {
+    for (let i = 0; i < object.length; i++) {
+      path.push(i);
+      walkJson(object[i], root, path, ancestors, depth + 1);
+      path.pop();
+    }
+  } else {
+    const record = object as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      path.push(key);
+      if (isBadText(key)) throw pathError(root, path, `key ${describeBadText(key)}`);
+      walkJson(record[key], root, path, ancestors, depth + 1);
+      path.pop();
+    }
+  }
+}
+
+/** Applies `toJSON` once, as `JSON.stringify` does (a `Date` becomes its ISO string). */
+function resolveToJson(value: unknown, path: readonly (string | number)[]): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON !== 'function') return value;
+  const key = path.length === 0 ? '' : String(path[path.length - 1]);
+  return toJSON.call(value, key);
+}
+
+function isBadText(text: string): boolean {
+  return MAYBE_BAD_TEXT.test(text) && BAD_TEXT.test(text);
+}
+
+function describeBadText(text: string): string {
+  return text.includes('\u0000')
+    ? 'contains a NUL character (\\u0000), which PostgreSQL cannot store'
+    : 'contains a lone UTF-16 surrogate, which PostgreSQL cannot store';
+}
+
+function pathError(
+  root: string,
+  path: readonly (string | number)[],
+  message: string,
+): ValidationError {
+  return new ValidationError(formatPath(root, path), message);
+}
+
+/** Formats `root` plus keys as `root.a[3]["odd key"]`. */
+function formatPath(root: string, path: readonly (string | number)[]): string {
+  let out = root;
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else if (IDENTIFIER.test(key)) out += `.${key}`;
+    else out += `[${JSON.stringify(key)}]`;
+  }
+  return out;
+}
+
+/** Options of {@link assertText}. */
+export interface TextOptions {
+  /** Longest accepted length in UTF-16 code units. */
+  maxLength: number;
+  /** A pattern the whole value must match. */
+  pattern?: RegExp;
+}
+
+/**
+ * Checks an id, name or key: a non-empty string of at most `maxLength` characters, without
+ * NUL or lone surrogates, matching `pattern` when given. Returns the value.
+ */
+export function assertText(value: unknown, field: string, options: TextOptions): string {
+  if (typeof value !== 'string') throw new ValidationError(field, `must be a string`);
+  if (value.length === 0) throw new ValidationError(field, 'must not be empty');
+  if (value.length > options.maxLength) {
+    throw new ValidationError(field, `must be at most ${options.maxLength} characters`);
+  }
+  if (isBadText(value)) throw new ValidationError(field, describeBadText(value));
+  if (options.pattern !== undefined && !options.pattern.test(value)) {
+    throw new ValidationError(field, `must match ${options.pattern}`);
+  }
+  return value;
+}
+
+/** Like {@link assertText}, but `null` and `undefined` give `null`. */
+export function assertOptionalText(
+  value: unknown,
+  field: string,
+  options: TextOptions,
+): string | null {
+  return value === undefined || value === null ? null : assertText(value, field, options);
+}
+
+/** Checks an integer in `[min, max]` and returns it; `undefined` gives `fallback`. */
+export function assertInteger(
+  value: unknown,
+  field: string,
+  range: { min: number; max: number; fallback?: number },
+): number {
+  if (value === undefined && range.fallback !== undefined) return range.fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new ValidationError(field, 'must be an integer');
+  }
+  if (value < range.min || value > range.max) {
+    throw new ValidationError(field, `must be between ${range.min} and ${range.max}`);
+  }
+  return value;
+}
+
+/**
+ * Checks a timestamp (epoch ms or a valid `Date`) between 1970 and the year 10000 and
+ * returns it as epoch ms.
+ */
+export function assertTimestamp(value: unknown, field: string): number {
+  const ms = value instanceof Date ? value.getTime() : value;
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) {
+    throw new ValidationError(field, 'must be a finite epoch-ms number or a valid Date');
+  }
+  if (ms < 0 || ms >= MAX_TIMESTAMP_MS) {
+    throw new ValidationError(field, 'must be between 1970 and the year 10000');
+  }
+  return ms;
+}
+
+/** Checks a UUID string and returns it in lower case. */
+export function assertUuid(value: unknown, field: string): string {
+  if (typeof value !== 'string' || !UUID_PATTERN.test(value)) {
+    throw new ValidationError(field, 'must be a UUID');
+  }
+  return value.toLowerCase();
+}
+
+/** A {@link NewJob} after {@link normalizeNewJob}: every field present and checked. */
+export interface NormalizedNewJob {
+  id: string;
+  queue: string;
+  handler: string;
+  executionId: string | null;
+  stepId: string | null;
+  /** The input as given (`undefined` became `null`); `inputJson` is what to store. */
+  input: unknown;
+  /** `input` as JSON text. */
+  inputJson: string;
+  priority: number;
+  /** Epoch ms. */
+  runAt: number;
+  maxAttempts: number;
+  timeoutMs: number | null;
+  retry: RetryPolicy | null;
+  idempotencyKey: string | null;
+  correlationId: string | null;
+}
+
+/** Options of {@link normalizeNewJob} and {@link normalizeNewSchedule}. */
+export interface NormalizeOptions {
+  /** Current time in epoch ms; the default `runAt` and the time in a new id. */
+  now: number;
+  /** Largest input payload in UTF-8 bytes. @default DEFAULT_MAX_PAYLOAD_BYTES */
+  maxPayloadBytes?: number;
+}
+
+const TEXT = { maxLength: MAX_TEXT_LENGTH } as const;
+
+/**
+ * Validates a new job and fills its defaults: a UUIDv7 id, queue `default`, priority 0,
+ * `runAt` now, `maxAttempts` {@link DEFAULT_MAX_ATTEMPTS}, no timeout, no retry policy.
+ * Throws {@link ValidationError} naming the first bad field.
+ */
+export function normalizeNewJob(job: NewJob, options: NormalizeOptions): NormalizedNewJob {
+  if (typeof job !== 'object' || job === null)
+    throw new ValidationError('job', 'must be an object');
+  const executionId = assertOptionalText(job.executionId, 'executionId', TEXT);
+  const stepId = assertOptionalText(job.stepId, 'stepId', TEXT);
+  if (executionId !== null && stepId === null) {
+    throw new ValidationError('stepId', 'is required when executionId is set');
+  }
+  const input = job.input === undefined ? null : job.input;
+  return {
+    id: job.id === undefined ? uuidv7(options.now) : assertUuid(job.id, 'id'),
+    queue: job.queue === undefined ? DEFAULT_QUEUE : assertQueue(job.queue, 'queue'),
+    handler: assertText(job.handler, 'handler', TEXT),
+    executionId,
+    stepId,
+    input,
+    inputJson: assertJsonPayload(input, 'input', { maxBytes: options.maxPayloadBytes }),
+    priority: assertPriority(job.priority, 'priority'),
+    runAt: job.runAt === undefined ? options.now : assertTimestamp(job.runAt, 'runAt'),
+    maxAttempts: assertMaxAttempts(job.maxAttempts, 'maxAttempts'),
+    timeoutMs:
+      job.timeoutMs === undefined || job.timeoutMs === null
+        ? null
+        : assertInteger(job.timeoutMs, 'timeoutMs', { min: 1, max: MAX_TIMEOUT_MS }),
+    retry: normalizeRetryPolicy(job.retry, 'retry'),
+    idempotencyKey: assertOptionalText(job.idempotencyKey, 'idempotencyKey', TEXT),
+    correlationId: assertOptionalText(job.correlationId, 'correlationId', TEXT),
+  };
+}
+
+function assertQueue(value: unknown, field: string): string {
+  return assertText(value, field, { maxLength: 128, pattern: QUEUE_NAME_PATTERN });
+}
+
+function assertPriority(value: unknown, field: string): number {
+  return assertInteger(value, field, { min: MIN_PRIORITY, max: MAX_PRIORITY, fallback: 0 });
+}
+
+function assertMaxAttempts(value: unknown, field: string): number {
+  return assertInteger(value, field, { min: 1, max: 1000, fallback: DEFAULT_MAX_ATTEMPTS });
+}
+
+/**
+ * Checks a retry policy and returns a copy holding only its known fields; `null` or
+ * `undefined` give `null`.
+ */
+export function normalizeRetryPolicy(value: unknown, field: string): RetryPolicy | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new ValidationError(field, 'must be an object or null');
+  }
+  const policy = value as Record<string, unknown>;
+  const out: RetryPolicy = {};
+  if (policy.strategy !== undefined) {
+    if (!RETRY_STRATEGIES.includes(policy.strategy as RetryStrategy)) {
+      throw new ValidationError(
+        `${field}.strategy`,
+        `must be one of ${RETRY_STRATEGIES.join(', ')}`,
+      );
+    }
+    out.strategy = policy.strategy as RetryStrategy;
+  }
+  for (const key of ['baseDelayMs', 'maxDelayMs', 'multiplier'] as const) {
+    const n = policy[key];
+    if (n === undefined) continue;
+    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) {
+      throw new ValidationError(`${field}.${key}`, 'must be a non-negative finite number');
+    }
+    out[key] = n;
+  }
+  if (policy.jitter !== undefined) {
+    if (typeof policy.jitter !== 'boolean') {
+      throw new ValidationError(`${field}.jitter`, 'must be a boolean');
+    }
+    out.jitter = policy.jitter;
+  }
+  const factor = policy.jitterFactor;
+  if (factor !== undefined) {
+    if (typeof factor !== 'number' || !(factor >= 0 && factor <= 1)) {
+      throw new ValidationError(`${field}.jitterFactor`, 'must be a number between 0 and 1');
+    }
+    out.jitterFactor = factor;
+  }
+  return out;
+}
+
+/** A {@link NewSchedule} after {@link normalizeNewSchedule}: every field present and checked. */
+export interface NormalizedNewSchedule {
+  name: string;
+  cron: string;
+  timezone: string;
+  handler: string;
+  queue: string;
+  input: unknown;
+  inputJson: string;
+  priority: number;
+  maxAttempts: number;
+  enabled: boolean;
+  overlap: OverlapPolicy;
+  nextFireAt: number | null;
+}
+
+/**
+ * Validates the fields of a schedule that a store keeps and fills defaults (time zone
+ * `UTC`, queue `default`, priority 0, enabled, overlap `allow`). Whether `cron` and
+ * `timezone` parse is the scheduler's business, not checked here.
+ */
+export function normalizeNewSchedule(
+  schedule: NewSchedule,
+  options: { maxPayloadBytes?: number } = {},
+): NormalizedNewSchedule {
+  if (typeof schedule !== 'object' || schedule === null) {
+    throw new ValidationError('schedule', 'must be an object');
+  }
+  const input = schedule.input === undefined ? null : schedule.input;
+  const overlap = schedule.overlap ?? 'allow';
+  if (!OVERLAP_POLICIES.includes(overlap)) {
+    throw new ValidationError('overlap', `must be one of ${OVERLAP_POLICIES.join(', ')}`);
+  }
+  if (schedule.enabled !== undefined && typeof schedule.enabled !== 'boolean') {
+    throw new ValidationError('enabled', 'must be a boolean');
+  }
+  return {
+    name: assertText(schedule.name, 'name', TEXT),
+    cron: assertText(schedule.cron, 'cron', TEXT),
+    timezone:
+      schedule.timezone === undefined ? 'UTC' : assertText(schedule.timezone, 'timezone', TEXT),
+    handler: assertText(schedule.handler, 'handler', TEXT),
+    queue: schedule.queue === undefined ? DEFAULT_QUEUE : assertQueue(schedule.queue, 'queue'),
+    input,
+    inputJson: assertJsonPayload(input, 'input', { maxBytes: options.maxPayloadBytes }),
+    priority: assertPriority(schedule.priority, 'priority'),
+    maxAttempts: assertMaxAttempts(schedule.maxAttempts, 'maxAttempts'),
+    enabled: schedule.enabled ?? true,
+    overlap,
+    nextFireAt:
+      schedule.nextFireAt === null || schedule.nextFireAt === undefined
+        ? null
+        : assertTimestamp(schedule.nextFireAt, 'nextFireAt'),
+  };
+}
+
+/**
+ * Checks an {@link ErrorInfo} (string `code` and `message`, JSON-safe details) and returns
+ * its JSON text.
+ */
+export function assertErrorInfo(
+  value: unknown,
+  field: string,
+  options: JsonPayloadOptions = {},
+): string {
+  if (typeof value !== 'object' || value === null) {
+    throw new ValidationError(field, 'must be an object with code and message');
+  }
+  const info = value as Partial<ErrorInfo>;
+  if (typeof info.code !== 'string') throw new ValidationError(`${field}.code`, 'must be a string');
+  if (typeof info.message !== 'string') {
+    throw new ValidationError(`${field}.message`, 'must be a string');
+  }
+  return assertJsonPayload(value, field, options);
+}
+
+/** JSON texts of an execution's payload columns, as returned by {@link assertExecution}. */
+export interface ExecutionJson {
+  input: string;
+  context: string;
+  output: string;
+  error: string;
+  history: string;
+  waitingOn: string;
+}
+
+/**
+ * Checks an execution before it is stored: ids and names, status, integer counters and
+ * version, timestamps, and every payload (`input`, `context`, `output`, `error`,
+ * `history`, `waitingOn`, each at most `maxBytes`). Returns the payloads as JSON text.
+ */
+export function assertExecution(
+  execution: Execution,
+  options: JsonPayloadOptions = {},
+): ExecutionJson {
+  if (typeof execution !== 'object' || execution === null) {
+    throw new ValidationError('execution', 'must be an object');
+  }
+  assertText(execution.id, 'id', TEXT);
+  assertText(execution.flowId, 'flowId', TEXT);
+  assertInteger(execution.flowVersion, 'flowVersion', { min: 0, max: 2_147_483_647 });
+  if (!EXECUTION_STATUSES.includes(execution.status)) {
+    throw new ValidationError('status', `must be one of ${EXECUTION_STATUSES.join(', ')}`);
+  }
+  assertOptionalText(execution.currentStepId, 'currentStepId', TEXT);
+  assertInteger(execution.stepCount, 'stepCount', { min: 0, max: 2_147_483_647 });
+  assertInteger(execution.version, 'version', { min: 0, max: Number.MAX_SAFE_INTEGER });
+  assertOptionalText(execution.idempotencyKey, 'idempotencyKey', TEXT);
+  assertOptionalText(execution.tenantId, 'tenantId', TEXT);
+  assertOptionalText(execution.parentExecutionId, 'parentExecutionId', TEXT);
+  if (execution.wakeAt !== null) assertTimestamp(execution.wakeAt, 'wakeAt');
+  assertTimestamp(execution.createdAt, 'createdAt');
+  assertTimestamp(execution.updatedAt, 'updatedAt');
+  if (typeof execution.context !== 'object' || execution.context === null) {
+    throw new ValidationError('context', 'must be an object');
+  }
+  if (!Array.isArray(execution.history)) throw new ValidationError('history', 'must be an array');
+  return {
+    input: assertJsonPayload(execution.input, 'input', options),
+    context: assertJsonPayload(execution.context, 'context', options),
+    output: assertJsonPayload(execution.output, 'output', options),
+    error: execution.error === null ? 'null' : assertErrorInfo(execution.error, 'error', options),
+    history: assertJsonPayload(execution.history, 'history', options),
+    waitingOn: assertJsonPayload(execution.waitingOn, 'waitingOn', options),
+  };
+}
