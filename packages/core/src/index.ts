@@ -15,3 +15,4 @@ export type * from './stores/execution-store.js';
 export type * from './stores/job-store.js';
 export type * from './stores/schedule-store.js';
 export type * from './stores/stores.js';
+export * from './validation.js';
