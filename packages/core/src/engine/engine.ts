@@ -1,0 +1,338 @@
+import { type Clock, systemClock } from '../clock.js';
+import { ConfigError, NotFoundError } from '../errors.js';
+import { EventBus } from '../events.js';
+import type { Execution } from '../execution.js';
+import { TERMINAL_EXECUTION_STATUSES } from '../execution.js';
+import { checkFlowHandlers } from '../flow/check-flow-handlers.js';
+import { DEFAULT_MAX_STEPS } from '../flow/define-flow.js';
+import { FlowRegistry } from '../flow/flow-registry.js';
+import type { Flow } from '../flow.js';
+import type { StepHandler } from '../handler.js';
+import { HandlerRegistry } from '../handler-registry.js';
+import { uuidv7 } from '../ids.js';
+import type { Job, LeaseRef } from '../job.js';
+import { type Logger, noopLogger } from '../logger.js';
+import type { ErrorInfo } from '../result.js';
+import type { Stores } from '../stores/stores.js';
+import { assertJsonPayload, DEFAULT_MAX_PAYLOAD_BYTES } from '../validation.js';
+import type {
+  EngineOptions,
+  JobDescription,
+  JobSettlement,
+  ResumeParams,
+  ResumeResult,
+  StartOptions,
+  StepOutcome,
+} from './engine-types.js';
+import { failureOf, Resumer } from './resumer.js';
+import { retryOnConflict } from './retry-on-conflict.js';
+import { StepRunner } from './step-runner.js';
+import { cancelExecution } from './transitions.js';
+
+/**
+ * Runs flows. `start` creates an execution and runs its inline steps until one waits or the
+ * flow ends; a stateful step creates its job and parks the execution in one
+ * `stores.transaction`, and the job's settlement (`completeJob`, `failJob`, ...) resumes it
+ * in the same transaction as the job write. Every execution write is optimistic
+ * (`expectedVersion`), so concurrent resumes are detected: exactly one applies.
+ *
+ * Timed waits (`Result.wait({ until })`) are durable sleeps: `wakeDue()` is the sweep that
+ * resumes them once `wakeAt` is due, into the step's `onSuccess` transition with output
+ * `null` (the step is not run again), as River and Temporal sleeps continue with the next
+ * step. Call it periodically (a scheduler or a timer in your process).
+ *
+ * Crash recovery: a process that dies after a commit but before it ran the following inline
+ * steps leaves the execution `running` with no one advancing it. `recoverStale()` finds
+ * executions `running` and untouched for longer than `olderThanMs` and runs them again
+ * (handlers are at-least-once: the interrupted inline step may run twice; a stateful step's
+ * job is never created twice thanks to its idempotency key). Call it periodically too.
+ */
+export class Engine {
+  /** The handlers steps run with (shared with a job runner when passed in). */
+  readonly handlers: HandlerRegistry;
+  /** Lifecycle events of executions (and of jobs this engine creates). */
+  readonly events: EventBus;
+  readonly #stores: Stores;
+  readonly #flows = new FlowRegistry();
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #maxPayloadBytes: number;
+  readonly #runner: StepRunner;
+  readonly #resumer: Resumer;
+
+  /** Throws `ConfigError` naming `maxSteps` or `maxPayloadBytes` when not positive integers. */
+  constructor(options: EngineOptions) {
+    const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
+    if (!Number.isSafeInteger(maxSteps) || maxSteps < 1) {
+      throw new ConfigError('maxSteps', 'must be a positive integer');
+    }
+    this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    if (!Number.isSafeInteger(this.#maxPayloadBytes) || this.#maxPayloadBytes < 1) {
+      throw new ConfigError('maxPayloadBytes', 'must be a positive integer');
+    }
+    if (options.stores === undefined) throw new ConfigError('stores', 'is required');
+    this.#stores = options.stores;
+    this.#clock = options.clock ?? systemClock;
+    this.#log = options.logger ?? noopLogger;
+    this.events = options.events ?? new EventBus({ logger: this.#log });
+    this.handlers =
+      options.handlers instanceof HandlerRegistry
+        ? options.handlers
+        : new HandlerRegistry(options.handlers ?? []);
+    for (const flow of options.flows ?? []) this.registerFlow(flow);
+    const ctx = {
+      stores: this.#stores,
+      flows: this.#flows,
+      handlers: this.handlers,
+      clock: this.#clock,
+      events: this.events,
+      log: this.#log,
+      maxSteps,
+      maxPayloadBytes: this.#maxPayloadBytes,
+    };
+    this.#runner = new StepRunner(ctx);
+    this.#resumer = new Resumer(ctx, this.#runner);
+  }
+
+  /**
+   * Registers a flow (from `defineFlow`). Throws `FlowDefinitionError` naming the step and
+   * field `type` when a step's handler is not registered, and `DuplicateError` when another
+   * flow has the same id and version.
+   */
+  registerFlow(flow: Flow): void {
+    checkFlowHandlers(flow, this.handlers);
+    this.#flows.register(flow);
+  }
+
+  /** Registers a handler; `DuplicateError` when its type is taken. */
+  registerHandler(handler: StepHandler): void {
+    this.handlers.register(handler);
+  }
+
+  /** The flow at `version` (default: the highest registered). Throws `NotFoundError`. */
+  getFlow(flowId: string, version?: number): Flow {
+    return this.#flows.get(flowId, version);
+  }
+
+  /**
+   * Creates an execution of `flowId` with context `{ input }` and runs its inline steps
+   * until one waits or the flow ends; returns the execution at that point. With an
+   * `idempotencyKey` already used for this flow, returns that first execution as stored,
+   * without running anything. Throws `ValidationError` (field `input`) for input that is not
+   * JSON or is larger than `maxPayloadBytes`, and `NotFoundError` for an unknown flow.
+   */
+  async start(flowId: string, input: unknown, options: StartOptions = {}): Promise<Execution> {
+    const flow = this.getFlow(flowId, options.version);
+    assertJsonPayload(input, 'input', { maxBytes: this.#maxPayloadBytes });
+    const now = this.#clock.now();
+    const value = input === undefined ? null : input;
+    const { execution, created } = await this.#stores.executions.create({
+      id: uuidv7(now),
+      flowId: flow.id,
+      flowVersion: flow.version,
+      status: 'running',
+      currentStepId: flow.initialStepId,
+      input: value,
+      context: { input: value },
+      output: null,
+      error: null,
+      history: [],
+      stepCount: 0,
+      waitingOn: null,
+      wakeAt: null,
+      idempotencyKey: options.idempotencyKey ?? null,
+      tenantId: options.tenantId ?? null,
+      parentExecutionId: options.parentExecutionId ?? null,
+      version: 0,
+      createdAt: now,
+      updatedAt: now,
+    });
+    if (!created) return execution;
+    this.events.emit('execution:started', { execution });
+    return this.#runner.advance(execution);
+  }
+
+  /**
+   * Runs the inline steps of a `pending` or `running` execution until one waits or the flow
+   * ends. A waiting or finished execution is returned unchanged. Throws `NotFoundError`.
+   */
+  async run(executionId: string): Promise<Execution> {
+    return this.#runner.advance(await this.#require(executionId));
+  }
+
+  /** Returns the execution, or `undefined`. */
+  get(executionId: string): Promise<Execution | undefined> {
+    return this.#stores.executions.get(executionId);
+  }
+
+  /**
+   * Ends the wait of an execution parked in `stepId` (and on `jobId`, when given) with
+   * `outcome`, then runs the inline steps that follow. Idempotent: when the execution no
+   * longer waits there (already resumed, cancelled, finished) nothing changes and the result
+   * says `resumed: false` with a reason. Conflicting writers are retried, so of two racing
+   * resumes exactly one applies. Throws `NotFoundError` for an unknown execution.
+   */
+  async resume(executionId: string, params: ResumeParams): Promise<ResumeResult> {
+    return this.#resumer.resume(executionId, params);
+  }
+
+  /**
+   * Cancels an execution that has not ended, together with its open jobs (a pending job is
+   * cancelled at once; a running one is asked to stop), in one unit of work; aborts its
+   * inline handler if one runs in this process; emits `execution:cancelled`. A finished
+   * execution is returned unchanged. Throws `NotFoundError`.
+   */
+  async cancel(executionId: string, reason = 'cancelled'): Promise<Execution> {
+    const cancelled = await retryOnConflict(async () => {
+      const execution = await this.#require(executionId);
+      if (TERMINAL_EXECUTION_STATUSES.includes(execution.status)) return undefined;
+      const next = cancelExecution(execution, reason, this.#clock.now());
+      return this.#stores.transaction(async (tx) => {
+        const stored = await tx.executions.update({
+          execution: next,
+          expectedVersion: execution.version,
+        });
+        for (const job of await tx.jobs.getByExecution(executionId)) {
+          if (job.status === 'pending' || job.status === 'running') {
+            await tx.jobs.cancel({ jobId: job.id, reason });
+          }
+        }
+        return stored;
+      });
+    });
+    if (cancelled === undefined) return this.#require(executionId);
+    this.#runner.abort(executionId, reason);
+    this.events.emit('execution:cancelled', { execution: cancelled, reason });
+    return cancelled;
+  }
+
+  /**
+   * The sweep for timed waits: resumes up to `limit` (default 100) waiting executions whose
+   * `wakeAt` is due (by the store's clock, or `now` when given) into their step's
+   * `onSuccess` transition with output `null`, running the inline steps that follow.
+   * Returns how many it resumed. One execution that fails to resume is logged and skipped.
+   */
+  async wakeDue(options: { limit?: number; now?: number } = {}): Promise<number> {
+    const due = await this.#stores.executions.listDueWakeups({
+      limit: options.limit ?? 100,
+      now: options.now,
+    });
+    let woken = 0;
+    for (const seen of due) {
+      if (seen.waitingOn === null) continue;
+      const params = { stepId: seen.waitingOn.stepId, jobId: null, outcome: SLEPT };
+      try {
+        // Only the wait that was seen due: if the execution moved on since, leave it alone.
+        const result = await this.#resumer.resume(
+          seen.id,
+          params,
+          (e) => e.version === seen.version,
+        );
+        if (result.resumed) woken++;
+      } catch (error) {
+        this.#log.error({ err: error, executionId: seen.id }, 'waking a timed wait failed');
+      }
+    }
+    return woken;
+  }
+
+  /**
+   * Runs again the executions left `running` and not updated for `olderThanMs` (by the
+   * engine's clock, or `now`), e.g. after a crash between a commit and the next inline
+   * step; looks at up to `limit` (default 100) running executions. Returns how many it ran.
+   */
+  async recoverStale(options: {
+    olderThanMs: number;
+    limit?: number;
+    now?: number;
+  }): Promise<number> {
+    if (!Number.isFinite(options.olderThanMs) || options.olderThanMs < 0) {
+      throw new ConfigError('olderThanMs', 'must be a non-negative number of milliseconds');
+    }
+    const cutoff = (options.now ?? this.#clock.now()) - options.olderThanMs;
+    const running = await this.#stores.executions.list({
+      status: 'running',
+      limit: options.limit ?? 100,
+    });
+    let recovered = 0;
+    for (const execution of running) {
+      if (execution.updatedAt > cutoff) continue;
+      try {
+        await this.#runner.advance(execution);
+        recovered++;
+      } catch (error) {
+        this.#log.error(
+          { err: error, executionId: execution.id },
+          'recovering an execution failed',
+        );
+      }
+    }
+    return recovered;
+  }
+
+  /**
+   * Completes a running job (lease-fenced) and resumes its parent execution with the result,
+   * in one transaction; then runs the inline steps that follow. Throws `LeaseLostError` when
+   * the lease is no longer held (nothing changes).
+   */
+  completeJob(p: LeaseRef & { result: unknown; now?: number }): Promise<JobSettlement> {
+    return this.#resumer.settle(
+      (tx) => tx.jobs.complete(p),
+      (job) => (job.status === 'completed' ? { kind: 'success', output: job.result } : undefined),
+    );
+  }
+
+  /**
+   * Records a failed attempt (lease-fenced). When the job goes back to `pending` for a retry
+   * (`retryAt` given and attempts left) the parent keeps waiting; when it became `failed`,
+   * the parent resumes with the failure (its step's `onFailure`), in the same transaction.
+   */
+  failJob(
+    p: LeaseRef & { error: ErrorInfo; retryAt?: number | null; now?: number },
+  ): Promise<JobSettlement> {
+    return this.#resumer.settle((tx) => tx.jobs.fail(p), failureOf);
+  }
+
+  /**
+   * A runner confirms it stopped a job whose cancellation was requested (lease-fenced). The
+   * parent takes its failure path with a `CANCELLED` error, unless the execution itself was
+   * cancelled (then it is left as it is).
+   */
+  confirmJobCancel(p: LeaseRef & { reason?: string; now?: number }): Promise<JobSettlement> {
+    return this.#resumer.settle((tx) => tx.jobs.confirmCancel(p), failureOf);
+  }
+
+  /**
+   * The reaper's reset of a stalled job (lease-fenced): the job goes back to `pending` while
+   * attempts remain (the parent keeps waiting), else it is `failed` (or `cancelled`) and the
+   * parent resumes with that failure, in the same transaction.
+   */
+  resetStalledJob(p: LeaseRef & { error?: ErrorInfo; now?: number }): Promise<JobSettlement> {
+    return this.#resumer.settle((tx) => tx.jobs.resetStalled(p), failureOf);
+  }
+
+  /**
+   * What a runner needs to call a stateful step's handler: its execution, step and flow.
+   * `undefined` for a plain job (no execution) or when the execution is gone. Throws
+   * `NotFoundError` when this engine does not know the flow or step (register the flows in
+   * every process that runs their jobs).
+   */
+  async describeJob(job: Job): Promise<JobDescription | undefined> {
+    if (job.executionId === null || job.stepId === null) return undefined;
+    const execution = await this.#stores.executions.get(job.executionId);
+    if (execution === undefined) return undefined;
+    const flow = this.getFlow(execution.flowId, execution.flowVersion);
+    const step = flow.steps[job.stepId];
+    if (step === undefined) throw new NotFoundError('step', `${flow.id}/${job.stepId}`);
+    return { execution, step, flow };
+  }
+
+  async #require(executionId: string): Promise<Execution> {
+    const execution = await this.#stores.executions.get(executionId);
+    if (execution === undefined) throw new NotFoundError('execution', executionId);
+    return execution;
+  }
+}
+
+/** The outcome a timed wait resumes with: a success without output. */
+const SLEPT: StepOutcome = { kind: 'success', output: null };
