@@ -40,7 +40,8 @@ describe('defineFlow', () => {
     expect(flow.steps.b?.id).toBe('b');
     expect(Object.isFrozen(flow)).toBe(true);
     expect(Object.isFrozen(flow.steps.a)).toBe(true);
-    expect(Object.isFrozen((flow.steps.a?.config as typeof config).nested.retries)).toBe(true);
+    const frozenConfig = flow.steps.a?.config as typeof config;
+    expect(Object.isFrozen(frozenConfig.nested.retries)).toBe(true);
     expect(Object.isFrozen(config)).toBe(false);
   });
 
