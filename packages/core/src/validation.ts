@@ -329,6 +329,26 @@ export function normalizeNewJob(job: NewJob, options: NormalizeOptions): Normali
   };
 }
 
+/**
+ * Validates a batch for `createMany`: every job through {@link normalizeNewJob}, failing on
+ * the first bad one with a field prefixed by its index (`jobs[3].priority`).
+ */
+export function normalizeNewJobs(
+  jobs: readonly NewJob[],
+  options: NormalizeOptions,
+): NormalizedNewJob[] {
+  if (!Array.isArray(jobs)) throw new ValidationError('jobs', 'must be an array');
+  return jobs.map((job, index) => {
+    try {
+      return normalizeNewJob(job, options);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      const message = error.message.slice(error.field.length + 2);
+      throw new ValidationError(`jobs[${index}].${error.field}`, message, { cause: error });
+    }
+  });
+}
+
 function assertQueue(value: unknown, field: string): string {
   return assertText(value, field, { maxLength: 128, pattern: QUEUE_NAME_PATTERN });
 }
@@ -495,7 +515,8 @@ export function assertExecution(
   assertOptionalText(execution.idempotencyKey, 'idempotencyKey', TEXT);
   assertOptionalText(execution.tenantId, 'tenantId', TEXT);
   assertOptionalText(execution.parentExecutionId, 'parentExecutionId', TEXT);
-  if (execution.wakeAt !== null) assertTimestamp(execution.wakeAt, 'wakeAt');
+  if (execution.wakeAt !== null && execution.wakeAt !== undefined)
+    assertTimestamp(execution.wakeAt, 'wakeAt');
   assertTimestamp(execution.createdAt, 'createdAt');
   assertTimestamp(execution.updatedAt, 'updatedAt');
   if (typeof execution.context !== 'object' || execution.context === null) {
@@ -506,7 +527,10 @@ export function assertExecution(
     input: assertJsonPayload(execution.input, 'input', options),
     context: assertJsonPayload(execution.context, 'context', options),
     output: assertJsonPayload(execution.output, 'output', options),
-    error: execution.error === null ? 'null' : assertErrorInfo(execution.error, 'error', options),
+    error:
+      execution.error === null || execution.error === undefined
+        ? 'null'
+        : assertErrorInfo(execution.error, 'error', options),
     history: assertJsonPayload(execution.history, 'history', options),
     waitingOn: assertJsonPayload(execution.waitingOn, 'waitingOn', options),
   };

@@ -1,0 +1,138 @@
+import { ConcurrencyError, NotFoundError, ValidationError } from '../errors.js';
+import type { Execution, ExecutionStatus } from '../execution.js';
+import type { CreateExecutionResult, ExecutionStore } from '../stores/execution-store.js';
+import {
+  assertExecution,
+  assertInteger,
+  assertTimestamp,
+  type ExecutionJson,
+} from '../validation.js';
+import { copy, type MemoryStoreContext } from './memory-state.js';
+
+const MAX_LIMIT = 100_000;
+
+/**
+ * In-memory {@link ExecutionStore} for unit tests and quick scripts, with the same
+ * validation, idempotency (per `flowId`) and optimistic concurrency as the Postgres store.
+ * Payloads are stored as their JSON round trip, so what comes back is what Postgres would
+ * return (a `Date` in the context comes back as an ISO string). Values are deep-copied in
+ * and out.
+ */
+export class MemoryExecutionStore implements ExecutionStore {
+  readonly #ctx: MemoryStoreContext;
+
+  /** @param ctx state, clock and limits shared with the other memory stores. */
+  constructor(ctx: MemoryStoreContext) {
+    this.#ctx = ctx;
+  }
+
+  async create(execution: Execution): Promise<CreateExecutionResult> {
+    const json = assertExecution(execution, { maxBytes: this.#ctx.maxPayloadBytes });
+    if (execution.version !== 0)
+      throw new ValidationError('version', 'must be 0 for a new execution');
+    const { state } = this.#ctx;
+    if (execution.idempotencyKey !== null && execution.idempotencyKey !== undefined) {
+      const existingId = state.executionKeys.get(keyOf(execution.flowId, execution.idempotencyKey));
+      const existing = existingId === undefined ? undefined : state.executions.get(existingId);
+      if (existing !== undefined) return { execution: copy(existing), created: false };
+    }
+    if (state.executions.has(execution.id)) {
+      throw new ValidationError('id', 'an execution with this id already exists');
+    }
+    const stored = fromJson(execution, json, 0);
+    state.executions.set(stored.id, stored);
+    if (stored.idempotencyKey !== null) {
+      state.executionKeys.set(keyOf(stored.flowId, stored.idempotencyKey), stored.id);
+    }
+    return { execution: copy(stored), created: true };
+  }
+
+  async get(executionId: string): Promise<Execution | undefined> {
+    const execution = this.#ctx.state.executions.get(executionId);
+    return execution === undefined ? undefined : copy(execution);
+  }
+
+  async update(params: { execution: Execution; expectedVersion: number }): Promise<Execution> {
+    const { execution, expectedVersion } = params;
+    const json = assertExecution(execution, { maxBytes: this.#ctx.maxPayloadBytes });
+    assertInteger(expectedVersion, 'expectedVersion', { min: 0, max: Number.MAX_SAFE_INTEGER });
+    const { state } = this.#ctx;
+    const current = state.executions.get(execution.id);
+    if (current === undefined) throw new NotFoundError('execution', execution.id);
+    if (current.version !== expectedVersion) {
+      throw new ConcurrencyError('execution', execution.id, expectedVersion);
+    }
+    const stored = fromJson(execution, json, expectedVersion + 1);
+    stored.createdAt = current.createdAt;
+    stored.flowId = current.flowId;
+    stored.idempotencyKey = current.idempotencyKey;
+    state.executions.set(stored.id, stored);
+    return copy(stored);
+  }
+
+  async list(params: {
+    status?: ExecutionStatus;
+    flowId?: string;
+    tenantId?: string;
+    limit: number;
+    offset?: number;
+  }): Promise<Execution[]> {
+    const limit = assertInteger(params.limit, 'limit', { min: 0, max: MAX_LIMIT });
+    const offset = assertInteger(params.offset ?? 0, 'offset', {
+      min: 0,
+      max: Number.MAX_SAFE_INTEGER,
+    });
+    const found = [...this.#ctx.state.executions.values()].filter(
+      (e) =>
+        (params.status === undefined || e.status === params.status) &&
+        (params.flowId === undefined || e.flowId === params.flowId) &&
+        (params.tenantId === undefined || e.tenantId === params.tenantId),
+    );
+    found.sort((a, b) => b.createdAt - a.createdAt || compareIds(b, a));
+    return found.slice(offset, offset + limit).map(copy);
+  }
+
+  async listDueWakeups(params: { limit: number; now?: number }): Promise<Execution[]> {
+    const limit = assertInteger(params.limit, 'limit', { min: 0, max: MAX_LIMIT });
+    const now =
+      params.now === undefined ? this.#ctx.clock.now() : assertTimestamp(params.now, 'now');
+    const due = [...this.#ctx.state.executions.values()].filter(
+      (e) => e.status === 'waiting' && e.wakeAt !== null && e.wakeAt <= now,
+    );
+    due.sort((a, b) => (a.wakeAt ?? 0) - (b.wakeAt ?? 0) || compareIds(a, b));
+    return due.slice(0, limit).map(copy);
+  }
+}
+
+function keyOf(flowId: string, idempotencyKey: string): string {
+  return `${flowId}\u0000${idempotencyKey}`;
+}
+
+function compareIds(a: { id: string }, b: { id: string }): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** The execution as stored: payloads through their JSON text, version as given. */
+function fromJson(execution: Execution, json: ExecutionJson, version: number): Execution {
+  return {
+    id: execution.id,
+    flowId: execution.flowId,
+    flowVersion: execution.flowVersion,
+    status: execution.status,
+    currentStepId: execution.currentStepId ?? null,
+    input: JSON.parse(json.input),
+    context: JSON.parse(json.context),
+    output: JSON.parse(json.output),
+    error: JSON.parse(json.error),
+    history: JSON.parse(json.history),
+    stepCount: execution.stepCount,
+    waitingOn: JSON.parse(json.waitingOn),
+    wakeAt: execution.wakeAt ?? null,
+    idempotencyKey: execution.idempotencyKey ?? null,
+    tenantId: execution.tenantId ?? null,
+    parentExecutionId: execution.parentExecutionId ?? null,
+    version,
+    createdAt: execution.createdAt,
+    updatedAt: execution.updatedAt,
+  };
+}
