@@ -23,3 +23,8 @@ export * from './flow/define-flow.js';
 export * from './flow/flow-registry.js';
 export { selectInput } from './flow/select-input.js';
 export * from './handler-registry.js';
+export * from './memory/memory-execution-store.js';
+export * from './memory/memory-job-store.js';
+export * from './memory/memory-schedule-store.js';
+export type { MemoryLeadershipRow, MemoryState, MemoryStoreContext } from './memory/memory-state.js';
+export * from './memory/memory-stores.js';
