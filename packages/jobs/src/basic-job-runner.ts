@@ -1,0 +1,347 @@
+import type { Job, JobStore, StepHandler } from '@flowmonkey/core';
+import { DuplicateError, EventBus, ValidationError } from '@flowmonkey/core';
+import type { JobEngine } from './job-engine.js';
+import type { AttemptEnd } from './job-execution.js';
+import { JobExecution } from './job-execution.js';
+import type { JobHandlerFunction, JobHandlerOptions, RegisteredJobHandler } from './job-handler.js';
+import type { JobSettler } from './job-settler.js';
+import { createJobSettler } from './job-settler.js';
+import type { BasicJobRunnerOptions, ResolvedRunnerOptions } from './runner-options.js';
+import { resolveRunnerOptions } from './runner-options.js';
+import { type RunnerStats, RunnerStatsCounter } from './runner-stats.js';
+import { Service } from './service.js';
+
+/** Options of {@link BasicJobRunner.stop}. */
+export interface StopOptions {
+  /** Wait for running handlers before aborting them. @default true */
+  graceful?: boolean;
+  /** How long a graceful stop waits, in ms. @default the runner's `shutdownTimeoutMs` */
+  timeoutMs?: number;
+}
+
+/**
+ * Runs jobs: claims due jobs of the types it has handlers for, in batches into its free
+ * slots (at most `maxConcurrent` handlers at once), runs each with an abortable context,
+ * heartbeats all its leases in one call every `heartbeatIntervalMs`, and writes each
+ * outcome under the job's lease: through the engine for a stateful step (the job and the
+ * execution's resume commit together), or through the job store for a plain job. Wakes
+ * on `wakeups` and polls every `pollIntervalMs`. Many runners, in one process or many,
+ * cooperate through the store alone.
+ *
+ * Construct with an options object; the positional form
+ * `new BasicJobRunner(jobStore, engine, runnerId, options)` of the original API is also
+ * accepted, where the second argument must be the engine (an execution store alone cannot
+ * resume executions) or `undefined`.
+ */
+export class BasicJobRunner {
+  /** Where this runner emits its `job:*` events. */
+  readonly events: EventBus;
+  readonly #options: ResolvedRunnerOptions;
+  readonly #settler: JobSettler;
+  readonly #handlers = new Map<string, RegisteredJobHandler>();
+  readonly #active = new Map<string, JobExecution>();
+  readonly #stats = new RunnerStatsCounter();
+  readonly #poll: Service;
+  readonly #beat: Service;
+  #state: 'idle' | 'running' | 'stopping' = 'idle';
+  #stopping: Promise<void> | undefined;
+  #idle: (() => void)[] = [];
+  readonly #onJobs = (): void => this.#poll.trigger();
+  readonly #onCancel = (jobId: string): void => {
+    void this.#active.get(jobId)?.checkCancel();
+  };
+
+  constructor(options: BasicJobRunnerOptions);
+  constructor(
+    jobStore: JobStore,
+    engine: JobEngine | undefined,
+    runnerId: string,
+    options?: Omit<BasicJobRunnerOptions, 'jobStore' | 'engine' | 'runnerId'>,
+  );
+  constructor(
+    first: BasicJobRunnerOptions | JobStore,
+    engine?: JobEngine,
+    runnerId?: string,
+    rest: Omit<BasicJobRunnerOptions, 'jobStore' | 'engine' | 'runnerId'> = {},
+  ) {
+    this.#options = resolveRunnerOptions(
+      'jobStore' in first ? first : positional(first, engine, runnerId, rest),
+    );
+    const o = this.#options;
+    this.events = o.events ?? new EventBus({ logger: o.logger });
+    this.#settler = createJobSettler(o.jobStore, o.engine);
+    this.#poll = new Service({
+      name: 'job-runner-poll',
+      intervalMs: o.pollIntervalMs,
+      run: () => this.runOnce(),
+      logger: o.logger,
+      random: o.random,
+    });
+    this.#beat = new Service({
+      name: 'job-runner-heartbeat',
+      intervalMs: o.heartbeatIntervalMs,
+      firstRunJitterMs: o.heartbeatIntervalMs,
+      run: () => this.heartbeatOnce(),
+      logger: o.logger,
+      random: () => 1,
+    });
+  }
+
+  /** This runner's id, as written to `job.runnerId`. */
+  get runnerId(): string {
+    return this.#options.runnerId;
+  }
+
+  /**
+   * Registers the handler for jobs of `type`: a core `StepHandler`, or a plain
+   * `async (input, context) => result` function, with optional per-handler defaults
+   * (retry policy, timeout) and hooks. Throws `ValidationError` for a bad type or handler
+   * and `DuplicateError` when `type` already has one. Handlers of the engine's registry
+   * are runnable without registering them here; one registered here takes precedence.
+   */
+  registerHandler<I = unknown, O = unknown>(
+    type: string,
+    handler: StepHandler<I, O> | JobHandlerFunction<I, O>,
+    options: JobHandlerOptions = {},
+  ): this {
+    if (typeof type !== 'string' || type === '') {
+      throw new ValidationError('type', 'a handler needs a non-empty type');
+    }
+    if (this.#handlers.has(type)) throw new DuplicateError('handler', type);
+    if (typeof handler === 'function') {
+      this.#handlers.set(type, { type, fn: handler as JobHandlerFunction, options });
+    } else if (typeof handler?.execute === 'function') {
+      this.#handlers.set(type, { type, step: handler as StepHandler, options });
+    } else {
+      throw new ValidationError(
+        'handler',
+        `handler "${type}" is neither a function nor a StepHandler`,
+      );
+    }
+    if (this.#state === 'running') this.#poll.trigger();
+    return this;
+  }
+
+  /** The job types this runner claims: its own handlers and the engine's. */
+  handlerTypes(): string[] {
+    const types = new Set(this.#handlers.keys());
+    for (const h of this.#options.engine?.handlers.list() ?? []) {
+      types.add(typeof h === 'string' ? h : h.type);
+    }
+    return [...types];
+  }
+
+  /** Starts polling, heartbeating and listening for wake-ups. Idempotent. */
+  async start(): Promise<void> {
+    if (this.#stopping !== undefined) await this.#stopping;
+    if (this.#state === 'running') return;
+    this.#state = 'running';
+    const { wakeups, logger } = this.#options;
+    wakeups?.on('jobs', this.#onJobs);
+    wakeups?.on('cancel', this.#onCancel);
+    this.#poll.start();
+    this.#beat.start();
+    logger.info({ runnerId: this.runnerId, types: this.handlerTypes() }, 'job runner started');
+  }
+
+  /**
+   * Stops: no more claims; with `graceful` (the default) waits up to `timeoutMs` for running
+   * handlers, then aborts the rest and releases their jobs to `pending` with the attempt
+   * refunded (a handler that still ignores its signal after `cancelGraceMs` is left
+   * running, its result dropped). Resolves once every outcome is stored. Idempotent.
+   */
+  async stop(options: StopOptions = {}): Promise<void> {
+    if (this.#stopping !== undefined) return this.#stopping;
+    if (this.#state !== 'running') return;
+    this.#state = 'stopping';
+    this.#stopping = this.#shutdown(options).finally(() => {
+      this.#state = 'idle';
+      this.#stopping = undefined;
+    });
+    return this.#stopping;
+  }
+
+  async #shutdown({ graceful = true, timeoutMs }: StopOptions): Promise<void> {
+    const { wakeups, logger, shutdownTimeoutMs } = this.#options;
+    wakeups?.off?.('jobs', this.#onJobs);
+    wakeups?.off?.('cancel', this.#onCancel);
+    await this.#poll.stop();
+    if (graceful && this.#active.size > 0) {
+      await waitOrTimeout(this.whenIdle(), timeoutMs ?? shutdownTimeoutMs);
+    }
+    const left = [...this.#active.values()];
+    for (const execution of left) execution.abort('shutdown');
+    await Promise.all(left.map((e) => e.recorded));
+    await this.#beat.stop();
+    logger.info({ runnerId: this.runnerId, aborted: left.length }, 'job runner stopped');
+  }
+
+  /**
+   * Claims due jobs into the free slots (at most `batchSize` per call) and starts their
+   * handlers without waiting for them. Returns how many were claimed. What the poll loop
+   * calls; tests call it directly.
+   */
+  async runOnce(): Promise<{ claimed: number }> {
+    const { maxConcurrent, batchSize, jobStore, runnerId, queues } = this.#options;
+    const free = maxConcurrent - this.#active.size;
+    const types = this.handlerTypes();
+    if (this.#state === 'stopping' || free <= 0 || types.length === 0) return { claimed: 0 };
+    const limit = Math.min(batchSize, free);
+    const jobs = await jobStore.claimBatch({
+      runnerId,
+      limit,
+      handlers: types,
+      ...(queues === undefined ? {} : { queues }),
+    });
+    for (const job of jobs) await this.#launch(job);
+    if (jobs.length === limit && free > limit) this.#poll.trigger();
+    return { claimed: jobs.length };
+  }
+
+  /**
+   * Extends the leases of all running jobs in one store call; aborts handlers whose lease
+   * was lost or whose cancellation was requested. Returns the counts. What the heartbeat
+   * loop calls; tests call it directly.
+   */
+  async heartbeatOnce(): Promise<{ extended: number; lost: number; cancelRequested: number }> {
+    const held = [...this.#active.values()].filter((e) => e.holdsLease);
+    if (held.length === 0) return { extended: 0, lost: 0, cancelRequested: 0 };
+    const result = await this.#options.jobStore.heartbeatMany({ leases: held.map((e) => e.lease) });
+    for (const id of result.lost) this.#active.get(id)?.abort('lease-lost');
+    for (const id of result.cancelRequested) this.#active.get(id)?.abort('cancel');
+    return {
+      extended: held.length - result.lost.length,
+      lost: result.lost.length,
+      cancelRequested: result.cancelRequested.length,
+    };
+  }
+
+  /** Resolves when no handler is running (immediately if none is). */
+  whenIdle(): Promise<void> {
+    if (this.#active.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** Handlers running now, overdue ones included. */
+  activeCount(): number {
+    return this.#active.size;
+  }
+
+  /** Jobs this runner completed since it was created. */
+  completedCount(): number {
+    return this.#stats.snapshot().completed;
+  }
+
+  /** Jobs this runner failed for good (no attempt left, or not retryable) since it was created. */
+  failedCount(): number {
+    return this.#stats.snapshot().failed;
+  }
+
+  /** Counters and gauges of this runner; see {@link RunnerStats}. */
+  stats(): RunnerStats {
+    let overdue = 0;
+    for (const e of this.#active.values()) if (e.overdue) overdue++;
+    return {
+      ...this.#stats.snapshot(),
+      runnerId: this.runnerId,
+      running: this.#state === 'running',
+      active: this.#active.size,
+      overdueCount: overdue,
+      maxConcurrent: this.#options.maxConcurrent,
+    };
+  }
+
+  async #launch(job: Job): Promise<void> {
+    this.events.emit('job:claimed', { job });
+    const handler = this.#lookup(job.handler);
+    if (handler === undefined || this.#state === 'stopping') {
+      await this.#giveBack(job, handler === undefined ? 'no handler for this type' : 'stopping');
+      return;
+    }
+    const o = this.#options;
+    const execution = new JobExecution(job, handler, {
+      jobStore: o.jobStore,
+      engine: o.engine,
+      settler: this.#settler,
+      events: this.events,
+      logger: o.logger.child({ runnerId: o.runnerId }),
+      clock: o.clock,
+      random: o.random,
+      cancelGraceMs: o.cancelGraceMs,
+      defaultRetry: o.defaultRetry,
+      defaultTimeoutMs: o.defaultTimeoutMs,
+    });
+    this.#active.set(job.id, execution);
+    execution
+      .run()
+      .catch((error: unknown): AttemptEnd => {
+        execution.log.error({ err: error }, 'job execution crashed');
+        return 'store-error';
+      })
+      .then((end) => this.#finished(job.id, end));
+  }
+
+  #finished(jobId: string, end: AttemptEnd): void {
+    this.#stats.count(end);
+    this.#active.delete(jobId);
+    if (this.#active.size === 0) {
+      const waiters = this.#idle;
+      this.#idle = [];
+      for (const resolve of waiters) resolve();
+    }
+    this.#poll.trigger();
+  }
+
+  async #giveBack(job: Job, why: string): Promise<void> {
+    if (job.leaseId === null) return;
+    try {
+      await this.#options.jobStore.release({
+        jobId: job.id,
+        leaseId: job.leaseId,
+        runAt: job.runAt,
+      });
+      this.#options.logger.warn(
+        { jobId: job.id, handler: job.handler, why },
+        'released claimed job',
+      );
+    } catch (error) {
+      this.#options.logger.error({ err: error, jobId: job.id }, 'could not release claimed job');
+    }
+  }
+
+  #lookup(type: string): RegisteredJobHandler | undefined {
+    const own = this.#handlers.get(type);
+    if (own !== undefined) return own;
+    const registry = this.#options.engine?.handlers;
+    if (registry === undefined || !registry.has(type)) return undefined;
+    const step = registry.get(type);
+    return step === undefined ? undefined : { type, step, options: {} };
+  }
+}
+
+function positional(
+  jobStore: JobStore,
+  engine: JobEngine | undefined,
+  runnerId: string | undefined,
+  rest: Omit<BasicJobRunnerOptions, 'jobStore' | 'engine' | 'runnerId'>,
+): BasicJobRunnerOptions {
+  if (engine !== undefined && typeof (engine as Partial<JobEngine>).completeJob !== 'function') {
+    throw new ValidationError(
+      'engine',
+      'the second argument must be the Engine (an execution store alone cannot resume executions) or undefined',
+    );
+  }
+  const options: BasicJobRunnerOptions = { ...rest, jobStore };
+  if (engine !== undefined) options.engine = engine;
+  if (runnerId !== undefined) options.runnerId = runnerId;
+  return options;
+}
+
+function waitOrTimeout(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

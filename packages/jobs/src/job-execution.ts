@@ -1,0 +1,352 @@
+import type {
+  Clock,
+  ErrorInfo,
+  EventBus,
+  Job,
+  JobStore,
+  LeaseRef,
+  Logger,
+  StepResult,
+} from '@flowmonkey/core';
+import {
+  CancelledError,
+  JobTimeoutError,
+  LeaseLostError,
+  NonRetryableError,
+  toErrorInfo,
+} from '@flowmonkey/core';
+import type { ResolvedRetryPolicy } from './compute-retry-delay.js';
+import { computeRetryDelay, resolveRetryPolicy } from './compute-retry-delay.js';
+import { invokeHandler } from './invoke-handler.js';
+import type { JobEngine } from './job-engine.js';
+import type { JobHandlerContext, JobOutcome, RegisteredJobHandler } from './job-handler.js';
+import { callHook } from './job-hooks.js';
+import type { JobSettler } from './job-settler.js';
+import { planRetry } from './plan-retry.js';
+
+/** Why a running handler was aborted. */
+export type AbortCause = 'cancel' | 'timeout' | 'shutdown' | 'lease-lost';
+
+/** How an attempt ended for the runner's counters: an outcome, or a store error. */
+export type AttemptEnd = JobOutcome | 'store-error';
+
+/** What one {@link JobExecution} needs from its runner. */
+export interface JobExecutionDeps {
+  jobStore: JobStore;
+  engine: JobEngine | undefined;
+  settler: JobSettler;
+  events: EventBus;
+  logger: Logger;
+  clock: Clock;
+  random: () => number;
+  cancelGraceMs: number;
+  defaultRetry: ResolvedRetryPolicy;
+  defaultTimeoutMs: number | null;
+}
+
+type HandlerEnd = StepResult | { kind: 'thrown'; error: unknown };
+
+/**
+ * One attempt of one claimed job: runs the handler with its context, enforces the
+ * timeout, reacts to aborts, and writes the outcome under the lease. `recorded` resolves
+ * once the outcome is stored (at most `cancelGraceMs` after an abort, even if the handler
+ * ignores its signal); `run()` resolves only when the handler has really settled, so the
+ * runner keeps counting the slot of an overdue handler.
+ */
+export class JobExecution {
+  readonly job: Job;
+  readonly log: Logger;
+  readonly #deps: JobExecutionDeps;
+  readonly #handler: RegisteredJobHandler;
+  readonly #controller = new AbortController();
+  readonly #ref: LeaseRef;
+  #cause: AbortCause | null = null;
+  #writing = false;
+  #overdue = false;
+  #timers: NodeJS.Timeout[] = [];
+  #graceExpired!: () => void;
+  readonly #grace = new Promise<'grace-expired'>((resolve) => {
+    this.#graceExpired = () => resolve('grace-expired');
+  });
+  #markRecorded!: () => void;
+  /** Resolves once this attempt's outcome is stored (or known to be someone else's). */
+  readonly recorded = new Promise<void>((resolve) => {
+    this.#markRecorded = resolve;
+  });
+
+  constructor(job: Job, handler: RegisteredJobHandler, deps: JobExecutionDeps) {
+    if (job.leaseId === null) throw new TypeError(`job "${job.id}" was claimed without a lease`);
+    this.job = job;
+    this.#ref = { jobId: job.id, leaseId: job.leaseId };
+    this.#handler = handler;
+    this.#deps = deps;
+    this.log = deps.logger.child({ jobId: job.id, handler: job.handler, attempt: job.attempts });
+  }
+
+  /** The lease this attempt holds. */
+  get lease(): LeaseRef {
+    return this.#ref;
+  }
+
+  /** True while the runner should keep extending this job's lease. */
+  get holdsLease(): boolean {
+    return !this.#writing && this.#cause !== 'lease-lost';
+  }
+
+  /** True when the handler outlived its abort by more than `cancelGraceMs` and still runs. */
+  get overdue(): boolean {
+    return this.#overdue;
+  }
+
+  /** The first abort cause, or `null`. */
+  get abortCause(): AbortCause | null {
+    return this.#cause;
+  }
+
+  /**
+   * Aborts the handler's signal for `cause`. The first cause wins, except that a lost lease
+   * overrides any other (no write can succeed any more). Ignored once the outcome is being
+   * written.
+   */
+  abort(cause: AbortCause): void {
+    if (this.#writing || this.#cause === cause) return;
+    if (this.#cause !== null && cause !== 'lease-lost') return;
+    const first = this.#cause === null;
+    this.#cause = cause;
+    if (cause === 'timeout') {
+      const timeoutMs = this.#timeoutMs() ?? 0;
+      this.log.warn({ timeoutMs }, 'job timed out; aborting handler');
+      this.#deps.events.emit('job:timeout', { job: this.job, timeoutMs });
+    }
+    if (cause === 'lease-lost') {
+      this.log.warn('lease lost; aborting handler and dropping its result');
+      this.#deps.events.emit('job:lease-lost', { job: this.job });
+    }
+    if (first) {
+      this.#controller.abort(this.#reasonError(cause));
+      this.#later(this.#deps.cancelGraceMs, this.#graceExpired);
+    }
+  }
+
+  /** Asks the store whether cancellation was requested, and aborts if so. */
+  async checkCancel(): Promise<void> {
+    if (!this.holdsLease) return;
+    await this.#heartbeat().catch(() => undefined);
+  }
+
+  /** Runs the attempt to its end; resolves when the handler has settled and the outcome is stored. */
+  async run(): Promise<AttemptEnd> {
+    this.#deps.events.emit('job:started', { job: this.job });
+    await callHook(this.#handler.options.onStart, this.#hookContext(), this.log, 'onStart');
+    const timeoutMs = this.#timeoutMs();
+    if (timeoutMs !== null) this.#later(timeoutMs, () => this.abort('timeout'));
+    const handlerEnd = this.#invoke();
+    const first = await Promise.race([handlerEnd, this.#grace]);
+    let end: AttemptEnd;
+    if (first === 'grace-expired') {
+      this.#overdue = true;
+      this.log.warn(
+        { cause: this.#cause, cancelGraceMs: this.#deps.cancelGraceMs },
+        'handler ignored its abort signal; recording the outcome, slot stays taken until it settles',
+      );
+      end = await this.#record(null);
+      await handlerEnd;
+      this.log.warn('overdue handler settled; its result was dropped');
+    } else {
+      end = await this.#record(first);
+    }
+    for (const t of this.#timers) clearTimeout(t);
+    return end;
+  }
+
+  #invoke(): Promise<HandlerEnd> {
+    const context: JobHandlerContext = {
+      job: this.job,
+      attempt: this.job.attempts,
+      signal: this.#controller.signal,
+      log: this.log,
+      executionId: this.job.executionId,
+      stepId: this.job.stepId,
+      heartbeat: () => this.#heartbeat(),
+      progress: (percent, message) => this.#progress(percent, message),
+    };
+    return invokeHandler(this.#handler, context, this.#deps.engine).then(
+      (result) => result,
+      (error: unknown) => ({ kind: 'thrown', error }) as const,
+    );
+  }
+
+  async #record(end: HandlerEnd | null): Promise<AttemptEnd> {
+    this.#writing = true;
+    try {
+      const outcome = await this.#settle(end);
+      await callHook(
+        this.#handler.options.onEnd,
+        { ...this.#hookContext(), outcome },
+        this.log,
+        'onEnd',
+      );
+      return outcome;
+    } catch (error) {
+      if (error instanceof LeaseLostError) {
+        this.#deps.events.emit('job:lease-lost', { job: this.job });
+        this.log.warn('lease lost before the outcome was stored; result dropped');
+        return 'lease-lost';
+      }
+      this.log.error({ err: error }, 'could not store the job outcome; the reaper will reset it');
+      return 'store-error';
+    } finally {
+      this.#markRecorded();
+    }
+  }
+
+  async #settle(end: HandlerEnd | null): Promise<JobOutcome> {
+    const cause = this.#cause;
+    if (cause === 'lease-lost') return 'lease-lost';
+    if (cause === 'cancel') return this.#cancel();
+    if (end?.kind === 'success') return this.#complete(end.output);
+    if (cause === 'shutdown') {
+      await this.#deps.jobStore.release(this.#ref);
+      this.log.info('released on shutdown; attempt refunded');
+      return 'released';
+    }
+    if (cause === 'timeout') {
+      const info = toErrorInfo(new JobTimeoutError(this.job.id, this.#timeoutMs() ?? 0));
+      if (end?.kind === 'thrown') info.cause = toErrorInfo(end.error);
+      return this.#fail(info, true);
+    }
+    if (end === null) throw new TypeError('unreachable: no handler end without an abort');
+    if (end.kind === 'wait') return this.#snooze(end.until);
+    if (end.kind === 'failure') return this.#fail(end.error, end.error.retryable === true);
+    return this.#fail(toErrorInfo(end.error), this.#isRetryable(end.error));
+  }
+
+  #isRetryable(error: unknown): boolean {
+    if (error instanceof NonRetryableError) return false;
+    const check = this.#handler.options.isRetryable;
+    return check === undefined || check(error);
+  }
+
+  async #complete(result: unknown): Promise<JobOutcome> {
+    const job = await this.#deps.settler.complete(this.job, result);
+    this.#deps.events.emit('job:completed', { job });
+    await callHook(
+      this.#handler.options.onSuccess,
+      { ...this.#hookContext(), result },
+      this.log,
+      'onSuccess',
+    );
+    return 'completed';
+  }
+
+  async #fail(error: ErrorInfo, retryable: boolean): Promise<JobOutcome> {
+    const retryAt = planRetry({
+      job: this.job,
+      retryable,
+      policy: this.#policy(),
+      now: this.#deps.clock.now(),
+      random: this.#deps.random,
+    });
+    const job = await this.#deps.settler.fail(this.job, stripRetryable(error), retryAt);
+    const willRetry = job.status === 'pending';
+    if (willRetry) {
+      this.log.info({ err: error, runAt: job.runAt }, 'attempt failed; retry scheduled');
+      this.#deps.events.emit('job:retrying', { job, error, retryAt: job.runAt });
+    } else {
+      this.log.warn({ err: error }, 'job failed');
+      this.#deps.events.emit('job:failed', { job, error });
+    }
+    const ctx = { ...this.#hookContext(), error, willRetry };
+    await callHook(this.#handler.options.onFail, ctx, this.log, 'onFail');
+    return willRetry ? 'retrying' : 'failed';
+  }
+
+  async #cancel(): Promise<JobOutcome> {
+    const reason = 'cancellation requested';
+    const job = await this.#deps.settler.confirmCancel(this.job, reason);
+    this.log.info('job cancelled');
+    this.#deps.events.emit('job:cancelled', { job, reason });
+    return 'cancelled';
+  }
+
+  async #snooze(until: number | null): Promise<JobOutcome> {
+    const runAt =
+      until ?? this.#deps.clock.now() + computeRetryDelay(this.#policy(), 1, this.#deps.random);
+    await this.#deps.jobStore.release({ ...this.#ref, runAt });
+    this.log.info({ runAt }, 'handler asked to wait; job snoozed without spending an attempt');
+    return 'snoozed';
+  }
+
+  async #heartbeat(): Promise<void> {
+    try {
+      const { cancelRequested } = await this.#deps.jobStore.heartbeat(this.#ref);
+      if (cancelRequested) this.abort('cancel');
+    } catch (error) {
+      if (error instanceof LeaseLostError) this.abort('lease-lost');
+      throw error;
+    }
+  }
+
+  async #progress(percent: number, message?: string): Promise<void> {
+    try {
+      const params =
+        message === undefined ? { ...this.#ref, percent } : { ...this.#ref, percent, message };
+      const job = await this.#deps.jobStore.progress(params);
+      if (job.progress !== null)
+        this.#deps.events.emit('job:progress', { job, progress: job.progress });
+      if (job.cancelRequested) this.abort('cancel');
+    } catch (error) {
+      if (error instanceof LeaseLostError) this.abort('lease-lost');
+      throw error;
+    }
+  }
+
+  #policy(): ResolvedRetryPolicy {
+    const own = this.#handler.options.retry ?? this.#handler.step?.metadata.retry;
+    const base =
+      own === undefined
+        ? this.#deps.defaultRetry
+        : resolveRetryPolicy(own, this.#deps.defaultRetry);
+    return this.job.retry === null ? base : resolveRetryPolicy(this.job.retry, base);
+  }
+
+  #timeoutMs(): number | null {
+    return (
+      this.job.timeoutMs ??
+      this.#handler.options.timeoutMs ??
+      this.#handler.step?.metadata.timeoutMs ??
+      this.#deps.defaultTimeoutMs
+    );
+  }
+
+  #hookContext() {
+    const { job, log } = this;
+    return { job, attempt: job.attempts, log, executionId: job.executionId, stepId: job.stepId };
+  }
+
+  #later(ms: number, fn: () => void): void {
+    const timer = setTimeout(fn, ms);
+    timer.unref();
+    this.#timers.push(timer);
+  }
+
+  #reasonError(cause: AbortCause): Error {
+    switch (cause) {
+      case 'timeout':
+        return new JobTimeoutError(this.job.id, this.#timeoutMs() ?? 0);
+      case 'lease-lost':
+        return new LeaseLostError(this.#ref.jobId, this.#ref.leaseId);
+      case 'cancel':
+        return new CancelledError(`job "${this.job.id}" was cancelled`);
+      case 'shutdown':
+        return new CancelledError(`job "${this.job.id}" aborted: runner shutting down`, {
+          details: { shutdown: true },
+        });
+    }
+  }
+}
+
+function stripRetryable(error: ErrorInfo & { retryable?: boolean }): ErrorInfo {
+  const { retryable: _retryable, ...info } = error;
+  return info;
+}

@@ -1,0 +1,111 @@
+import type { ErrorInfo } from '@flowmonkey/core';
+import { LeaseLostError } from '@flowmonkey/core';
+import type { JobSettler } from './job-settler.js';
+import { createJobSettler } from './job-settler.js';
+import type { JobReaperOptions, ResolvedReaperOptions } from './reaper-options.js';
+import { resolveReaperOptions } from './reaper-options.js';
+import { Service } from './service.js';
+
+/** What one sweep of {@link JobReaper.runOnce} did. */
+export interface ReapCounts {
+  /** Stalled jobs put back to `pending` (attempts remained). */
+  reset: number;
+  /** Stalled jobs failed for good (no attempt left); their executions resumed with the failure. */
+  failed: number;
+  /** Stalled jobs whose cancellation was requested, now `cancelled`. */
+  cancelled: number;
+  /** Jobs that moved on before the reaper's write (completed, taken over, or reaped by another reaper). */
+  lost: number;
+}
+
+/** The error recorded on a job that stalled. */
+function stalledError(thresholdMs: number): ErrorInfo {
+  return {
+    code: 'JOB_STALLED',
+    message: `no heartbeat for more than ${thresholdMs} ms; the runner is presumed dead`,
+    details: { stalledThresholdMs: thresholdMs },
+  };
+}
+
+/**
+ * Rescues jobs whose runner died: every `checkIntervalMs` it pages through running jobs
+ * whose heartbeat is older than `stalledThresholdMs` (in the store's time) and resets each
+ * under the lease it saw: back to `pending` while attempts remain, otherwise `failed` with
+ * the parent execution resumed with the failure (through the engine when given). A job
+ * that completed or was taken over in between is left alone (`lost`), so any number of
+ * reapers may run at once.
+ */
+export class JobReaper {
+  readonly #options: ResolvedReaperOptions;
+  readonly #settler: JobSettler;
+  readonly #service: Service;
+
+  constructor(options: JobReaperOptions) {
+    this.#options = resolveReaperOptions(options);
+    this.#settler = createJobSettler(this.#options.jobStore, this.#options.engine);
+    this.#service = new Service({
+      name: 'job-reaper',
+      intervalMs: this.#options.checkIntervalMs,
+      run: () => this.runOnce(),
+      logger: this.#options.logger,
+    });
+  }
+
+  /** Starts sweeping: a first sweep after a random delay up to `checkIntervalMs`, then every interval. */
+  start(): void {
+    this.#service.start();
+  }
+
+  /** Stops sweeping and waits for a sweep in flight. Idempotent; fine before `start()`. */
+  stop(): Promise<void> {
+    return this.#service.stop();
+  }
+
+  /** Runs one sweep now, paging until a short page, and returns what it did. */
+  async runOnce(): Promise<ReapCounts> {
+    const { jobStore, batchSize, stalledThresholdMs, clock, logger } = this.#options;
+    const counts: ReapCounts = { reset: 0, failed: 0, cancelled: 0, lost: 0 };
+    const error = stalledError(stalledThresholdMs);
+    const seen = new Set<string>();
+    for (;;) {
+      const page = await jobStore.findStalled({
+        stalledThresholdMs,
+        limit: batchSize,
+        ...(clock === undefined ? {} : { now: clock.now() }),
+      });
+      let fresh = 0;
+      for (const job of page) {
+        const key = `${job.id}/${job.leaseId}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        fresh++;
+        await this.#reap(job, error, counts);
+      }
+      if (page.length < batchSize || fresh === 0) break;
+    }
+    if (counts.reset + counts.failed + counts.cancelled + counts.lost > 0) {
+      logger.info({ ...counts }, 'reaped stalled jobs');
+    }
+    return counts;
+  }
+
+  async #reap(
+    job: Parameters<JobSettler['resetStalled']>[0],
+    error: ErrorInfo,
+    counts: ReapCounts,
+  ): Promise<void> {
+    try {
+      const after = await this.#settler.resetStalled(job, error);
+      if (after.status === 'pending') counts.reset++;
+      else if (after.status === 'cancelled') counts.cancelled++;
+      else counts.failed++;
+      this.#options.logger.warn(
+        { jobId: job.id, runnerId: job.runnerId, status: after.status },
+        'stalled job reaped',
+      );
+    } catch (e) {
+      if (!(e instanceof LeaseLostError)) throw e;
+      counts.lost++;
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import type { ErrorInfo, Job, JobStore } from '@flowmonkey/core';
+import type { JobEngine } from './job-engine.js';
+
+/**
+ * Writes a job's outcome under its lease. Jobs of an execution go through the engine
+ * (job write and parent resume in one transaction); plain background jobs, or every job
+ * when there is no engine, go straight to the job store. Every method throws
+ * `LeaseLostError` when the lease is gone, and then nothing changed.
+ */
+export interface JobSettler {
+  complete(job: Job, result: unknown): Promise<Job>;
+  fail(job: Job, error: ErrorInfo, retryAt: number | null): Promise<Job>;
+  confirmCancel(job: Job, reason: string): Promise<Job>;
+  resetStalled(job: Job, error: ErrorInfo): Promise<Job>;
+}
+
+/** Builds the {@link JobSettler} for a store and an optional engine. */
+export function createJobSettler(jobStore: JobStore, engine: JobEngine | undefined): JobSettler {
+  const viaEngine = (job: Job): JobEngine | undefined =>
+    job.executionId === null ? undefined : engine;
+  const ref = (job: Job) => {
+    if (job.leaseId === null) throw new TypeError(`job "${job.id}" holds no lease`);
+    return { jobId: job.id, leaseId: job.leaseId };
+  };
+  return {
+    async complete(job, result) {
+      const e = viaEngine(job);
+      if (e !== undefined) return (await e.completeJob({ ...ref(job), result })).job;
+      return jobStore.complete({ ...ref(job), result });
+    },
+    async fail(job, error, retryAt) {
+      const e = viaEngine(job);
+      if (e !== undefined) return (await e.failJob({ ...ref(job), error, retryAt })).job;
+      return jobStore.fail({ ...ref(job), error, retryAt });
+    },
+    async confirmCancel(job, reason) {
+      const e = viaEngine(job);
+      if (e !== undefined) return (await e.confirmJobCancel({ ...ref(job), reason })).job;
+      return jobStore.confirmCancel({ ...ref(job), reason });
+    },
+    async resetStalled(job, error) {
+      const e = viaEngine(job);
+      if (e !== undefined) return (await e.resetStalledJob({ ...ref(job), error })).job;
+      return jobStore.resetStalled({ ...ref(job), error });
+    },
+  };
+}

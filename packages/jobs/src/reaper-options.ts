@@ -1,0 +1,85 @@
+import type { Clock, EventBus, JobStore, Logger } from '@flowmonkey/core';
+import { ConfigError } from '@flowmonkey/core';
+import { defaultLogger } from './default-logger.js';
+import type { JobEngine } from './job-engine.js';
+import { checkKnownKeys, checkNumber } from './option-checks.js';
+
+/** Options of `JobReaper`. Only `jobStore` is required. */
+export interface JobReaperOptions {
+  /** Where jobs live. */
+  jobStore: JobStore;
+  /** The engine: a reaped job of an execution that fails for good resumes it with the failure. */
+  engine?: JobEngine;
+  /**
+   * A running job whose last heartbeat is older than this, in ms, is stalled. Match the
+   * runners' `leaseMs`. @default 60_000
+   */
+  stalledThresholdMs?: number;
+  /** Pause between two sweeps, in ms. @default 30_000 */
+  checkIntervalMs?: number;
+  /** Jobs read per page; a sweep pages on until a short page. @default 100 */
+  batchSize?: number;
+  /** A pino (or compatible) logger. @default pino at `info`, silent under a test runner */
+  logger?: Logger;
+  /**
+   * Passes `clock.now()` as `now` to the store. Only for tests on in-memory stores: leave
+   * it out in production, so stalls are judged in database time. @default none
+   */
+  clock?: Clock;
+  /** Unused by the reaper itself; accepted so runner and reaper can share an options bag. */
+  events?: EventBus;
+}
+
+/** {@link JobReaperOptions} with defaults filled in, frozen. */
+export interface ResolvedReaperOptions {
+  readonly jobStore: JobStore;
+  readonly engine: JobEngine | undefined;
+  readonly stalledThresholdMs: number;
+  readonly checkIntervalMs: number;
+  readonly batchSize: number;
+  readonly logger: Logger;
+  readonly clock: Clock | undefined;
+}
+
+const KNOWN = [
+  'jobStore',
+  'engine',
+  'stalledThresholdMs',
+  'checkIntervalMs',
+  'batchSize',
+  'logger',
+  'clock',
+  'events',
+];
+
+const RENAMED = {
+  stalledThreshold: 'stalledThresholdMs',
+  checkInterval: 'checkIntervalMs',
+  maxRetries: 'the job’s maxAttempts (set when the job is created)',
+};
+
+/**
+ * Validates reaper options and fills defaults. Pure: returns a frozen object, or throws
+ * `ConfigError` naming the field.
+ */
+export function resolveReaperOptions(options: JobReaperOptions): ResolvedReaperOptions {
+  checkKnownKeys(options, KNOWN, RENAMED);
+  if (options.jobStore === undefined || options.jobStore === null) {
+    throw new ConfigError('jobStore', 'is required');
+  }
+  return Object.freeze({
+    jobStore: options.jobStore,
+    engine: options.engine,
+    stalledThresholdMs: checkNumber('stalledThresholdMs', options.stalledThresholdMs, {
+      fallback: 60_000,
+      min: 1,
+    }),
+    checkIntervalMs: checkNumber('checkIntervalMs', options.checkIntervalMs, {
+      fallback: 30_000,
+      min: 1,
+    }),
+    batchSize: checkNumber('batchSize', options.batchSize, { fallback: 100, min: 1, int: true }),
+    logger: options.logger ?? defaultLogger(),
+    clock: options.clock,
+  });
+}

@@ -1,0 +1,236 @@
+import { hostname } from 'node:os';
+import type { Clock, EventBus, JobStore, Logger, RetryPolicy } from '@flowmonkey/core';
+import { ConfigError, systemClock } from '@flowmonkey/core';
+import type { ResolvedRetryPolicy } from './compute-retry-delay.js';
+import { resolveRetryPolicy } from './compute-retry-delay.js';
+import { defaultLogger } from './default-logger.js';
+import type { JobEngine } from './job-engine.js';
+import type { JobWakeups } from './job-wakeups.js';
+import { checkKnownKeys, checkNumber } from './option-checks.js';
+
+/** Options of `BasicJobRunner`. Only `jobStore` is required. */
+export interface BasicJobRunnerOptions {
+  /** Where jobs live. */
+  jobStore: JobStore;
+  /**
+   * The engine, needed to run stateful steps: their outcome resumes the execution in the
+   * same transaction. Its registered handlers are runnable too. Without it, jobs are
+   * settled through `jobStore` alone (plain background jobs).
+   */
+  engine?: JobEngine;
+  /** Identifies this runner in `job.runnerId` and logs. @default `<hostname>-<pid>-<random>` */
+  runnerId?: string;
+  /** Fallback poll for due jobs when no wake-up arrives, in ms. @default 1000 */
+  pollIntervalMs?: number;
+  /** Most jobs claimed in one round trip (never more than free slots). @default 10 */
+  batchSize?: number;
+  /** Most handlers running at once in this runner. @default 10 */
+  maxConcurrent?: number;
+  /** How often the runner extends the leases of all its jobs (one call), in ms. @default 10_000 */
+  heartbeatIntervalMs?: number;
+  /**
+   * The lease length in ms: a job whose heartbeat is older is stalled, and the reaper's
+   * `stalledThresholdMs` should be this value. Must be at least twice
+   * `heartbeatIntervalMs`. @default 60_000
+   */
+  leaseMs?: number;
+  /** Only claim jobs of these queues. @default every queue */
+  queues?: readonly string[];
+  /** How long a graceful `stop()` waits for running handlers, in ms. @default 30_000 */
+  shutdownTimeoutMs?: number;
+  /**
+   * How long an aborted handler (timeout, cancel, shutdown) may take to settle before the
+   * runner records the outcome without it, in ms. @default 5000
+   */
+  cancelGraceMs?: number;
+  /** Retry policy for jobs whose job and handler carry none. @default EXPONENTIAL from 1 s */
+  defaultRetry?: RetryPolicy;
+  /** Per-attempt time limit for jobs whose job and handler carry none, in ms. @default none */
+  defaultTimeoutMs?: number | null;
+  /** A pino (or compatible) logger. @default pino at `info`, silent under a test runner */
+  logger?: Logger;
+  /** Time source for retry times. @default the system clock */
+  clock?: Clock;
+  /** Where `job:*` events go. @default the engine's bus, else a private one */
+  events?: EventBus;
+  /** Wake-ups for new jobs and cancellations (e.g. Postgres LISTEN). @default polling only */
+  wakeups?: JobWakeups;
+  /** Randomness in [0, 1) for retry jitter and the first poll. @default Math.random */
+  random?: () => number;
+}
+
+/** {@link BasicJobRunnerOptions} with every default filled in, frozen. */
+export interface ResolvedRunnerOptions {
+  readonly jobStore: JobStore;
+  readonly engine: JobEngine | undefined;
+  readonly runnerId: string;
+  readonly pollIntervalMs: number;
+  readonly batchSize: number;
+  readonly maxConcurrent: number;
+  readonly heartbeatIntervalMs: number;
+  readonly leaseMs: number;
+  readonly queues: readonly string[] | undefined;
+  readonly shutdownTimeoutMs: number;
+  readonly cancelGraceMs: number;
+  readonly defaultRetry: ResolvedRetryPolicy;
+  readonly defaultTimeoutMs: number | null;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly events: EventBus | undefined;
+  readonly wakeups: JobWakeups | undefined;
+  readonly random: () => number;
+}
+
+const KNOWN: readonly string[] = [
+  'jobStore',
+  'engine',
+  'runnerId',
+  'pollIntervalMs',
+  'batchSize',
+  'maxConcurrent',
+  'heartbeatIntervalMs',
+  'leaseMs',
+  'queues',
+  'shutdownTimeoutMs',
+  'cancelGraceMs',
+  'defaultRetry',
+  'defaultTimeoutMs',
+  'logger',
+  'clock',
+  'events',
+  'wakeups',
+  'random',
+];
+
+const RENAMED: Record<string, string> = {
+  pollInterval: 'pollIntervalMs',
+  heartbeatInterval: 'heartbeatIntervalMs',
+  concurrency: 'maxConcurrent',
+  leaseDuration: 'leaseMs',
+  shutdownTimeout: 'shutdownTimeoutMs',
+};
+
+/**
+ * Validates runner options and fills defaults. Pure: returns a frozen object, or throws
+ * `ConfigError` naming the field (unknown keys included, with the new name for the
+ * seed's unit-less ones such as `pollInterval`).
+ */
+export function resolveRunnerOptions(options: BasicJobRunnerOptions): ResolvedRunnerOptions {
+  checkKnownKeys(options, KNOWN, RENAMED);
+  if (options.jobStore === undefined || options.jobStore === null) {
+    throw new ConfigError('jobStore', 'is required');
+  }
+  const runnerId = options.runnerId ?? defaultRunnerId();
+  if (typeof runnerId !== 'string' || runnerId.trim() === '') {
+    throw new ConfigError('runnerId', 'must be a non-empty string');
+  }
+  const heartbeatIntervalMs = checkNumber('heartbeatIntervalMs', options.heartbeatIntervalMs, {
+    fallback: 10_000,
+    min: 1,
+  });
+  const leaseMs = checkNumber('leaseMs', options.leaseMs, { fallback: 60_000, min: 1 });
+  if (heartbeatIntervalMs * 2 > leaseMs) {
+    throw new ConfigError(
+      'heartbeatIntervalMs',
+      `must be at most half of leaseMs (${leaseMs}), got ${heartbeatIntervalMs}`,
+    );
+  }
+  const defaultTimeoutMs =
+    options.defaultTimeoutMs === null || options.defaultTimeoutMs === undefined
+      ? null
+      : checkNumber('defaultTimeoutMs', options.defaultTimeoutMs, { fallback: 0, min: 1 });
+  return Object.freeze({
+    jobStore: options.jobStore,
+    engine: options.engine,
+    runnerId,
+    pollIntervalMs: checkNumber('pollIntervalMs', options.pollIntervalMs, {
+      fallback: 1000,
+      min: 1,
+    }),
+    batchSize: checkNumber('batchSize', options.batchSize, { fallback: 10, min: 1, int: true }),
+    maxConcurrent: checkNumber('maxConcurrent', options.maxConcurrent, {
+      fallback: 10,
+      min: 1,
+      int: true,
+    }),
+    heartbeatIntervalMs,
+    leaseMs,
+    queues: checkQueues(options.queues),
+    shutdownTimeoutMs: checkNumber('shutdownTimeoutMs', options.shutdownTimeoutMs, {
+      fallback: 30_000,
+      min: 0,
+    }),
+    cancelGraceMs: checkNumber('cancelGraceMs', options.cancelGraceMs, {
+      fallback: 5000,
+      min: 0,
+    }),
+    defaultRetry: resolveRetryPolicy(options.defaultRetry, undefined, 'defaultRetry'),
+    defaultTimeoutMs,
+    logger: options.logger ?? defaultLogger(),
+    clock: options.clock ?? systemClock,
+    events: options.events ?? options.engine?.events,
+    wakeups: options.wakeups,
+    random: options.random ?? Math.random,
+  });
+}
+
+function checkQueues(queues: readonly string[] | undefined): readonly string[] | undefined {
+  if (queues === undefined) return undefined;
+  if (!Array.isArray(queues) || queues.length === 0) {
+    throw new ConfigError('queues', 'must be a non-empty array of queue names when given');
+  }
+  queues.forEach((q, i) => {
+    if (typeof q !== 'string' || q === '') {
+      throw new ConfigError(`queues[${i}]`, 'must be a non-empty string');
+    }
+  });
+  return Object.freeze([...queues]);
+}
+
+function defaultRunnerId(): string {
+  return `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Runner options read from environment variables by {@link runnerOptionsFromEnv}. */
+export type RunnerEnvOptions = Pick<
+  BasicJobRunnerOptions,
+  'runnerId' | 'maxConcurrent' | 'leaseMs' | 'heartbeatIntervalMs' | 'cancelGraceMs'
+>;
+
+/**
+ * Reads runner options from environment variables: `WORKER_ID` → `runnerId`,
+ * `MAX_CONCURRENT_EXECUTIONS` → `maxConcurrent`, `LEASE_DURATION_SECONDS` → `leaseMs`,
+ * `HEARTBEAT_INTERVAL_SECONDS` → `heartbeatIntervalMs`, `CANCEL_GRACE_MS` →
+ * `cancelGraceMs`. Unset or empty variables are left out; a malformed value throws
+ * `ConfigError` naming the variable.
+ */
+export function runnerOptionsFromEnv(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): RunnerEnvOptions {
+  const out: RunnerEnvOptions = {};
+  const read = (name: string): string | undefined => {
+    const v = env[name]?.trim();
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const num = (name: string, int: boolean, min: number): number | undefined => {
+    const raw = read(name);
+    if (raw === undefined) return undefined;
+    const value = Number(raw);
+    if (!/^\d+(\.\d+)?$/.test(raw) || value < min || (int && !Number.isInteger(value))) {
+      const kind = int ? 'an integer' : 'a number';
+      throw new ConfigError(name, `must be ${kind} >= ${min}, got ${JSON.stringify(raw)}`);
+    }
+    return value;
+  };
+  const workerId = read('WORKER_ID');
+  if (workerId !== undefined) out.runnerId = workerId;
+  const max = num('MAX_CONCURRENT_EXECUTIONS', true, 1);
+  if (max !== undefined) out.maxConcurrent = max;
+  const lease = num('LEASE_DURATION_SECONDS', false, 0.001);
+  if (lease !== undefined) out.leaseMs = Math.round(lease * 1000);
+  const beat = num('HEARTBEAT_INTERVAL_SECONDS', false, 0.001);
+  if (beat !== undefined) out.heartbeatIntervalMs = Math.round(beat * 1000);
+  const grace = num('CANCEL_GRACE_MS', true, 0);
+  if (grace !== undefined) out.cancelGraceMs = grace;
+  return out;
+}
