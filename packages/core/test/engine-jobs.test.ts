@@ -1,0 +1,255 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createMemoryStores,
+  defineFlow,
+  Engine,
+  type FlowMonkeyEventName,
+  LeaseLostError,
+  ManualClock,
+  Result,
+  type StepHandler,
+} from '../src/index.js';
+
+const chargeHandler: StepHandler = {
+  type: 'charge',
+  metadata: { stateful: true, defaultMaxAttempts: 4, timeoutMs: 30_000 },
+  execute: async ({ input }) => Result.success({ chargeId: `ch_${String(input)}` }),
+};
+
+const orderFlow = defineFlow({
+  id: 'order',
+  initialStepId: 'validate',
+  steps: {
+    validate: { type: 'validate', input: 'input.orderId', transitions: { onSuccess: 'charge' } },
+    charge: {
+      type: 'charge',
+      input: 'validate',
+      priority: 10,
+      queue: 'payments',
+      maxAttempts: 2,
+      transitions: { onSuccess: 'ship', onFailure: 'cancelOrder' },
+    },
+    ship: { type: 'ship', input: 'charge.chargeId' },
+    cancelOrder: { type: 'cancelOrder' },
+  },
+});
+
+function inline(type: string, output: (input: unknown) => unknown): StepHandler {
+  return { type, metadata: {}, execute: async ({ input }) => Result.success(output(input)) };
+}
+
+function setup() {
+  const clock = new ManualClock();
+  const stores = createMemoryStores({ clock });
+  const handlers = [
+    inline('validate', (id) => id),
+    chargeHandler,
+    inline('ship', (chargeId) => ({ shipped: chargeId })),
+    inline('cancelOrder', () => 'cancelled-order'),
+  ];
+  const engine = new Engine({ stores, clock, handlers, flows: [orderFlow] });
+  const seen: string[] = [];
+  const names: FlowMonkeyEventName[] = [
+    'step:started',
+    'step:completed',
+    'step:failed',
+    'execution:waiting',
+    'execution:resumed',
+    'execution:completed',
+    'execution:failed',
+    'execution:cancelled',
+  ];
+  for (const name of names) {
+    engine.events.on(name, (p) => seen.push('stepId' in p ? `${name} ${p.stepId}` : name));
+  }
+  const claim = async () => {
+    const [job] = await stores.jobs.claimBatch({ runnerId: 'r1', limit: 1 });
+    if (job?.leaseId == null) throw new Error('no job to claim');
+    return { job, lease: { jobId: job.id, leaseId: job.leaseId } };
+  };
+  return { clock, stores, engine, seen, claim };
+}
+
+describe('Engine stateful steps', () => {
+  it('creates exactly one job for a stateful step and parks the execution on it', async () => {
+    const { engine, stores, seen } = setup();
+    const execution = await engine.start('order', { orderId: 'o-1' });
+    expect(execution.status).toBe('waiting');
+    const jobs = await stores.jobs.getByExecution(execution.id);
+    expect(jobs).toHaveLength(1);
+    const [job] = jobs;
+    expect(job).toMatchObject({
+      handler: 'charge',
+      executionId: execution.id,
+      stepId: 'charge',
+      input: 'o-1',
+      queue: 'payments',
+      priority: 10,
+      maxAttempts: 2,
+      timeoutMs: 30_000,
+      status: 'pending',
+      idempotencyKey: `${execution.id}:charge:1`,
+    });
+    expect(execution.waitingOn).toMatchObject({ stepId: 'charge', jobId: job?.id, until: null });
+    expect(execution.history.at(-1)).toMatchObject({
+      stepId: 'charge',
+      outcome: 'waiting',
+      jobId: job?.id,
+      finishedAt: null,
+    });
+    expect(seen.slice(-2)).toEqual(['step:started charge', 'execution:waiting charge']);
+
+    expect(await engine.run(execution.id)).toEqual(execution);
+    expect(await stores.jobs.getByExecution(execution.id)).toHaveLength(1);
+  });
+
+  it('completeJob completes the job and resumes the execution to the end', async () => {
+    const { engine, stores, claim, seen } = setup();
+    const started = await engine.start('order', { orderId: 'o-2' });
+    const { lease } = await claim();
+    const settled = await engine.completeJob({ ...lease, result: { chargeId: 'ch_9' } });
+    expect(settled.resumed).toBe(true);
+    expect(settled.job.status).toBe('completed');
+    expect(settled.execution?.status).toBe('completed');
+    expect(settled.execution?.output).toEqual({ shipped: 'ch_9' });
+    expect(settled.execution?.history.find((r) => r.stepId === 'charge')).toMatchObject({
+      outcome: 'success',
+      jobId: lease.jobId,
+    });
+    expect(await engine.get(started.id)).toEqual(settled.execution);
+    expect((await stores.jobs.get(lease.jobId))?.status).toBe('completed');
+    expect(seen.slice(-5)).toEqual([
+      'execution:resumed charge',
+      'step:completed charge',
+      'step:started ship',
+      'step:completed ship',
+      'execution:completed',
+    ]);
+  });
+
+  it('a second resume for the same job is a no-op that says why', async () => {
+    const { engine, claim } = setup();
+    const started = await engine.start('order', { orderId: 'o-3' });
+    const { lease } = await claim();
+    const settled = await engine.completeJob({ ...lease, result: { chargeId: 'ch_1' } });
+    const again = await engine.resume(started.id, {
+      stepId: 'charge',
+      jobId: lease.jobId,
+      outcome: { kind: 'success', output: { chargeId: 'ch_other' } },
+    });
+    expect(again.resumed).toBe(false);
+    expect(again.reason).toContain('not waiting on this step/job');
+    expect(again.execution).toEqual(settled.execution);
+  });
+
+  it('failJob with retryAt leaves the execution waiting; the final failure takes onFailure', async () => {
+    const { engine, claim, clock } = setup();
+    const started = await engine.start('order', { orderId: 'o-4' });
+    const first = await claim();
+    const retry = await engine.failJob({
+      ...first.lease,
+      error: { code: 'GATEWAY_DOWN', message: '503' },
+      retryAt: clock.now() + 1000,
+    });
+    expect(retry.job.status).toBe('pending');
+    expect(retry.resumed).toBe(false);
+    expect((await engine.get(started.id))?.status).toBe('waiting');
+
+    clock.advance(1000);
+    const second = await claim();
+    const failed = await engine.failJob({
+      ...second.lease,
+      error: { code: 'GATEWAY_DOWN', message: '503 again' },
+      retryAt: clock.now() + 1000,
+    });
+    expect(failed.job.status).toBe('failed');
+    expect(failed.resumed).toBe(true);
+    expect(failed.execution?.status).toBe('completed');
+    expect(failed.execution?.output).toBe('cancelled-order');
+    expect(failed.execution?.history.find((r) => r.stepId === 'charge')).toMatchObject({
+      outcome: 'failure',
+      error: { code: 'GATEWAY_DOWN', message: '503 again' },
+    });
+  });
+
+  it('a lease-lost completion throws LeaseLostError and leaves the execution untouched', async () => {
+    const { engine, claim } = setup();
+    const started = await engine.start('order', { orderId: 'o-5' });
+    const { lease } = await claim();
+    const write = engine.completeJob({ jobId: lease.jobId, leaseId: 'stale-lease', result: {} });
+    await expect(write).rejects.toThrow(LeaseLostError);
+    expect(await engine.get(started.id)).toEqual(started);
+  });
+
+  it('resetStalledJob on the last attempt fails the job and resumes the parent with the failure', async () => {
+    const { engine, claim, clock } = setup();
+    const started = await engine.start('order', { orderId: 'o-6' });
+    const first = await claim();
+    const reset = await engine.resetStalledJob({ ...first.lease });
+    expect(reset.job.status).toBe('pending');
+    expect(reset.resumed).toBe(false);
+    clock.advance(60_000);
+    const second = await claim();
+    const stalled = await engine.resetStalledJob({
+      ...second.lease,
+      error: { code: 'STALLED', message: 'no heartbeat' },
+    });
+    expect(stalled.job.status).toBe('failed');
+    expect(stalled.resumed).toBe(true);
+    expect(stalled.execution?.output).toBe('cancelled-order');
+    expect((await engine.get(started.id))?.status).toBe('completed');
+  });
+
+  it('describeJob gives the execution, step and flow of a step job, nothing for a plain job', async () => {
+    const { engine, stores } = setup();
+    const started = await engine.start('order', { orderId: 'o-7' });
+    const [job] = await stores.jobs.getByExecution(started.id);
+    if (job === undefined) throw new Error('no job');
+    const described = await engine.describeJob(job);
+    expect(described?.step.id).toBe('charge');
+    expect(described?.flow).toBe(orderFlow);
+    expect(described?.execution.id).toBe(started.id);
+    const plain = await stores.jobs.create({ handler: 'email' });
+    expect(await engine.describeJob(plain)).toBeUndefined();
+  });
+});
+
+describe('Engine.cancel', () => {
+  it('cancels a waiting execution together with its pending job', async () => {
+    const { engine, stores, seen } = setup();
+    const started = await engine.start('order', { orderId: 'o-8' });
+    const cancelled = await engine.cancel(started.id, 'customer changed their mind');
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.error).toEqual({ code: 'CANCELLED', message: 'customer changed their mind' });
+    expect(cancelled.history.at(-1)?.outcome).toBe('cancelled');
+    const [job] = await stores.jobs.getByExecution(started.id);
+    expect(job?.status).toBe('cancelled');
+    expect(seen.at(-1)).toBe('execution:cancelled');
+    expect(await engine.cancel(started.id)).toEqual(cancelled);
+  });
+
+  it('asks a running job to stop; its confirmed cancel leaves the cancelled execution alone', async () => {
+    const { engine, stores, claim } = setup();
+    const started = await engine.start('order', { orderId: 'o-9' });
+    const { lease } = await claim();
+    const cancelled = await engine.cancel(started.id);
+    expect((await stores.jobs.get(lease.jobId))?.cancelRequested).toBe(true);
+    const confirmed = await engine.confirmJobCancel({ ...lease, reason: 'stopped' });
+    expect(confirmed.job.status).toBe('cancelled');
+    expect(confirmed.resumed).toBe(false);
+    expect(await engine.get(started.id)).toEqual(cancelled);
+  });
+
+  it('a job cancelled on its own sends the execution down its failure path', async () => {
+    const { engine, stores, claim } = setup();
+    const started = await engine.start('order', { orderId: 'o-10' });
+    const { lease } = await claim();
+    await stores.jobs.cancel({ jobId: lease.jobId, reason: 'operator' });
+    const confirmed = await engine.confirmJobCancel({ ...lease });
+    expect(confirmed.resumed).toBe(true);
+    expect(confirmed.execution?.output).toBe('cancelled-order');
+    const record = confirmed.execution?.history.find((r) => r.stepId === 'charge');
+    expect(record).toMatchObject({ outcome: 'cancelled', error: { code: 'CANCELLED' } });
+    expect((await engine.get(started.id))?.status).toBe('completed');
+  });
+});
