@@ -60,7 +60,9 @@ function setup() {
     'execution:cancelled',
   ];
   for (const name of names) {
-    engine.events.on(name, (p) => seen.push('stepId' in p ? `${name} ${p.stepId}` : name));
+    engine.events.on(name, (p) => {
+      seen.push('stepId' in p ? `${name} ${p.stepId}` : name);
+    });
   }
   const claim = async () => {
     const [job] = await stores.jobs.claimBatch({ runnerId: 'r1', limit: 1 });
