@@ -2,13 +2,14 @@
 -- name here is unqualified and lands in that schema. Never edit once released: add a
 -- new numbered file instead.
 
+-- Execution ids are text (core accepts any id up to 255 characters); job ids are UUIDs.
 CREATE TABLE executions (
-  id uuid PRIMARY KEY,
-  flow_id text NOT NULL CHECK (length(flow_id) BETWEEN 1 AND 200),
+  id text PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 255),
+  flow_id text NOT NULL CHECK (length(flow_id) BETWEEN 1 AND 255),
   flow_version integer NOT NULL CHECK (flow_version >= 0),
   status text NOT NULL
     CHECK (status IN ('pending', 'running', 'waiting', 'completed', 'failed', 'cancelled')),
-  current_step_id text CHECK (length(current_step_id) BETWEEN 1 AND 200),
+  current_step_id text CHECK (length(current_step_id) BETWEEN 1 AND 255),
   input jsonb,
   context jsonb NOT NULL DEFAULT '{}'::jsonb,
   output jsonb,
@@ -19,7 +20,7 @@ CREATE TABLE executions (
   wake_at timestamptz,
   idempotency_key text CHECK (length(idempotency_key) BETWEEN 1 AND 255),
   tenant_id text CHECK (length(tenant_id) BETWEEN 1 AND 255),
-  parent_execution_id uuid,
+  parent_execution_id text CHECK (length(parent_execution_id) BETWEEN 1 AND 255),
   version integer NOT NULL DEFAULT 0 CHECK (version >= 0),
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
@@ -40,9 +41,9 @@ CREATE INDEX executions_tenant_idx ON executions (tenant_id, created_at DESC)
 CREATE TABLE jobs (
   id uuid PRIMARY KEY,
   queue text NOT NULL DEFAULT 'default' CHECK (length(queue) BETWEEN 1 AND 128),
-  handler text NOT NULL CHECK (length(handler) BETWEEN 1 AND 200),
-  execution_id uuid,
-  step_id text CHECK (length(step_id) BETWEEN 1 AND 200),
+  handler text NOT NULL CHECK (length(handler) BETWEEN 1 AND 255),
+  execution_id text CHECK (length(execution_id) BETWEEN 1 AND 255),
+  step_id text CHECK (length(step_id) BETWEEN 1 AND 255),
   status text NOT NULL DEFAULT 'pending'
     CHECK (status IN ('pending', 'running', 'completed', 'failed', 'cancelled')),
   input jsonb,
@@ -102,10 +103,10 @@ CREATE TABLE job_events (
 CREATE INDEX job_events_job_idx ON job_events (job_id, id);
 
 CREATE TABLE schedules (
-  name text PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 200),
-  cron text NOT NULL CHECK (length(cron) BETWEEN 1 AND 200),
+  name text PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 255),
+  cron text NOT NULL CHECK (length(cron) BETWEEN 1 AND 255),
   timezone text NOT NULL DEFAULT 'UTC' CHECK (length(timezone) BETWEEN 1 AND 64),
-  handler text NOT NULL CHECK (length(handler) BETWEEN 1 AND 200),
+  handler text NOT NULL CHECK (length(handler) BETWEEN 1 AND 255),
   queue text NOT NULL DEFAULT 'default' CHECK (length(queue) BETWEEN 1 AND 128),
   input jsonb,
   priority integer NOT NULL DEFAULT 0 CHECK (priority BETWEEN -1000 AND 1000),
@@ -121,7 +122,7 @@ CREATE INDEX schedules_next_fire_idx ON schedules (next_fire_at) WHERE enabled;
 
 -- One row per recorded tick: the primary key is what makes any number of schedulers safe.
 CREATE TABLE schedule_fires (
-  schedule_name text NOT NULL CHECK (length(schedule_name) BETWEEN 1 AND 200),
+  schedule_name text NOT NULL CHECK (length(schedule_name) BETWEEN 1 AND 255),
   fire_at timestamptz NOT NULL,
   job_id uuid NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now(),

@@ -1,5 +1,7 @@
+export { type FixtureOptions, insertExecution, insertJob } from './fixtures.js';
 export {
   type CreateTestDatabaseOptions,
+  type CreateTestPoolOptions,
   createTestDatabase,
   createTestPool,
   getTestServerContext,
@@ -10,6 +12,7 @@ export {
 export {
   type AcquireTestServerOptions,
   acquireTestServer,
+  dockerEngineAnswers,
   type TestServer,
   type TestServerKind,
 } from './test-server.js';

@@ -1,0 +1,132 @@
+import {
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  type Logger,
+  type StoreSet,
+  type Stores,
+} from '@flowmonkey/core';
+import type pg from 'pg';
+import { mapPgError } from './map-pg-error.js';
+import { PgExecutionStore } from './pg-execution-store.js';
+import { PgJobStore } from './pg-job-store.js';
+import { PgNotifier } from './pg-notifier.js';
+import { PgScheduleStore } from './pg-schedule-store.js';
+import { assertSchemaName, DEFAULT_SCHEMA, quoteIdent } from './schema-name.js';
+import { executionStatements } from './sql/executions.js';
+import { jobStatements } from './sql/jobs.js';
+import { scheduleStatements } from './sql/schedules.js';
+import type { StatementSet, StoreContext, WakeSink } from './store-context.js';
+
+/** Options of {@link createPgStores}. */
+export interface PgStoresOptions {
+  /** The pool every store queries through; FlowMonkey never closes it. */
+  pool: pg.Pool;
+  /** Schema holding the tables (see `migrate`). @default 'flowmonkey' */
+  schema?: string;
+  /** Largest JSON payload (input, result, context...) accepted, in UTF-8 bytes. @default 1 MiB */
+  maxPayloadBytes?: number;
+  /**
+   * `false` sends no NOTIFY (poll-only mode, for pgbouncer in transaction mode); runners
+   * then find work by polling. @default true
+   */
+  notify?: boolean;
+  /** Receives warnings (e.g. a failed NOTIFY). @default no logging */
+  logger?: Logger;
+}
+
+/** Core's {@link Stores} on PostgreSQL, plus what the Postgres wiring needs. */
+export interface PgStores extends Stores {
+  executions: PgExecutionStore;
+  jobs: PgJobStore;
+  schedules: PgScheduleStore;
+  /** The validated schema name. */
+  readonly schema: string;
+  /** The pool given in the options. */
+  readonly pool: pg.Pool;
+  /** Sends the coalesced wake-ups; `flush()` waits for those in flight. */
+  readonly notifier: PgNotifier;
+}
+
+/**
+ * Builds the Postgres stores over `pool` for `schema` (validated, `ConfigError` otherwise;
+ * the tables must exist, see `migrate`). `transaction(fn)` runs `fn` on one connection
+ * between BEGIN and COMMIT with stores bound to it, rolling back when `fn` throws; the
+ * wake-ups it caused are sent after COMMIT, once.
+ */
+export function createPgStores(options: PgStoresOptions): PgStores {
+  const schema = options.schema ?? DEFAULT_SCHEMA;
+  assertSchemaName(schema);
+  const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  const q = quoteIdent(schema);
+  const statements: StatementSet = {
+    jobs: jobStatements(q, schema),
+    executions: executionStatements(q, schema),
+    schedules: scheduleStatements(q, schema),
+  };
+  const notifier = new PgNotifier(options.pool, {
+    schema,
+    enabled: options.notify ?? true,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+  const ctx: StoreContext = { db: options.pool, statements, maxPayloadBytes, wake: notifier };
+  return {
+    schema,
+    pool: options.pool,
+    notifier,
+    executions: new PgExecutionStore(ctx),
+    jobs: new PgJobStore(ctx),
+    schedules: new PgScheduleStore(ctx),
+    transaction: (fn) => runTransaction(options.pool, ctx, notifier, fn),
+  };
+}
+
+/** Wake-ups held back until the transaction commits. */
+class DeferredWake implements WakeSink {
+  jobs = false;
+  readonly cancels: string[] = [];
+  jobsDue(): void {
+    this.jobs = true;
+  }
+  cancelRequested(jobId: string): void {
+    this.cancels.push(jobId);
+  }
+  sendTo(sink: WakeSink): void {
+    if (this.jobs) sink.jobsDue();
+    for (const id of this.cancels) sink.cancelRequested(id);
+  }
+}
+
+async function runTransaction<T>(
+  pool: pg.Pool,
+  ctx: StoreContext,
+  notifier: PgNotifier,
+  fn: (tx: StoreSet) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  // A checked-out client has no error listener of the pool's; without one, a terminated
+  // backend would crash the process instead of failing this transaction.
+  const onError = (error: Error) => {
+    broken = error;
+  };
+  client.on('error', onError);
+  const wake = new DeferredWake();
+  const txCtx: StoreContext = { ...ctx, db: client, wake };
+  try {
+    await client.query('BEGIN');
+    const result = await fn({
+      executions: new PgExecutionStore(txCtx),
+      jobs: new PgJobStore(txCtx),
+    });
+    await client.query('COMMIT');
+    wake.sendTo(notifier);
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch((rollbackError: Error) => {
+      broken ??= rollbackError;
+    });
+    throw mapPgError(error);
+  } finally {
+    client.off('error', onError);
+    client.release(broken);
+  }
+}

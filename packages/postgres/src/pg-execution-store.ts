@@ -1,0 +1,120 @@
+import {
+  assertExecution,
+  assertInteger,
+  assertOptionalText,
+  ConcurrencyError,
+  type CreateExecutionResult,
+  type Execution,
+  type ExecutionStatus,
+  type ExecutionStore,
+  NotFoundError,
+  ValidationError,
+} from '@flowmonkey/core';
+import { nowValue } from './pg-job-store.js';
+import { runStatement } from './queryable.js';
+import { rowToExecution } from './rows.js';
+import type { StoreContext } from './store-context.js';
+
+const TEXT = { maxLength: 255 } as const;
+
+/**
+ * Core's {@link ExecutionStore} on PostgreSQL. Updates are optimistic (`WHERE version =
+ * expected`); idempotent creation relies on the unique index on `(flow_id, idempotency_key)`,
+ * so concurrent starts with one key make one execution. Timestamps are the engine's.
+ */
+export class PgExecutionStore implements ExecutionStore {
+  readonly #ctx: StoreContext;
+
+  constructor(ctx: StoreContext) {
+    this.#ctx = ctx;
+  }
+
+  #sql() {
+    return this.#ctx.statements.executions;
+  }
+
+  async create(execution: Execution): Promise<CreateExecutionResult> {
+    const values = this.#values(execution);
+    if (execution.version !== 0) throw new ValidationError('version', 'must be 0 on create');
+    const [row] = await runStatement(this.#ctx.db, this.#sql().create, values);
+    if (row !== undefined) return { execution: rowToExecution(row), created: true };
+    const [existing] = await runStatement(this.#ctx.db, this.#sql().getByIdempotencyKey, [
+      execution.flowId,
+      execution.idempotencyKey,
+    ]);
+    if (existing === undefined) throw new NotFoundError('execution', execution.id);
+    return { execution: rowToExecution(existing), created: false };
+  }
+
+  async get(executionId: string): Promise<Execution | undefined> {
+    if (typeof executionId !== 'string' || executionId.length === 0) return undefined;
+    const [row] = await runStatement(this.#ctx.db, this.#sql().get, [executionId]);
+    return row === undefined ? undefined : rowToExecution(row);
+  }
+
+  async update(params: { execution: Execution; expectedVersion: number }): Promise<Execution> {
+    const expected = assertInteger(params.expectedVersion, 'expectedVersion', {
+      min: 0,
+      max: 2_147_483_646,
+    });
+    const values = this.#values(params.execution);
+    values[16] = expected;
+    const [row] = await runStatement(this.#ctx.db, this.#sql().update, values);
+    if (row !== undefined) return rowToExecution(row);
+    const id = params.execution.id;
+    const [current] = await runStatement(this.#ctx.db, this.#sql().exists, [id]);
+    if (current === undefined) throw new NotFoundError('execution', id);
+    throw new ConcurrencyError('execution', id, expected);
+  }
+
+  async list(params: {
+    status?: ExecutionStatus;
+    flowId?: string;
+    tenantId?: string;
+    limit: number;
+    offset?: number;
+  }): Promise<Execution[]> {
+    const rows = await runStatement(this.#ctx.db, this.#sql().list, [
+      params.status ?? null,
+      assertOptionalText(params.flowId, 'flowId', TEXT),
+      assertOptionalText(params.tenantId, 'tenantId', TEXT),
+      assertInteger(params.limit, 'limit', { min: 0, max: 100_000 }),
+      assertInteger(params.offset ?? 0, 'offset', { min: 0, max: Number.MAX_SAFE_INTEGER }),
+    ]);
+    return rows.map(rowToExecution);
+  }
+
+  async listDueWakeups(params: { limit: number; now?: number }): Promise<Execution[]> {
+    const rows = await runStatement(this.#ctx.db, this.#sql().listDueWakeups, [
+      assertInteger(params.limit, 'limit', { min: 0, max: 100_000 }),
+      nowValue(params.now),
+    ]);
+    return rows.map(rowToExecution);
+  }
+
+  /** Validates `execution` (nothing written on failure) and returns the 19 column values. */
+  #values(execution: Execution): unknown[] {
+    const json = assertExecution(execution, { maxBytes: this.#ctx.maxPayloadBytes });
+    return [
+      execution.id,
+      execution.flowId,
+      execution.flowVersion,
+      execution.status,
+      execution.currentStepId,
+      json.input,
+      json.context,
+      json.output,
+      json.error,
+      json.history,
+      execution.stepCount,
+      json.waitingOn,
+      execution.wakeAt === null ? null : new Date(execution.wakeAt),
+      execution.idempotencyKey,
+      execution.tenantId,
+      execution.parentExecutionId,
+      execution.version,
+      new Date(execution.createdAt),
+      new Date(execution.updatedAt),
+    ];
+  }
+}

@@ -1,0 +1,297 @@
+import {
+  assertErrorInfo,
+  assertInteger,
+  assertJsonPayload,
+  assertOptionalText,
+  assertText,
+  assertTimestamp,
+  type ClaimBatchParams,
+  type ErrorInfo,
+  type HeartbeatManyResult,
+  type Job,
+  type JobStatus,
+  type JobStore,
+  LeaseLostError,
+  type LeaseRef,
+  type NewJob,
+  NotFoundError,
+  normalizeNewJob,
+  ValidationError,
+} from '@flowmonkey/core';
+import { newJobsJson } from './new-jobs-json.js';
+import { type Row, runStatement } from './queryable.js';
+import { rowToJob } from './rows.js';
+import type { StoreContext } from './store-context.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const JOB_STATUSES: readonly JobStatus[] = [
+  'pending',
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+];
+const STALLED_ERROR: ErrorInfo = {
+  code: 'JOB_STALLED',
+  message: 'the job stopped heartbeating',
+};
+
+/** An injected `now` as a query parameter; `undefined` means database time. */
+export function nowValue(now: number | undefined): Date | null {
+  return now === undefined || now === null ? null : new Date(assertTimestamp(now, 'now'));
+}
+
+function limitValue(value: unknown, field = 'limit'): number {
+  return assertInteger(value, field, { min: 0, max: 100_000 });
+}
+
+/**
+ * Core's {@link JobStore} on PostgreSQL. Claims with `FOR UPDATE SKIP LOCKED` in priority,
+ * `run_at`, id order (served by the partial index `jobs_claim_idx`); every write to a
+ * running job is fenced by id, lease id and status, and a fenced-out write changes nothing
+ * and throws `LeaseLostError`. Each change appends its `job_events` row in the same
+ * statement. Times are database time unless `now` is injected.
+ */
+export class PgJobStore implements JobStore {
+  readonly #ctx: StoreContext;
+
+  constructor(ctx: StoreContext) {
+    this.#ctx = ctx;
+  }
+
+  #sql() {
+    return this.#ctx.statements.jobs;
+  }
+
+  async create(job: NewJob): Promise<Job> {
+    const [created] = await this.#insert([job], false);
+    if (created === undefined) throw new Error('createMany returned no job for one input');
+    return created;
+  }
+
+  async createMany(jobs: readonly NewJob[]): Promise<Job[]> {
+    if (!Array.isArray(jobs)) throw new ValidationError('jobs', 'must be an array');
+    if (jobs.length === 0) return [];
+    return this.#insert(jobs, true);
+  }
+
+  /** One round trip for the batch; a second only when idempotency keys were already taken. */
+  async #insert(jobs: readonly NewJob[], indexed: boolean): Promise<Job[]> {
+    const normalized = jobs.map((job, i) => {
+      try {
+        return normalizeNewJob(job, {
+          now: Date.now(),
+          maxPayloadBytes: this.#ctx.maxPayloadBytes,
+        });
+      } catch (error) {
+        if (!indexed || !(error instanceof ValidationError)) throw error;
+        throw new ValidationError(`jobs[${i}].${error.field}`, error.message, { cause: error });
+      }
+    });
+    const defaultRunAt = jobs.map((job) => job.runAt === undefined);
+    const rows = await runStatement(this.#ctx.db, this.#sql().createMany, [
+      newJobsJson(normalized, defaultRunAt),
+    ]);
+    if (rows.some((row) => row.due === true)) this.#ctx.wake.jobsDue();
+    const byId = new Map(rows.map((row) => [String(row.id), rowToJob(row)]));
+    const missingKeys = normalized
+      .filter((job) => !byId.has(job.id) && job.idempotencyKey !== null)
+      .map((job) => job.idempotencyKey as string);
+    const byKey = new Map<string, Job>();
+    if (missingKeys.length > 0) {
+      const existing = await runStatement(this.#ctx.db, this.#sql().getByIdempotencyKeys, [
+        missingKeys,
+      ]);
+      for (const row of existing) byKey.set(String(row.idempotency_key), rowToJob(row));
+    }
+    return normalized.map((job) => {
+      const found = byId.get(job.id) ?? byKey.get(job.idempotencyKey ?? '');
+      if (found === undefined) throw new NotFoundError('job', job.id);
+      return found;
+    });
+  }
+
+  async get(jobId: string): Promise<Job | undefined> {
+    if (typeof jobId !== 'string' || !UUID.test(jobId)) return undefined;
+    const [row] = await runStatement(this.#ctx.db, this.#sql().get, [jobId]);
+    return row === undefined ? undefined : rowToJob(row);
+  }
+
+  async claimBatch(params: ClaimBatchParams): Promise<Job[]> {
+    const runnerId = assertText(params.runnerId, 'runnerId', { maxLength: 255 });
+    const limit = limitValue(params.limit);
+    if (limit === 0) return [];
+    const rows = await runStatement(this.#ctx.db, this.#sql().claimBatch, [
+      runnerId,
+      limit,
+      nowValue(params.now),
+      params.handlers === undefined ? null : [...params.handlers],
+      params.queues === undefined ? null : [...params.queues],
+    ]);
+    return rows.map(rowToJob);
+  }
+
+  async heartbeat(params: LeaseRef & { now?: number }): Promise<{ cancelRequested: boolean }> {
+    const row = await this.#fenced('heartbeat', params, [nowValue(params.now)]);
+    return { cancelRequested: row.cancel_requested === true };
+  }
+
+  async heartbeatMany(params: {
+    leases: readonly LeaseRef[];
+    now?: number;
+  }): Promise<HeartbeatManyResult> {
+    const valid = params.leases.filter((l) => UUID.test(l.jobId) && UUID.test(l.leaseId));
+    const rows =
+      valid.length === 0
+        ? []
+        : await runStatement(this.#ctx.db, this.#sql().heartbeatMany, [
+            valid.map((l) => l.jobId),
+            valid.map((l) => l.leaseId),
+            nowValue(params.now),
+          ]);
+    const held = new Map(rows.map((row) => [String(row.id), row.cancel_requested === true]));
+    return {
+      lost: params.leases.filter((l) => !held.has(l.jobId.toLowerCase())).map((l) => l.jobId),
+      cancelRequested: params.leases
+        .filter((l) => held.get(l.jobId.toLowerCase()) === true)
+        .map((l) => l.jobId),
+    };
+  }
+
+  async progress(
+    params: LeaseRef & { percent: number; message?: string; now?: number },
+  ): Promise<Job> {
+    const percent = params.percent;
+    if (typeof percent !== 'number' || !(percent >= 0 && percent <= 100)) {
+      throw new ValidationError('percent', 'must be a number from 0 to 100');
+    }
+    const message = assertOptionalText(params.message, 'message', { maxLength: 2000 });
+    return rowToJob(
+      await this.#fenced('progress', params, [percent, message, nowValue(params.now)]),
+    );
+  }
+
+  async complete(params: LeaseRef & { result: unknown; now?: number }): Promise<Job> {
+    const result = assertJsonPayload(params.result, 'result', {
+      maxBytes: this.#ctx.maxPayloadBytes,
+    });
+    return rowToJob(await this.#fenced('complete', params, [result, nowValue(params.now)]));
+  }
+
+  async fail(
+    params: LeaseRef & { error: ErrorInfo; retryAt?: number | null; now?: number },
+  ): Promise<Job> {
+    const error = assertErrorInfo(params.error, 'error', { maxBytes: this.#ctx.maxPayloadBytes });
+    const retryAt =
+      params.retryAt === undefined || params.retryAt === null
+        ? null
+        : new Date(assertTimestamp(params.retryAt, 'retryAt'));
+    return rowToJob(await this.#fenced('fail', params, [error, retryAt, nowValue(params.now)]));
+  }
+
+  async release(params: LeaseRef & { runAt?: number; now?: number }): Promise<Job> {
+    const runAt =
+      params.runAt === undefined ? null : new Date(assertTimestamp(params.runAt, 'runAt'));
+    const row = await this.#fenced('release', params, [runAt, nowValue(params.now)]);
+    if (row.due === true) this.#ctx.wake.jobsDue();
+    return rowToJob(row);
+  }
+
+  async cancel(params: { jobId: string; reason?: string; now?: number }): Promise<Job> {
+    const reason = assertOptionalText(params.reason, 'reason', { maxLength: 2000 });
+    if (typeof params.jobId !== 'string' || !UUID.test(params.jobId)) {
+      throw new NotFoundError('job', String(params.jobId));
+    }
+    const [row] = await runStatement(this.#ctx.db, this.#sql().cancel, [
+      params.jobId,
+      reason,
+      nowValue(params.now),
+    ]);
+    if (row !== undefined) {
+      if (row.status === 'running') this.#ctx.wake.cancelRequested(String(row.id));
+      return rowToJob(row);
+    }
+    const existing = await this.get(params.jobId);
+    if (existing === undefined) throw new NotFoundError('job', params.jobId);
+    return existing;
+  }
+
+  async confirmCancel(params: LeaseRef & { reason?: string; now?: number }): Promise<Job> {
+    const reason = assertOptionalText(params.reason, 'reason', { maxLength: 2000 });
+    return rowToJob(await this.#fenced('confirmCancel', params, [reason, nowValue(params.now)]));
+  }
+
+  async listByStatus(params: {
+    status: JobStatus;
+    limit: number;
+    offset?: number;
+  }): Promise<Job[]> {
+    if (!JOB_STATUSES.includes(params.status)) {
+      throw new ValidationError('status', `must be one of ${JOB_STATUSES.join(', ')}`);
+    }
+    const rows = await runStatement(this.#ctx.db, this.#sql().listByStatus, [
+      params.status,
+      limitValue(params.limit),
+      limitValue(params.offset ?? 0, 'offset'),
+    ]);
+    return rows.map(rowToJob);
+  }
+
+  async findStalled(params: {
+    stalledThresholdMs: number;
+    limit: number;
+    now?: number;
+  }): Promise<Job[]> {
+    const threshold = params.stalledThresholdMs;
+    if (typeof threshold !== 'number' || !Number.isFinite(threshold) || threshold < 0) {
+      throw new ValidationError('stalledThresholdMs', 'must be a finite number >= 0');
+    }
+    const rows = await runStatement(this.#ctx.db, this.#sql().findStalled, [
+      threshold,
+      limitValue(params.limit),
+      nowValue(params.now),
+    ]);
+    return rows.map(rowToJob);
+  }
+
+  async resetStalled(params: LeaseRef & { error?: ErrorInfo; now?: number }): Promise<Job> {
+    const error = assertErrorInfo(params.error ?? STALLED_ERROR, 'error', {
+      maxBytes: this.#ctx.maxPayloadBytes,
+    });
+    const row = await this.#fenced('resetStalled', params, [error, nowValue(params.now)]);
+    if (row.status === 'pending') this.#ctx.wake.jobsDue();
+    return rowToJob(row);
+  }
+
+  async getByExecution(executionId: string): Promise<Job[]> {
+    if (typeof executionId !== 'string' || executionId.length === 0) return [];
+    const rows = await runStatement(this.#ctx.db, this.#sql().getByExecution, [executionId]);
+    return rows.map(rowToJob);
+  }
+
+  /** Runs a write fenced by `(jobId, leaseId, running)`; no row means the lease is lost. */
+  async #fenced(
+    name:
+      | 'heartbeat'
+      | 'progress'
+      | 'complete'
+      | 'fail'
+      | 'release'
+      | 'confirmCancel'
+      | 'resetStalled',
+    lease: LeaseRef,
+    values: readonly unknown[],
+  ): Promise<Row> {
+    const { jobId, leaseId } = lease;
+    if (typeof jobId !== 'string' || typeof leaseId !== 'string') {
+      throw new ValidationError(
+        typeof jobId !== 'string' ? 'jobId' : 'leaseId',
+        'must be a string',
+      );
+    }
+    if (!UUID.test(jobId) || !UUID.test(leaseId)) throw new LeaseLostError(jobId, leaseId);
+    const [row] = await runStatement(this.#ctx.db, this.#sql()[name], [jobId, leaseId, ...values]);
+    if (row === undefined) throw new LeaseLostError(jobId, leaseId);
+    return row;
+  }
+}

@@ -1,0 +1,105 @@
+import type { Execution, Job, JobStatus, Schedule } from '@flowmonkey/core';
+import type { Row } from './queryable.js';
+
+/** A timestamptz column as epoch ms, or `null`. */
+export function msOrNull(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  return value instanceof Date ? value.getTime() : new Date(String(value)).getTime();
+}
+
+function ms(value: unknown): number {
+  return msOrNull(value) ?? 0;
+}
+
+function textOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
+}
+
+function json<T>(value: unknown, fallback: T): T {
+  return value === null || value === undefined ? fallback : (value as T);
+}
+
+/** Converts a `jobs` row to core's {@link Job}. */
+export function rowToJob(row: Row): Job {
+  const progressAt = msOrNull(row.progress_at);
+  return {
+    id: String(row.id),
+    queue: String(row.queue),
+    handler: String(row.handler),
+    executionId: textOrNull(row.execution_id),
+    stepId: textOrNull(row.step_id),
+    status: row.status as JobStatus,
+    input: json(row.input, null),
+    result: json(row.result, null),
+    error: json(row.error, null),
+    priority: Number(row.priority),
+    runAt: ms(row.run_at),
+    attempts: Number(row.attempts),
+    maxAttempts: Number(row.max_attempts),
+    timeoutMs: row.timeout_ms === null ? null : Number(row.timeout_ms),
+    retry: json(row.retry, null),
+    leaseId: textOrNull(row.lease_id),
+    runnerId: textOrNull(row.runner_id),
+    heartbeatAt: msOrNull(row.heartbeat_at),
+    progress:
+      progressAt === null
+        ? null
+        : {
+            percent: Number(row.progress_percent),
+            message: textOrNull(row.progress_message),
+            at: progressAt,
+          },
+    idempotencyKey: textOrNull(row.idempotency_key),
+    correlationId: textOrNull(row.correlation_id),
+    cancelRequested: row.cancel_requested === true,
+    createdAt: ms(row.created_at),
+    updatedAt: ms(row.updated_at),
+    startedAt: msOrNull(row.started_at),
+    finishedAt: msOrNull(row.finished_at),
+  };
+}
+
+/** Converts an `executions` row to core's {@link Execution}. */
+export function rowToExecution(row: Row): Execution {
+  return {
+    id: String(row.id),
+    flowId: String(row.flow_id),
+    flowVersion: Number(row.flow_version),
+    status: row.status as Execution['status'],
+    currentStepId: textOrNull(row.current_step_id),
+    input: json(row.input, null),
+    context: json(row.context, {}),
+    output: json(row.output, null),
+    error: json(row.error, null),
+    history: json(row.history, []),
+    stepCount: Number(row.step_count),
+    waitingOn: json(row.waiting_on, null),
+    wakeAt: msOrNull(row.wake_at),
+    idempotencyKey: textOrNull(row.idempotency_key),
+    tenantId: textOrNull(row.tenant_id),
+    parentExecutionId: textOrNull(row.parent_execution_id),
+    version: Number(row.version),
+    createdAt: ms(row.created_at),
+    updatedAt: ms(row.updated_at),
+  };
+}
+
+/** Converts a `schedules` row to core's {@link Schedule}. */
+export function rowToSchedule(row: Row): Schedule {
+  return {
+    name: String(row.name),
+    cron: String(row.cron),
+    timezone: String(row.timezone),
+    handler: String(row.handler),
+    queue: String(row.queue),
+    input: json(row.input, null),
+    priority: Number(row.priority),
+    maxAttempts: Number(row.max_attempts),
+    enabled: row.enabled === true,
+    overlap: row.overlap as Schedule['overlap'],
+    lastFireAt: msOrNull(row.last_fire_at),
+    nextFireAt: msOrNull(row.next_fire_at),
+    createdAt: ms(row.created_at),
+    updatedAt: ms(row.updated_at),
+  };
+}

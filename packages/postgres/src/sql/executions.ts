@@ -1,0 +1,52 @@
+import { type NamedStatement, namedStatements, nowParam } from './sql-helpers.js';
+
+/** Names of the execution store's statements. */
+export type ExecutionStatementName =
+  | 'create'
+  | 'getByIdempotencyKey'
+  | 'get'
+  | 'update'
+  | 'exists'
+  | 'list'
+  | 'listDueWakeups';
+
+/** Column order shared by `create` ($1..$19) and `update`. */
+const COLUMNS = `id, flow_id, flow_version, status, current_step_id, input, context, output, error,
+  history, step_count, waiting_on, wake_at, idempotency_key, tenant_id, parent_execution_id,
+  version, created_at, updated_at`;
+
+/**
+ * Builds the execution store's SQL for the quoted schema `s`; `schema` (unquoted) only
+ * suffixes the prepared-statement names. Updates are optimistic: fenced by `version`.
+ */
+export function executionStatements(
+  s: string,
+  schema: string,
+): Record<ExecutionStatementName, NamedStatement> {
+  return namedStatements<ExecutionStatementName>(schema, {
+    create: `INSERT INTO ${s}.executions (${COLUMNS})
+      VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9::jsonb, $10::jsonb, $11,
+        $12::jsonb, $13, $14, $15, $16, $17, $18, $19)
+      ON CONFLICT (flow_id, idempotency_key) DO NOTHING
+      RETURNING *`,
+    getByIdempotencyKey: `SELECT * FROM ${s}.executions WHERE flow_id = $1 AND idempotency_key = $2`,
+    get: `SELECT * FROM ${s}.executions WHERE id = $1`,
+    // $1 id, $17 expected version; the stored version becomes $17 + 1.
+    update: `UPDATE ${s}.executions SET flow_id = $2, flow_version = $3, status = $4,
+        current_step_id = $5, input = $6::jsonb, context = $7::jsonb, output = $8::jsonb,
+        error = $9::jsonb, history = $10::jsonb, step_count = $11, waiting_on = $12::jsonb,
+        wake_at = $13, idempotency_key = $14, tenant_id = $15, parent_execution_id = $16,
+        version = $17 + 1, created_at = $18, updated_at = $19
+      WHERE id = $1 AND version = $17
+      RETURNING *`,
+    exists: `SELECT version FROM ${s}.executions WHERE id = $1`,
+    list: `SELECT * FROM ${s}.executions
+      WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR flow_id = $2)
+        AND ($3::text IS NULL OR tenant_id = $3)
+      ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5`,
+    // Served by executions_wake_idx.
+    listDueWakeups: `SELECT * FROM ${s}.executions
+      WHERE status = 'waiting' AND wake_at IS NOT NULL AND wake_at <= ${nowParam(2)}
+      ORDER BY wake_at, id LIMIT $1`,
+  });
+}

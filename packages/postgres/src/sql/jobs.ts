@@ -1,0 +1,165 @@
+import { epochMs, type NamedStatement, namedStatements, nowParam } from './sql-helpers.js';
+
+/** Names of the job store's statements (each equal to the store method it serves). */
+export type JobStatementName =
+  | 'createMany'
+  | 'getByIdempotencyKeys'
+  | 'get'
+  | 'claimBatch'
+  | 'heartbeat'
+  | 'heartbeatMany'
+  | 'progress'
+  | 'complete'
+  | 'fail'
+  | 'release'
+  | 'cancel'
+  | 'confirmCancel'
+  | 'listByStatus'
+  | 'findStalled'
+  | 'resetStalled'
+  | 'getByExecution';
+
+/** The fence every write to a running job carries. */
+const FENCE = `id = $1 AND lease_id = $2 AND status = 'running'`;
+
+/** Appends one job event per row of CTE `src`, with `kind` a SQL expression over it. */
+function appendEvents(s: string, kind: string, data = 'NULL', lease = 'lease_id'): string {
+  return `INSERT INTO ${s}.job_events (job_id, kind, attempt, lease_id, data, at)
+    SELECT id, ${kind}, attempts, ${lease}, ${data}, updated_at FROM src`;
+}
+
+/** The error column of a failed attempt: `$n` ErrorInfo plus the attempt and time. */
+function jobError(errorParam: string, at: string): string {
+  return `${errorParam}::jsonb || jsonb_build_object('attempt', attempts, 'at', ${epochMs(at)})`;
+}
+
+/**
+ * Builds the job store's SQL for the quoted schema `s`; `schema` (unquoted) only suffixes
+ * the prepared-statement names. Data-modifying CTEs append the job event in the same
+ * statement as the change it records.
+ */
+export function jobStatements(s: string, schema: string): Record<JobStatementName, NamedStatement> {
+  return namedStatements<JobStatementName>(schema, {
+    // $1: JSON array of new jobs (with `ord`); idempotent on the partial unique index.
+    createMany: `WITH r AS (
+        SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(
+          ord int, id uuid, queue text, handler text, execution_id text, step_id text,
+          input jsonb, priority int, run_at timestamptz, max_attempts int, timeout_ms bigint,
+          retry jsonb, idempotency_key text, correlation_id text)
+      ), src AS (
+        INSERT INTO ${s}.jobs AS j (id, queue, handler, execution_id, step_id, input, priority,
+          run_at, max_attempts, timeout_ms, retry, idempotency_key, correlation_id,
+          created_at, updated_at)
+        SELECT id, queue, handler, execution_id, step_id, coalesce(input, 'null'::jsonb),
+          priority, coalesce(run_at, now()), max_attempts, timeout_ms, retry,
+          idempotency_key, correlation_id, now(), now()
+        FROM r ORDER BY ord
+        ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+        RETURNING j.*
+      ), ev AS (${appendEvents(s, "'created'")})
+      SELECT src.*, src.run_at <= now() AS due FROM src`,
+    getByIdempotencyKeys: `SELECT * FROM ${s}.jobs WHERE idempotency_key = ANY($1::text[])`,
+    get: `SELECT * FROM ${s}.jobs WHERE id = $1`,
+    // Served by jobs_claim_idx: an index scan in claim order that stops after $2 rows.
+    // SKIP LOCKED lets concurrent claimers pass over each other's rows instead of queueing.
+    claimBatch: `WITH due AS (
+        SELECT id FROM ${s}.jobs
+        WHERE status = 'pending' AND run_at <= ${nowParam(3)}
+          AND ($4::text[] IS NULL OR handler = ANY($4::text[]))
+          AND ($5::text[] IS NULL OR queue = ANY($5::text[]))
+        ORDER BY priority DESC, run_at, id
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED
+      ), src AS (
+        UPDATE ${s}.jobs j SET status = 'running', attempts = j.attempts + 1,
+          lease_id = gen_random_uuid(), runner_id = $1, heartbeat_at = ${nowParam(3)},
+          started_at = ${nowParam(3)}, updated_at = ${nowParam(3)}, cancel_requested = false
+        FROM due WHERE j.id = due.id
+        RETURNING j.*
+      ), ev AS (${appendEvents(s, "'claimed'")})
+      SELECT * FROM src ORDER BY priority DESC, run_at, id`,
+    heartbeat: `UPDATE ${s}.jobs SET heartbeat_at = ${nowParam(3)}
+      WHERE ${FENCE} RETURNING cancel_requested`,
+    // $1 job ids, $2 lease ids (parallel arrays).
+    heartbeatMany: `WITH l AS (SELECT * FROM unnest($1::uuid[], $2::uuid[]) AS l(id, lease_id))
+      UPDATE ${s}.jobs j SET heartbeat_at = ${nowParam(3)}
+      FROM l WHERE j.id = l.id AND j.lease_id = l.lease_id AND j.status = 'running'
+      RETURNING j.id, j.cancel_requested`,
+    progress: `WITH src AS (
+        UPDATE ${s}.jobs SET progress_percent = $3, progress_message = $4,
+          progress_at = ${nowParam(5)}, heartbeat_at = ${nowParam(5)}, updated_at = ${nowParam(5)}
+        WHERE ${FENCE} RETURNING *
+      ), ev AS (${appendEvents(s, "'progress'", "jsonb_build_object('percent', $3::real, 'message', $4::text)")})
+      SELECT * FROM src`,
+    complete: `WITH src AS (
+        UPDATE ${s}.jobs SET status = 'completed', result = $3::jsonb, lease_id = NULL,
+          cancel_requested = false, finished_at = ${nowParam(4)}, updated_at = ${nowParam(4)}
+        WHERE ${FENCE} RETURNING *
+      ), ev AS (${appendEvents(s, "'completed'", 'NULL', '$2::uuid')})
+      SELECT * FROM src`,
+    // $3 ErrorInfo JSON, $4 retryAt (NULL: no retry), $5 now.
+    fail: `WITH src AS (
+        UPDATE ${s}.jobs SET
+          status = CASE WHEN $4::timestamptz IS NOT NULL AND attempts < max_attempts
+            THEN 'pending' ELSE 'failed' END,
+          run_at = CASE WHEN $4::timestamptz IS NOT NULL AND attempts < max_attempts
+            THEN $4::timestamptz ELSE run_at END,
+          finished_at = CASE WHEN $4::timestamptz IS NOT NULL AND attempts < max_attempts
+            THEN NULL ELSE ${nowParam(5)} END,
+          error = ${jobError('$3', nowParam(5))},
+          lease_id = NULL, cancel_requested = false, updated_at = ${nowParam(5)}
+        WHERE ${FENCE} RETURNING *
+      ), ev AS (${appendEvents(s, "CASE WHEN status = 'pending' THEN 'retried' ELSE 'failed' END", 'error', '$2::uuid')})
+      SELECT * FROM src`,
+    // The attempt is refunded: a release is not a failure.
+    release: `WITH src AS (
+        UPDATE ${s}.jobs SET status = 'pending', attempts = greatest(attempts - 1, 0),
+          run_at = coalesce($3::timestamptz, ${nowParam(4)}), lease_id = NULL,
+          cancel_requested = false, updated_at = ${nowParam(4)}
+        WHERE ${FENCE} RETURNING *
+      ), ev AS (${appendEvents(s, "'released'", 'NULL', '$2::uuid')})
+      SELECT src.*, src.run_at <= ${nowParam(4)} AS due FROM src`,
+    // A pending job is cancelled at once; a running one is flagged for its holder.
+    cancel: `WITH src AS (
+        UPDATE ${s}.jobs SET
+          status = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END,
+          cancel_requested = (status = 'running'),
+          finished_at = CASE WHEN status = 'pending' THEN ${nowParam(3)} ELSE finished_at END,
+          error = CASE WHEN status = 'pending' THEN jsonb_build_object('code', 'CANCELLED',
+            'message', coalesce($2, 'cancelled'), 'attempt', attempts,
+            'at', ${epochMs(nowParam(3))}) ELSE error END,
+          updated_at = ${nowParam(3)}
+        WHERE id = $1 AND status IN ('pending', 'running') RETURNING *
+      ), ev AS (${appendEvents(s, "'cancelled'", "jsonb_build_object('reason', $2::text, 'requested', status = 'running')")})
+      SELECT * FROM src`,
+    confirmCancel: `WITH src AS (
+        UPDATE ${s}.jobs SET status = 'cancelled', lease_id = NULL,
+          error = jsonb_build_object('code', 'CANCELLED', 'message', coalesce($3, 'cancelled'),
+            'attempt', attempts, 'at', ${epochMs(nowParam(4))}),
+          finished_at = ${nowParam(4)}, updated_at = ${nowParam(4)}
+        WHERE ${FENCE} RETURNING *
+      ), ev AS (${appendEvents(s, "'cancelled'", "jsonb_build_object('reason', $3::text)", '$2::uuid')})
+      SELECT * FROM src`,
+    listByStatus: `SELECT * FROM ${s}.jobs WHERE status = $1
+      ORDER BY created_at, id LIMIT $2 OFFSET $3`,
+    // Served by jobs_stalled_idx: running jobs in heartbeat order.
+    findStalled: `SELECT * FROM ${s}.jobs
+      WHERE status = 'running' AND heartbeat_at < ${nowParam(3)} - $1::float8 * interval '1 millisecond'
+      ORDER BY heartbeat_at, id LIMIT $2`,
+    // $3 ErrorInfo JSON, $4 now. Fenced by the lease the reaper saw.
+    resetStalled: `WITH src AS (
+        UPDATE ${s}.jobs SET
+          status = CASE WHEN cancel_requested THEN 'cancelled'
+            WHEN attempts < max_attempts THEN 'pending' ELSE 'failed' END,
+          run_at = CASE WHEN NOT cancel_requested AND attempts < max_attempts
+            THEN ${nowParam(4)} ELSE run_at END,
+          finished_at = CASE WHEN NOT cancel_requested AND attempts < max_attempts
+            THEN NULL ELSE ${nowParam(4)} END,
+          error = ${jobError('$3', nowParam(4))},
+          lease_id = NULL, cancel_requested = false, updated_at = ${nowParam(4)}
+        WHERE ${FENCE} RETURNING *
+      ), ev AS (${appendEvents(s, "CASE status WHEN 'pending' THEN 'reset' ELSE status END", 'error', '$2::uuid')})
+      SELECT * FROM src`,
+    getByExecution: `SELECT * FROM ${s}.jobs WHERE execution_id = $1 ORDER BY created_at, id`,
+  });
+}
