@@ -152,7 +152,7 @@ export class BasicJobRunner {
    */
   async stop(options: StopOptions = {}): Promise<void> {
     if (this.#stopping !== undefined) return this.#stopping;
-    if (this.#state !== 'running') return;
+    if (this.#state !== 'running' && this.#active.size === 0) return;
     this.#state = 'stopping';
     this.#stopping = this.#shutdown(options).finally(() => {
       this.#state = 'idle';

@@ -1,0 +1,42 @@
+/**
+ * @flowmonkey/jobs: `BasicJobRunner` runs jobs (stateful workflow steps and plain
+ * background jobs), `JobReaper` rescues jobs of dead runners, and the retry helpers
+ * compute backoff delays and retry plain functions.
+ */
+export type { RetryPolicy, RetryStrategy } from '@flowmonkey/core';
+export { isRetrying, JobPriority, NonRetryableError } from '@flowmonkey/core';
+export type { StopOptions } from './basic-job-runner.js';
+export { BasicJobRunner } from './basic-job-runner.js';
+export type { ResolvedRetryPolicy } from './compute-retry-delay.js';
+export {
+  computeRetryDelay,
+  DEFAULT_RETRY_POLICY,
+  resolveRetryPolicy,
+} from './compute-retry-delay.js';
+export type { JobEngine, JobHandlerRegistry, JobSettlement } from './job-engine.js';
+export type {
+  JobHandlerContext,
+  JobHandlerFunction,
+  JobHandlerOptions,
+  JobHookContext,
+  JobHooks,
+  JobOutcome,
+} from './job-handler.js';
+export type { ReapCounts } from './job-reaper.js';
+export { JobReaper } from './job-reaper.js';
+export type { JobWakeups } from './job-wakeups.js';
+export { planRetry } from './plan-retry.js';
+export type { JobReaperOptions, ResolvedReaperOptions } from './reaper-options.js';
+export { resolveReaperOptions } from './reaper-options.js';
+export { RetryStrategies } from './retry-strategies.js';
+export type {
+  BasicJobRunnerOptions,
+  ResolvedRunnerOptions,
+  RunnerEnvOptions,
+} from './runner-options.js';
+export { resolveRunnerOptions, runnerOptionsFromEnv } from './runner-options.js';
+export type { RunnerStats } from './runner-stats.js';
+export type { ServiceOptions } from './service.js';
+export { Service } from './service.js';
+export type { WithRetryOptions } from './with-retry.js';
+export { withRetry } from './with-retry.js';
