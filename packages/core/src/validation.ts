@@ -445,7 +445,9 @@ export function normalizeNewSchedule(
     name: assertText(schedule.name, 'name', TEXT),
     cron: assertText(schedule.cron, 'cron', TEXT),
     timezone:
-      schedule.timezone === undefined ? 'UTC' : assertText(schedule.timezone, 'timezone', TEXT),
+      schedule.timezone === undefined
+        ? 'UTC'
+        : assertText(schedule.timezone, 'timezone', { maxLength: 64 }),
     handler: assertText(schedule.handler, 'handler', TEXT),
     queue: schedule.queue === undefined ? DEFAULT_QUEUE : assertQueue(schedule.queue, 'queue'),
     input,

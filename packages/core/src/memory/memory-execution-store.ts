@@ -88,7 +88,8 @@ export class MemoryExecutionStore implements ExecutionStore {
         (params.flowId === undefined || e.flowId === params.flowId) &&
         (params.tenantId === undefined || e.tenantId === params.tenantId),
     );
-    found.sort((a, b) => b.createdAt - a.createdAt || compareIds(b, a));
+    // Newest first; reversed before a stable sort, so same-ms executions list last-inserted first.
+    found.reverse().sort((a, b) => b.createdAt - a.createdAt);
     return found.slice(offset, offset + limit).map(copy);
   }
 

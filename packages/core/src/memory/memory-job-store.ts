@@ -24,7 +24,8 @@ const JOB_STATUSES: readonly JobStatus[] = [
   'cancelled',
 ];
 const MAX_LIMIT = 100_000;
-const MAX_MESSAGE_LENGTH = 10_000;
+/** Longest progress message or cancel reason, as the Postgres column allows. */
+const MAX_MESSAGE_LENGTH = 2000;
 
 /**
  * In-memory {@link JobStore} for unit tests and quick scripts. It keeps every documented
@@ -379,6 +380,7 @@ function compareClaimOrder(a: Job, b: Job): number {
   return b.priority - a.priority || a.runAt - b.runAt || compareIds(a, b);
 }
 
+/** Oldest first; the sort is stable, so jobs created in the same ms keep insertion order. */
 function compareCreated(a: Job, b: Job): number {
-  return a.createdAt - b.createdAt || compareIds(a, b);
+  return a.createdAt - b.createdAt;
 }

@@ -1,0 +1,21 @@
+import { describe } from 'vitest';
+import { type StoresFactory, useStores } from './contract-fixtures.js';
+import { describeJobClaimContract } from './job-claim-contract.js';
+import { describeJobCreateContract } from './job-create-contract.js';
+import { describeJobLeaseContract } from './job-lease-contract.js';
+import { describeJobQueryContract } from './job-query-contract.js';
+
+/**
+ * Registers the `JobStore` contract suite under `describe(name)`: one `describe` per
+ * method, run against fresh stores from `factory` for every test. Time-dependent calls
+ * pass an explicit `now`, so a store on database time passes as well as one on a clock.
+ */
+export function describeJobStoreContract(name: string, factory: StoresFactory): void {
+  describe(`${name}: JobStore contract`, () => {
+    const stores = useStores(factory);
+    describeJobCreateContract(stores);
+    describeJobClaimContract(stores);
+    describeJobLeaseContract(stores);
+    describeJobQueryContract(stores);
+  });
+}
