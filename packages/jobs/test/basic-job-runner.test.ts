@@ -85,7 +85,9 @@ describe('BasicJobRunner.runOnce', () => {
   it('reports progress and extends the lease', async () => {
     const { stores, runner, events, clock } = setup();
     const progress: unknown[] = [];
-    events.on('job:progress', ({ progress: p }) => progress.push([p.percent, p.message]));
+    events.on('job:progress', ({ progress: p }) => {
+      progress.push([p.percent, p.message]);
+    });
     runner.registerHandler('slow', async (_input, ctx) => {
       clock.advance(5000);
       await ctx.progress(50, 'half way');
@@ -117,7 +119,9 @@ describe('BasicJobRunner retries', () => {
   it('retries a thrown error with the policy delay, then fails when attempts run out', async () => {
     const { stores, runner, clock, events } = setup();
     const retryAts: number[] = [];
-    events.on('job:retrying', ({ retryAt }) => retryAts.push(retryAt));
+    events.on('job:retrying', ({ retryAt }) => {
+      retryAts.push(retryAt);
+    });
     runner.registerHandler('flaky', async () => {
       throw new Error('boom');
     });
@@ -194,7 +198,9 @@ describe('BasicJobRunner retries', () => {
   it('fails at once on NonRetryableError', async () => {
     const { stores, runner, events } = setup();
     const failed: string[] = [];
-    events.on('job:failed', ({ error }) => failed.push(error.code));
+    events.on('job:failed', ({ error }) => {
+      failed.push(error.code);
+    });
     runner.registerHandler('strict', async () => {
       throw new NonRetryableError('bad card', { code: 'CARD_DECLINED' });
     });

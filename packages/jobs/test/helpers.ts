@@ -40,7 +40,10 @@ export function recordEvents(bus: EventBus): string[] {
     'job:timeout',
     'job:lease-lost',
   ];
-  for (const name of names) bus.on(name, (p) => seen.push(`${name}:${(p as { job: Job }).job.id}`));
+  for (const name of names)
+    bus.on(name, (p) => {
+      seen.push(`${name}:${(p as { job: Job }).job.id}`);
+    });
   return seen;
 }
 
