@@ -237,9 +237,11 @@ export class Engine {
   }
 
   /**
-   * Runs again the executions left `running` and not updated for `olderThanMs` (by the
-   * engine's clock, or `now`), e.g. after a crash between a commit and the next inline
-   * step; looks at up to `limit` (default 100) running executions. Returns how many it ran.
+   * Runs again up to `limit` (default 100) executions left `running` and not updated for
+   * `olderThanMs` (by the engine's clock, or `now`), e.g. after a crash between a commit and
+   * the next inline step. It pages through all `running` executions (normally few: they are
+   * only running between two writes), so it suits a sweep every minute or so. Returns how
+   * many it ran; one that fails to run is logged and skipped.
    */
   async recoverStale(options: {
     olderThanMs: number;
@@ -249,14 +251,20 @@ export class Engine {
     if (!Number.isFinite(options.olderThanMs) || options.olderThanMs < 0) {
       throw new ConfigError('olderThanMs', 'must be a non-negative number of milliseconds');
     }
+    const limit = options.limit ?? 100;
     const cutoff = (options.now ?? this.#clock.now()) - options.olderThanMs;
-    const running = await this.#stores.executions.list({
-      status: 'running',
-      limit: options.limit ?? 100,
-    });
+    const stale: Execution[] = [];
+    for (let offset = 0; stale.length < limit; offset += RECOVERY_PAGE) {
+      const page = await this.#stores.executions.list({
+        status: 'running',
+        limit: RECOVERY_PAGE,
+        offset,
+      });
+      stale.push(...page.filter((e) => e.updatedAt <= cutoff).slice(0, limit - stale.length));
+      if (page.length < RECOVERY_PAGE) break;
+    }
     let recovered = 0;
-    for (const execution of running) {
-      if (execution.updatedAt > cutoff) continue;
+    for (const execution of stale) {
       try {
         await this.#runner.advance(execution);
         recovered++;
@@ -333,6 +341,9 @@ export class Engine {
     return execution;
   }
 }
+
+/** Running executions read per page by `recoverStale`. */
+const RECOVERY_PAGE = 100;
 
 /** The outcome a timed wait resumes with: a success without output. */
 const SLEPT: StepOutcome = { kind: 'success', output: null };
