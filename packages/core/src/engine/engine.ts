@@ -36,6 +36,12 @@ import { cancelExecution } from './transitions.js';
  * in the same transaction as the job write. Every execution write is optimistic
  * (`expectedVersion`), so concurrent resumes are detected: exactly one applies.
  *
+ * An inline step costs one write, made after its handler returns (visit counted, output
+ * stored, next step chosen). If that write loses a race (the execution was cancelled or
+ * advanced meanwhile), `run` stops and returns the execution as stored: whoever won
+ * continues it, and nothing is overwritten. A step that fails into `onFailure` leaves the
+ * context as it was; the branch finds the error in `execution.history`.
+ *
  * Timed waits (`Result.wait({ until })`) are durable sleeps: `wakeDue()` is the sweep that
  * resumes them once `wakeAt` is due, into the step's `onSuccess` transition with output
  * `null` (the step is not run again), as River and Temporal sleeps continue with the next
@@ -46,6 +52,7 @@ import { cancelExecution } from './transitions.js';
  * executions `running` and untouched for longer than `olderThanMs` and runs them again
  * (handlers are at-least-once: the interrupted inline step may run twice; a stateful step's
  * job is never created twice thanks to its idempotency key). Call it periodically too.
+ * The engine starts no timers of its own: both sweeps run only when called.
  */
 export class Engine {
   /** The handlers steps run with (shared with a job runner when passed in). */
