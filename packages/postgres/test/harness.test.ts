@@ -1,8 +1,14 @@
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createTcpServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError } from '@flowmonkey/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  acquireTestServer,
   createTestDatabase,
   createTestPool,
+  dockerEngineAnswers,
   getTestServerContext,
   type TestDatabase,
   useTestDatabase,
@@ -95,5 +101,74 @@ describe('getTestServerContext', () => {
       [templateDatabase],
     );
     expect(result.rows).toEqual([{ datallowconn: false }]);
+  });
+});
+
+describe('acquireTestServer', () => {
+  it('uses DATABASE_URL when set, reports its version and leaves it running on stop()', async () => {
+    const { adminConnectionString, serverVersion } = getTestServerContext();
+    const lines: string[] = [];
+    const server = await acquireTestServer({
+      env: { DATABASE_URL: adminConnectionString },
+      log: (line) => lines.push(line),
+    });
+    expect(server).toMatchObject({ kind: 'DATABASE_URL', version: serverVersion });
+    expect(server.adminConnectionString).toBe(adminConnectionString);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`DATABASE_URL ${serverVersion}`);
+    await server.stop();
+    expect((await admin.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+  });
+
+  it('refuses a DATABASE_URL that is not a URL, naming the variable', async () => {
+    const attempt = acquireTestServer({ env: { DATABASE_URL: 'host=localhost dbname=x' } });
+    await expect(attempt).rejects.toMatchObject({ field: 'DATABASE_URL' });
+  });
+});
+
+describe('dockerEngineAnswers', () => {
+  const servers: Server[] = [];
+  afterAll(() => Promise.all(servers.map((s) => new Promise((done) => s.close(done)))));
+
+  async function listen(server: Server, where: number | string): Promise<Server> {
+    servers.push(server);
+    await new Promise<void>((done) =>
+      typeof where === 'string' ? server.listen(where, done) : server.listen(0, '127.0.0.1', done),
+    );
+    return server;
+  }
+
+  function portOf(server: Server): number {
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('not a TCP server');
+    return address.port;
+  }
+
+  const dockerLike = () =>
+    createHttpServer((req, res) => {
+      res.statusCode = req.url === '/_ping' ? 200 : 404;
+      res.end('OK');
+    });
+
+  it('is true when DOCKER_HOST answers /_ping over TCP or a unix socket', async () => {
+    const tcp = await listen(dockerLike(), 0);
+    const socketPath = join(tmpdir(), `fm-docker-${process.pid}.sock`);
+    await listen(dockerLike(), socketPath);
+    expect(await dockerEngineAnswers({ DOCKER_HOST: `tcp://127.0.0.1:${portOf(tcp)}` }, 1000)).toBe(
+      true,
+    );
+    expect(await dockerEngineAnswers({ DOCKER_HOST: `unix://${socketPath}` }, 1000)).toBe(true);
+  });
+
+  it('is false when nothing listens, or when the listener never answers within the timeout', async () => {
+    const silent = await listen(
+      createTcpServer((socket) => socket.resume()),
+      0,
+    );
+    const missing = join(tmpdir(), `fm-no-docker-${process.pid}.sock`);
+    expect(await dockerEngineAnswers({ DOCKER_HOST: `unix://${missing}` }, 1000)).toBe(false);
+    expect(
+      await dockerEngineAnswers({ DOCKER_HOST: `tcp://127.0.0.1:${portOf(silent)}` }, 50),
+    ).toBe(false);
   });
 });

@@ -116,13 +116,22 @@ async function createFromTemplate(admin: pg.Client, name: string, template: stri
   }
 }
 
+/** Options of {@link createTestPool}. */
+export interface CreateTestPoolOptions {
+  /** Most connections the pool opens. @default 10 */
+  max?: number;
+}
+
 /**
- * Opens a `pg.Pool` (at most 10 connections) on `connectionString` for tests. Errors of idle
- * connections (a test terminating backends, a dropped database) are ignored instead of
- * crashing the test worker; the pool replaces such connections on next use.
+ * Opens a `pg.Pool` on `connectionString` for tests (at most `max` connections, 10 by
+ * default). Errors of idle connections (a test terminating backends, a dropped database)
+ * are ignored instead of crashing the test worker; the pool replaces such connections.
  */
-export function createTestPool(connectionString: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max: 10 });
+export function createTestPool(
+  connectionString: string,
+  options: CreateTestPoolOptions = {},
+): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max: options.max ?? 10 });
   pool.on('error', () => {});
   return pool;
 }

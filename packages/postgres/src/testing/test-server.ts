@@ -139,10 +139,13 @@ async function pingDocker(target: DockerTarget, timeoutMs: number): Promise<bool
     if (!exists) return false;
   }
   return new Promise<boolean>((resolve) => {
-    const req = request({ ...target, path: '/_ping', method: 'GET', timeout: timeoutMs }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
+    const req = request(
+      { ...target, agent: false, path: '/_ping', method: 'GET', timeout: timeoutMs },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      },
+    );
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));
     req.end();
