@@ -23,7 +23,7 @@ export function executionStatements(
   s: string,
   schema: string,
 ): Record<ExecutionStatementName, NamedStatement> {
-  return namedStatements<ExecutionStatementName>(schema, {
+  return namedStatements<ExecutionStatementName>(schema, 'executions', {
     create: `INSERT INTO ${s}.executions (${COLUMNS})
       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9::jsonb, $10::jsonb, $11,
         $12::jsonb, $13, $14, $15, $16, $17, $18, $19)

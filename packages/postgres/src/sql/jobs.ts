@@ -39,7 +39,7 @@ function jobError(errorParam: string, at: string): string {
  * statement as the change it records.
  */
 export function jobStatements(s: string, schema: string): Record<JobStatementName, NamedStatement> {
-  return namedStatements<JobStatementName>(schema, {
+  return namedStatements<JobStatementName>(schema, 'jobs', {
     // $1: JSON array of new jobs (with `ord`); idempotent on the partial unique index.
     createMany: `WITH r AS (
         SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(

@@ -24,7 +24,7 @@ export function scheduleStatements(
   s: string,
   schema: string,
 ): Record<ScheduleStatementName, NamedStatement> {
-  return namedStatements<ScheduleStatementName>(schema, {
+  return namedStatements<ScheduleStatementName>(schema, 'schedules', {
     // Replaces everything but the fire history (last_fire_at) and created_at.
     upsert: `INSERT INTO ${s}.schedules AS t (name, cron, timezone, handler, queue, input,
         priority, max_attempts, enabled, overlap, next_fire_at)

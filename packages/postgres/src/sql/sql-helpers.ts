@@ -18,15 +18,16 @@ export function epochMs(expression: string): string {
 
 /**
  * Builds the named statements of one store. Prepared-statement names are per connection,
- * so two schemas used in one process would collide without the schema in the name.
+ * so the name carries the schema and the store: `fm_<schema>_<store>_<method>`.
  */
 export function namedStatements<K extends string>(
   schema: string,
+  store: string,
   texts: Record<K, string>,
 ): Record<K, NamedStatement> {
   const out = {} as Record<K, NamedStatement>;
   for (const name of Object.keys(texts) as K[]) {
-    out[name] = { name: `fm_${schema}_${name}`, text: texts[name] };
+    out[name] = { name: `fm_${schema}_${store}_${name}`, text: texts[name] };
   }
   return out;
 }

@@ -1,0 +1,55 @@
+import { ConfigError } from '@flowmonkey/core';
+import { describe, expect, it } from 'vitest';
+import { createPgStores } from '../src/create-pg-stores.js';
+import { migrate } from '../src/migrate.js';
+import { createTestPool, useTestDatabase } from '../src/testing/index.js';
+
+describe('migrate', () => {
+  const db = useTestDatabase();
+
+  it('is a no-op on an up-to-date schema', async () => {
+    const first = await migrate({ pool: db().pool, schema: 'again' });
+    expect(first.applied).toEqual(['initial']);
+    const second = await migrate({ pool: db().pool, schema: 'again' });
+    expect(second.applied).toEqual([]);
+    const { rows } = await db().pool.query('SELECT count(*)::int AS n FROM again.migrations');
+    expect(rows[0].n).toBe(2); // the library's bookkeeping row plus 'initial'
+  });
+
+  it('succeeds from two pools at once, applying each migration exactly once', async () => {
+    const a = createTestPool(db().connectionString);
+    const b = createTestPool(db().connectionString);
+    try {
+      const results = await Promise.all([
+        migrate({ pool: a, schema: 'racing' }),
+        migrate({ pool: b, schema: 'racing' }),
+      ]);
+      expect(results.flatMap((r) => r.applied)).toEqual(['initial']);
+    } finally {
+      await Promise.all([a.end(), b.end()]);
+    }
+  });
+
+  it('keeps two schemas in one database apart', async () => {
+    await migrate({ pool: db().pool, schema: 'tenant_a' });
+    await migrate({ connectionString: db().connectionString, schema: 'tenant_b' });
+    const a = createPgStores({ pool: db().pool, schema: 'tenant_a', notify: false });
+    const b = createPgStores({ pool: db().pool, schema: 'tenant_b', notify: false });
+    const job = await a.jobs.create({ handler: 'h' });
+    expect(await a.jobs.get(job.id)).toBeDefined();
+    expect(await b.jobs.get(job.id)).toBeUndefined();
+  });
+
+  it.each(['Public', 'a-b', 'x"; DROP TABLE jobs; --', '', '1abc', 'a'.repeat(64)])(
+    'refuses the unsafe schema name %j with ConfigError',
+    async (schema) => {
+      await expect(migrate({ pool: db().pool, schema })).rejects.toBeInstanceOf(ConfigError);
+      expect(() => createPgStores({ pool: db().pool, schema })).toThrow(ConfigError);
+      const { rows } = await db().pool.query(
+        'SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1',
+        [schema],
+      );
+      expect(rows[0].n).toBe(0);
+    },
+  );
+});
