@@ -93,6 +93,12 @@ describe('defineFlow', () => {
     ['a priority out of range', { type: 'x', priority: 5000 }, 'priority'],
     ['a fractional priority', { type: 'x', priority: 1.5 }, 'priority'],
     ['a bad queue name', { type: 'x', queue: 'has space' }, 'queue'],
+    ['transitions that are not an object', { type: 'x', transitions: 'b' }, 'transitions'],
+    [
+      'an unknown retry strategy',
+      { type: 'x', retry: { strategy: 'SOMETIMES' } },
+      'retry.strategy',
+    ],
   ] as const)('rejects %s, naming the step and field', (_name, step, field) => {
     const error = definitionError(flowWith({ a: step as StepDefinition }));
     expect(error.flowId).toBe('order');

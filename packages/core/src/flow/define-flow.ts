@@ -1,7 +1,7 @@
-import { FlowDefinitionError } from '../errors.js';
+import { FlowDefinitionError, ValidationError } from '../errors.js';
 import type { Flow, FlowDefinition, FlowStep, StepDefinition } from '../flow.js';
 import { MAX_PRIORITY, MIN_PRIORITY } from '../job.js';
-import { QUEUE_NAME_PATTERN } from '../validation.js';
+import { normalizeRetryPolicy, QUEUE_NAME_PATTERN } from '../validation.js';
 import { deepFreeze } from './deep-freeze.js';
 import { isValidInputPath } from './select-input.js';
 
@@ -32,9 +32,9 @@ export function usesDefaultMaxSteps(flow: Flow): boolean {
  * Throws {@link FlowDefinitionError} naming the flow, the step and the field for: an empty
  * or malformed id, a missing or unknown `initialStepId`, a step without `type`, a
  * transition to an unknown step, a step not reachable from the initial step, a bad
- * `outputKey` or `input`, and out-of-range `version`, `maxSteps`, `maxAttempts`,
- * `timeoutMs`, `priority` or `queue`. Handler types are checked later, when an engine
- * registers the flow.
+ * `outputKey`, `input` or `transitions`, a malformed `retry` policy, and out-of-range
+ * `version`, `maxSteps`, `maxAttempts`, `timeoutMs`, `priority` or `queue`. Handler types
+ * are checked later, when an engine registers the flow.
  */
 export function defineFlow(definition: FlowDefinition): Flow {
   const flowId = validateFlowFields(definition);
@@ -113,6 +113,10 @@ function validateStep(
       (typeof step.input === 'string' && isValidInputPath(step.input));
     if (!ok) fail('input', "must be '$', a dotted path such as 'input.order.id', or a function");
   }
+  const transitions: unknown = step.transitions;
+  if (transitions !== undefined && (typeof transitions !== 'object' || transitions === null)) {
+    fail('transitions', 'must be an object { onSuccess?, onFailure? }');
+  }
   for (const key of ['onSuccess', 'onFailure'] as const) {
     const target: unknown = step.transitions?.[key];
     if (target === undefined || target === null) continue;
@@ -121,6 +125,14 @@ function validateStep(
     }
   }
   validateJobFields(step, fail);
+  try {
+    normalizeRetryPolicy(step.retry, 'retry');
+  } catch (error) {
+    const field = error instanceof ValidationError ? error.field : 'retry';
+    throw new FlowDefinitionError(flowId, stepId, field, 'is not a valid retry policy', {
+      cause: error,
+    });
+  }
 }
 
 function validateOutputKey(
