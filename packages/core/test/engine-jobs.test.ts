@@ -174,6 +174,20 @@ describe('Engine stateful steps', () => {
     });
   });
 
+  it('failJob without retryAt fails the job at once and takes onFailure', async () => {
+    const { engine, claim, seen } = setup();
+    await engine.start('order', { orderId: 'o-4b' });
+    const { lease } = await claim();
+    const failed = await engine.failJob({
+      ...lease,
+      error: { code: 'CARD_DECLINED', message: 'declined' },
+    });
+    expect(failed.job.status).toBe('failed');
+    expect(failed.resumed).toBe(true);
+    expect(failed.execution?.output).toBe('cancelled-order');
+    expect(seen).toContain('step:failed charge');
+  });
+
   it('a lease-lost completion throws LeaseLostError and leaves the execution untouched', async () => {
     const { engine, claim } = setup();
     const started = await engine.start('order', { orderId: 'o-5' });
