@@ -117,7 +117,7 @@ describe('BasicJobRunner across processes (PostgreSQL)', () => {
     expect(aborted.code).toBe('LEASE_LOST');
     const after = await stores.jobs.get(jobId);
     expect(after).toEqual(completed);
-    expect((after?.result as { by: number }).by).toBe(process.pid);
+    expect(after?.result).toMatchObject({ by: process.pid, amount: 8 });
     expect(await stepVisits(engine, execution.id)).toEqual(['charge', 'receipt']);
     expect(paused.events.some((e) => e.event === 'job:completed')).toBe(false);
   });
