@@ -63,10 +63,16 @@ export function describeTransactionContract(name: string, factory: StoresFactory
       });
 
       it('keeps the work of a committed transaction when a concurrent one rolls back', async () => {
+        // The committing transaction writes while the other is still open, then the other
+        // rolls back: the rollback must not take the committed write with it.
         const [ok, failed] = await Promise.allSettled([
-          stores().transaction(async (tx) => tx.jobs.create({ handler: 'kept' })),
+          stores().transaction(async (tx) => {
+            await yieldToEventLoop(1);
+            return tx.jobs.create({ handler: 'kept' });
+          }),
           stores().transaction(async (tx) => {
             await tx.jobs.create({ handler: 'dropped' });
+            await yieldToEventLoop(5);
             throw new Error('rollback');
           }),
         ]);
@@ -77,4 +83,9 @@ export function describeTransactionContract(name: string, factory: StoresFactory
       });
     });
   });
+}
+
+/** Lets other pending callbacks run `times` times (an interleaving point, not a wait for time). */
+async function yieldToEventLoop(times: number): Promise<void> {
+  for (let i = 0; i < times; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
