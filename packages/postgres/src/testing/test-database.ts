@@ -139,7 +139,7 @@ export function createTestPool(
 /**
  * Gives the calling test file (or `describe` block) a database of its own: `beforeAll`
  * creates it with {@link createTestDatabase}; `afterAll` closes its pool and drops it, unless
- * a test in the file (or block) failed, in which case the database is kept and its name and
+ * a test or a hook in the file (or block) failed, in which case the database is kept and its name and
  * connection string are printed for inspection. Returns a getter, usable in tests and hooks.
  */
 export function useTestDatabase(options: CreateTestDatabaseOptions = {}): () => TestDatabase {
@@ -153,9 +153,13 @@ export function useTestDatabase(options: CreateTestDatabaseOptions = {}): () => 
       failed = true;
     });
   });
-  afterAll(async () => {
+  // vitest parses a hook's first parameter for fixtures and insists on a destructuring
+  // pattern there; the suite comes second.
+  // biome-ignore lint/correctness/noEmptyPattern: vitest requires a pattern, none is used.
+  afterAll(async ({}, suite) => {
     if (database === undefined) return;
-    if (failed) {
+    // A failed hook of the block (e.g. a later beforeAll) marks the suite, not a test.
+    if (failed || suite.result?.state === 'fail') {
       await database.pool.end();
       console.warn(keptMessage(database));
       return;
@@ -179,7 +183,7 @@ function keptMessage(database: TestDatabase): string {
     serverKind === 'DATABASE_URL'
       ? ''
       : ` (it disappears when the ${serverKind} server stops at the end of the run; set DATABASE_URL to keep it)`;
-  return `[flowmonkey] a test failed: kept database ${database.name} for inspection${lifetime}: psql '${database.connectionString}'`;
+  return `[flowmonkey] a test or hook failed: kept database ${database.name} for inspection${lifetime}: psql '${database.connectionString}'`;
 }
 
 /** `adminConnectionString` with its database replaced by `database`. */
