@@ -149,11 +149,19 @@ export class PgJobStore implements JobStore {
             valid.map((l) => l.leaseId),
             nowValue(params.now),
           ]);
-    const held = new Map(rows.map((row) => [String(row.id), row.cancel_requested === true]));
+    // Keyed by job and lease: a stale lease of a job someone else holds is lost too.
+    const key = (jobId: string, leaseId: string) => `${jobId}/${leaseId}`.toLowerCase();
+    const held = new Map<string, boolean>();
+    for (const l of valid) {
+      const row = rows.find((r) => String(r.id) === l.jobId.toLowerCase());
+      if (row !== undefined && String(row.lease_id) === l.leaseId.toLowerCase()) {
+        held.set(key(l.jobId, l.leaseId), row.cancel_requested === true);
+      }
+    }
     return {
-      lost: params.leases.filter((l) => !held.has(l.jobId.toLowerCase())).map((l) => l.jobId),
+      lost: params.leases.filter((l) => !held.has(key(l.jobId, l.leaseId))).map((l) => l.jobId),
       cancelRequested: params.leases
-        .filter((l) => held.get(l.jobId.toLowerCase()) === true)
+        .filter((l) => held.get(key(l.jobId, l.leaseId)) === true)
         .map((l) => l.jobId),
     };
   }

@@ -95,16 +95,10 @@ export class PgScheduleStore implements ScheduleStore {
       params.nextFireAt === null
         ? null
         : new Date(assertTimestamp(params.nextFireAt, 'nextFireAt'));
-    let job: ReturnType<typeof normalizeNewJob>;
-    try {
-      job = normalizeNewJob(params.job, {
-        now: Date.now(),
-        maxPayloadBytes: this.#ctx.maxPayloadBytes,
-      });
-    } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
-      throw new ValidationError(`job.${error.field}`, error.message, { cause: error });
-    }
+    const job = normalizeNewJob(params.job, {
+      now: Date.now(),
+      maxPayloadBytes: this.#ctx.maxPayloadBytes,
+    });
     const jobJson = newJobJson(job, 0, params.job.runAt === undefined);
     const [row] = await runStatement(this.#ctx.db, this.#sql().recordFire, [
       name,

@@ -84,7 +84,7 @@ export function jobStatements(s: string, schema: string): Record<JobStatementNam
     heartbeatMany: `WITH l AS (SELECT * FROM unnest($1::uuid[], $2::uuid[]) AS l(id, lease_id))
       UPDATE ${s}.jobs j SET heartbeat_at = ${nowParam(3)}
       FROM l WHERE j.id = l.id AND j.lease_id = l.lease_id AND j.status = 'running'
-      RETURNING j.id, j.cancel_requested`,
+      RETURNING j.id, j.lease_id, j.cancel_requested`,
     progress: `WITH src AS (
         UPDATE ${s}.jobs SET progress_percent = $3, progress_message = $4,
           progress_at = ${nowParam(5)}, heartbeat_at = ${nowParam(5)}, updated_at = ${nowParam(5)}

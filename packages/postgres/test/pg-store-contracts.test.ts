@@ -1,0 +1,11 @@
+import { describeStoreContracts } from '@flowmonkey/core/testing';
+import { createPgStores } from '../src/create-pg-stores.js';
+import { useTestDatabase } from '../src/testing/index.js';
+import { truncateAll } from './helpers.js';
+
+const db = useTestDatabase();
+
+describeStoreContracts('postgres', async () => {
+  await truncateAll(db().pool);
+  return { stores: createPgStores({ pool: db().pool, notify: false }) };
+});
