@@ -139,8 +139,8 @@ export function createTestPool(
 /**
  * Gives the calling test file (or `describe` block) a database of its own: `beforeAll`
  * creates it with {@link createTestDatabase}; `afterAll` closes its pool and drops it, unless
- * a test or a hook in the file (or block) failed, in which case the database is kept and its name and
- * connection string are printed for inspection. Returns a getter, usable in tests and hooks.
+ * a test or a hook in the file (or block) failed, in which case the database is kept and its
+ * name and connection string are printed for inspection. Returns a getter for tests and hooks.
  */
 export function useTestDatabase(options: CreateTestDatabaseOptions = {}): () => TestDatabase {
   let database: TestDatabase | undefined;
