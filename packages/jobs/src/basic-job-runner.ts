@@ -46,6 +46,7 @@ export class BasicJobRunner {
   #state: 'idle' | 'running' | 'stopping' = 'idle';
   #stopping: Promise<void> | undefined;
   #idle: (() => void)[] = [];
+  #reserved = 0;
   readonly #onJobs = (): void => this.#poll.trigger();
   readonly #onCancel = (jobId: string): void => {
     void this.#active.get(jobId)?.checkCancel();
@@ -183,16 +184,24 @@ export class BasicJobRunner {
    */
   async runOnce(): Promise<{ claimed: number }> {
     const { maxConcurrent, batchSize, jobStore, runnerId, queues } = this.#options;
-    const free = maxConcurrent - this.#active.size;
+    const free = maxConcurrent - this.#active.size - this.#reserved;
     const types = this.handlerTypes();
     if (this.#state === 'stopping' || free <= 0 || types.length === 0) return { claimed: 0 };
     const limit = Math.min(batchSize, free);
-    const jobs = await jobStore.claimBatch({
-      runnerId,
-      limit,
-      handlers: types,
-      ...(queues === undefined ? {} : { queues }),
-    });
+    // Slots are reserved while the claim is in flight, so overlapping calls never claim
+    // more jobs than there are free slots.
+    this.#reserved += limit;
+    let jobs: Job[];
+    try {
+      jobs = await jobStore.claimBatch({
+        runnerId,
+        limit,
+        handlers: types,
+        ...(queues === undefined ? {} : { queues }),
+      });
+    } finally {
+      this.#reserved -= limit;
+    }
     for (const job of jobs) await this.#launch(job);
     if (jobs.length === limit && free > limit) this.#poll.trigger();
     return { claimed: jobs.length };

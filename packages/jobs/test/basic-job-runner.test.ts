@@ -40,7 +40,7 @@ describe('BasicJobRunner.runOnce', () => {
   });
 
   it('claims no more than its free slots and refills as handlers finish', async () => {
-    const { stores, runner } = setup({ maxConcurrent: 2, batchSize: 10 });
+    const { stores, runner, clock, events } = setup({ maxConcurrent: 2, batchSize: 10 });
     const gates = [deferred(), deferred(), deferred()];
     let started = 0;
     runner.registerHandler('gated', async (input) => {
@@ -48,18 +48,38 @@ describe('BasicJobRunner.runOnce', () => {
       await gates[input as number]?.promise;
       return input;
     });
-    for (const i of [0, 1, 2]) await stores.jobs.create({ handler: 'gated', input: i });
+    for (const i of [0, 1, 2]) {
+      await stores.jobs.create({ handler: 'gated', input: i });
+      clock.advance(1);
+    }
     expect(await runner.runOnce()).toEqual({ claimed: 2 });
     expect(await runner.runOnce()).toEqual({ claimed: 0 });
     expect(runner.activeCount()).toBe(2);
+    const firstDone = new Promise<void>((resolve) => {
+      events.on('job:completed', () => resolve());
+    });
     gates[0]?.resolve();
+    await firstDone;
     await new Promise((r) => setImmediate(r));
+    expect(runner.activeCount()).toBe(1);
     expect(await runner.runOnce()).toEqual({ claimed: 1 });
     expect(started).toBe(3);
     gates[1]?.resolve();
     gates[2]?.resolve();
     await runner.whenIdle();
     expect(runner.completedCount()).toBe(3);
+  });
+
+  it('never claims more than its free slots, even when calls overlap', async () => {
+    const { stores, runner } = setup({ maxConcurrent: 3, batchSize: 3 });
+    const gate = deferred();
+    runner.registerHandler('g', async () => gate.promise);
+    for (let i = 0; i < 6; i++) await stores.jobs.create({ handler: 'g' });
+    const claims = await Promise.all([runner.runOnce(), runner.runOnce(), runner.runOnce()]);
+    expect(claims.reduce((n, c) => n + c.claimed, 0)).toBe(3);
+    expect(runner.activeCount()).toBe(3);
+    gate.resolve();
+    await runner.whenIdle();
   });
 
   it('runs higher priorities first, FIFO within a priority', async () => {
