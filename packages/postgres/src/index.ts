@@ -1,5 +1,10 @@
 export { cancelChannel, jobsChannel } from './channels.js';
 export { createPgStores, type PgStores, type PgStoresOptions } from './create-pg-stores.js';
+export {
+  type EmbeddedPostgresOptions,
+  type EmbeddedPostgresServer,
+  startEmbeddedPostgres,
+} from './embedded-postgres.js';
 export { JobListener, type JobListenerEvents, type JobListenerOptions } from './job-listener.js';
 export { isPgError, mapPgError } from './map-pg-error.js';
 export { type MigrateOptions, type MigrateResult, migrate } from './migrate.js';
@@ -13,3 +18,4 @@ export {
   quoteIdent,
   SCHEMA_NAME_PATTERN,
 } from './schema-name.js';
+export { readServerVersion } from './server-version.js';

