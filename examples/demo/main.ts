@@ -1,0 +1,167 @@
+/**
+ * The FlowMonkey demo: a batch of order workflows whose payment step is stateful and runs
+ * in two separate worker processes, with a reaper sidecar, on real PostgreSQL.
+ *
+ *   npx -y pnpm@10 demo            # embedded PostgreSQL 18, nothing to set up
+ *   DATABASE_URL=postgres://... npx -y pnpm@10 demo
+ *
+ * Some orders pay at once, some fail twice and succeed on a retry, one is declined
+ * (non-retryable), one never answers in time (times out, retried, then fails); failed
+ * payments take the workflow's failure branch.
+ */
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { Engine, type Execution } from '@flowmonkey/core';
+import { JobReaper } from '@flowmonkey/jobs';
+import { createPgStores, migrate, startEmbeddedPostgres } from '@flowmonkey/postgres';
+import pg from 'pg';
+import pino from 'pino';
+import { type Order, orderFlow, orderHandlers } from './order-workflow.js';
+import { readCounts, renderProgress } from './progress-view.js';
+
+const WORKERS = 2;
+const SCHEMA = 'flowmonkey_demo';
+const DEADLINE_MS = 90_000;
+
+const out = (line = '') => process.stdout.write(`${line}\n`);
+
+function demoOrders(): Order[] {
+  const cards: Order['card'][] = ['ok', 'ok', 'ok', 'flaky', 'ok', 'declined', 'ok', 'ok'];
+  const orders: Order[] = [];
+  for (let i = 1; i <= 32; i++) {
+    orders.push({ id: `order-${i}`, amountCents: 1000 + i * 250, card: cards[i % cards.length]! });
+  }
+  orders.push({ id: 'order-33', amountCents: 4200, card: 'slow' });
+  return orders;
+}
+
+async function startWorkers(connectionString: string) {
+  const script = fileURLToPath(new URL('./worker.ts', import.meta.url));
+  const workers = Array.from({ length: WORKERS }, (_, i) =>
+    fork(script, [], {
+      execArgv: ['--import', 'tsx'],
+      env: {
+        LOG_LEVEL: 'error',
+        ...process.env,
+        DATABASE_URL: connectionString,
+        FLOWMONKEY_SCHEMA: SCHEMA,
+        WORKER_ID: `worker-${i + 1}`,
+      },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
+  );
+  await Promise.all(workers.map((worker) => once(worker, 'message')));
+  return workers;
+}
+
+async function main(): Promise<void> {
+  const external = process.env.DATABASE_URL;
+  out('FlowMonkey demo: order workflows with a stateful payment step');
+  const database = external
+    ? { connectionString: external, version: 'from DATABASE_URL', stop: async () => {} }
+    : await startEmbeddedPostgres();
+  out(
+    `  PostgreSQL ${database.version}${external ? '' : ' (embedded, throw-away data directory)'}`,
+  );
+  const pool = new pg.Pool({ connectionString: database.connectionString, max: 6 });
+  const logger = pino({ level: 'warn' });
+  try {
+    // The demo keeps to a schema of its own, recreated on each run, so that with a
+    // DATABASE_URL it never touches anything else in that database.
+    await pool.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
+    const { applied } = await migrate({ pool, schema: SCHEMA });
+    out(`  migrated schema "${SCHEMA}" (${applied.length} migrations)`);
+    const stores = createPgStores({ pool, schema: SCHEMA, logger });
+    const engine = new Engine({ stores, handlers: orderHandlers, flows: [orderFlow], logger });
+    const reaper = new JobReaper({
+      jobStore: stores.jobs,
+      engine,
+      stalledThresholdMs: 5000,
+      checkIntervalMs: 1000,
+      logger,
+    });
+    await reaper.start();
+    const workers = await startWorkers(database.connectionString);
+    out(
+      `  started a reaper and ${WORKERS} worker processes (pids ${workers.map((w) => w.pid).join(', ')})`,
+    );
+
+    const orders = demoOrders();
+    const started = performance.now();
+    const ids = (
+      await Promise.all(
+        orders.map((order) => engine.start('order', order, { idempotencyKey: order.id })),
+      )
+    ).map((execution) => execution.id);
+    out(`  started ${orders.length} executions\n`);
+
+    const tty = process.stdout.isTTY === true;
+    let lastPrinted = 0;
+    for (;;) {
+      const counts = await readCounts(pool, SCHEMA);
+      const elapsed = performance.now() - started;
+      const line = renderProgress(counts, orders.length, elapsed);
+      const e = counts.executions;
+      const done = (e.completed ?? 0) + (e.failed ?? 0) + (e.cancelled ?? 0) === orders.length;
+      if (tty) process.stdout.write(`\r${line}`);
+      else if (done || elapsed - lastPrinted >= 1000) {
+        out(line);
+        lastPrinted = elapsed;
+      }
+      if (done || elapsed > DEADLINE_MS) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    if (tty) out();
+
+    await Promise.all(
+      workers.map(async (worker) => {
+        const exited = once(worker, 'exit');
+        worker.kill('SIGTERM');
+        await exited;
+      }),
+    );
+    await reaper.stop();
+    await printSummary(
+      pool,
+      SCHEMA,
+      (await Promise.all(ids.map((id) => engine.get(id)))).filter((e) => e !== undefined),
+    );
+  } finally {
+    await pool.end();
+    await database.stop();
+  }
+}
+
+async function printSummary(pool: pg.Pool, schema: string, executions: Execution[]): Promise<void> {
+  const { rows } = await pool.query<{
+    attempts: number;
+    retried: number;
+    timeouts: number;
+    declined: number;
+  }>(
+    `SELECT coalesce(sum(attempts), 0)::int AS attempts,
+            count(*) FILTER (WHERE attempts > 1)::int AS retried,
+            (SELECT count(*)::int FROM ${schema}.job_events WHERE data->>'code' = 'JOB_TIMEOUT') AS timeouts,
+            count(*) FILTER (WHERE error->>'code' = 'CARD_DECLINED')::int AS declined
+       FROM ${schema}.jobs`,
+  );
+  const jobs = rows[0]!;
+  const byStatus = new Map<string, number>();
+  for (const e of executions) byStatus.set(e.status, (byStatus.get(e.status) ?? 0) + 1);
+  out('\nSummary');
+  out(`  executions: ${[...byStatus].map(([s, n]) => `${n} ${s}`).join(', ')}`);
+  out(
+    `  payment jobs: ${executions.length} jobs, ${jobs.attempts} attempts, ${jobs.retried} retried, ${jobs.timeouts} attempts timed out, ${jobs.declined} declined`,
+  );
+  for (const e of executions.filter((x) => x.status === 'failed')) {
+    out(`  ${(e.input as Order).id} failed: ${e.error?.code}: ${e.error?.message}`);
+  }
+  const stuck = executions.filter((e) => !['completed', 'failed'].includes(e.status));
+  if (stuck.length > 0) {
+    out(`  ${stuck.length} executions did not finish in time`);
+    process.exitCode = 1;
+  }
+}
+
+await main();
