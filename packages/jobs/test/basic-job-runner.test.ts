@@ -1,5 +1,6 @@
-import { isRetrying, JobPriority, NonRetryableError, Result } from '@flowmonkey/core';
+import { isRetrying, JobPriority, NonRetryableError, noopLogger, Result } from '@flowmonkey/core';
 import { describe, expect, it } from 'vitest';
+import { BasicJobRunner } from '../src/basic-job-runner.js';
 import type { JobHookContext } from '../src/job-handler.js';
 import { deferred, ignoringHandlerFilter, mustGet, recordEvents, setup } from './helpers.js';
 
@@ -335,5 +336,25 @@ describe('BasicJobRunner.registerHandler', () => {
     expect(() => runner.registerHandler('a', async () => 2)).toThrow(/already registered/);
     expect(() => runner.registerHandler('', async () => 2)).toThrow(/type/);
     expect(() => runner.registerHandler('b', {} as never)).toThrow(/handler/);
+  });
+});
+
+describe('BasicJobRunner constructor', () => {
+  it('accepts the positional form with the engine as second argument', async () => {
+    const { stores } = setup();
+    const runner = new BasicJobRunner(stores.jobs, undefined, 'worker-1', { logger: noopLogger });
+    expect(runner.runnerId).toBe('worker-1');
+    runner.registerHandler('p', async () => 'ok');
+    const job = await stores.jobs.create({ handler: 'p' });
+    await runner.runOnce();
+    await runner.whenIdle();
+    expect((await mustGet(stores.jobs, job.id)).runnerId).toBe('worker-1');
+  });
+
+  it('refuses an execution store in the engine position, which could never resume executions', () => {
+    const { stores } = setup();
+    expect(() => new BasicJobRunner(stores.jobs, stores.executions as never, 'worker-1')).toThrow(
+      /must be the Engine/,
+    );
   });
 });

@@ -219,3 +219,24 @@ describe('BasicJobRunner.stop', () => {
     expect(runner.stats().running).toBe(false);
   });
 });
+
+describe('BasicJobRunner timeouts, late results', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('keeps a result that arrives within cancelGraceMs after the timeout', async () => {
+    const { stores, runner } = setup({ cancelGraceMs: 1000 });
+    runner.registerHandler('finishes-anyway', async (_input, ctx) => {
+      await new Promise<void>((resolve) => {
+        ctx.signal.addEventListener('abort', () => setTimeout(resolve, 500), { once: true });
+      });
+      return 'saved';
+    });
+    const job = await stores.jobs.create({ handler: 'finishes-anyway', timeoutMs: 100 });
+    await runner.runOnce();
+    await vi.advanceTimersByTimeAsync(600);
+    await runner.whenIdle();
+    const after = await mustGet(stores.jobs, job.id);
+    expect([after.status, after.result]).toEqual(['completed', 'saved']);
+  });
+});
