@@ -13,7 +13,7 @@ import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Engine, type Execution } from '@flowmonkey/core';
-import { JobReaper } from '@flowmonkey/jobs';
+import { ExecutionSweeper, JobReaper } from '@flowmonkey/jobs';
 import { createPgStores, migrate, startEmbeddedPostgres } from '@flowmonkey/postgres';
 import pg from 'pg';
 import pino from 'pino';
@@ -81,10 +81,12 @@ async function main(): Promise<void> {
       checkIntervalMs: 1000,
       logger,
     });
-    await reaper.start();
+    reaper.start();
+    const sweeper = new ExecutionSweeper({ engine, intervalMs: 1000, logger });
+    sweeper.start();
     const workers = await startWorkers(database.connectionString);
     out(
-      `  started a reaper and ${WORKERS} worker processes (pids ${workers.map((w) => w.pid).join(', ')})`,
+      `  started a reaper, an execution sweeper and ${WORKERS} worker processes (pids ${workers.map((w) => w.pid).join(', ')})`,
     );
 
     const orders = demoOrders();
@@ -121,7 +123,7 @@ async function main(): Promise<void> {
         await exited;
       }),
     );
-    await reaper.stop();
+    await Promise.all([reaper.stop(), sweeper.stop()]);
     await printSummary(
       pool,
       SCHEMA,

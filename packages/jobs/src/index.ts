@@ -13,6 +13,12 @@ export {
   DEFAULT_RETRY_POLICY,
   resolveRetryPolicy,
 } from './compute-retry-delay.js';
+export type {
+  ExecutionSweeperOptions,
+  SweepCounts,
+  SweptEngine,
+} from './execution-sweeper.js';
+export { ExecutionSweeper } from './execution-sweeper.js';
 export type { JobEngine, JobHandlerRegistry, JobSettlement } from './job-engine.js';
 export type {
   JobHandlerContext,
