@@ -8,14 +8,20 @@ import {
   type ClaimBatchParams,
   type ErrorInfo,
   type HeartbeatManyResult,
+  InvalidStateError,
   type Job,
   type JobStatus,
   type JobStore,
   LeaseLostError,
   type LeaseRef,
+  type ListDeadLettersParams,
   type NewJob,
   NotFoundError,
   normalizeNewJob,
+  type PruneFinishedParams,
+  type PruneFinishedResult,
+  type RedriveManyParams,
+  TERMINAL_JOB_STATUSES,
   ValidationError,
 } from '@flowmonkey/core';
 import { newJobsJson } from './new-jobs-json.js';
@@ -275,6 +281,95 @@ export class PgJobStore implements JobStore {
     if (typeof executionId !== 'string' || executionId.length === 0) return [];
     const rows = await runStatement(this.#ctx.db, this.#sql().getByExecution, [executionId]);
     return rows.map(rowToJob);
+  }
+
+  async claimById(params: {
+    jobId: string;
+    runnerId: string;
+    now?: number;
+  }): Promise<Job | undefined> {
+    const runnerId = assertText(params.runnerId, 'runnerId', { maxLength: 255 });
+    if (typeof params.jobId !== 'string' || !UUID.test(params.jobId)) return undefined;
+    const [row] = await runStatement(this.#ctx.db, this.#sql().claimById, [
+      params.jobId,
+      runnerId,
+      nowValue(params.now),
+    ]);
+    return row === undefined ? undefined : rowToJob(row);
+  }
+
+  async listDeadLetters(params: ListDeadLettersParams): Promise<Job[]> {
+    const rows = await runStatement(this.#ctx.db, this.#sql().listDeadLetters, [
+      limitValue(params.limit),
+      limitValue(params.offset ?? 0, 'offset'),
+      assertOptionalText(params.handler, 'handler', { maxLength: 255 }),
+      assertOptionalText(params.queue, 'queue', { maxLength: 128 }),
+    ]);
+    return rows.map(rowToJob);
+  }
+
+  async redrive(params: { jobId: string; now?: number }): Promise<Job> {
+    const jobId = params.jobId;
+    if (typeof jobId !== 'string' || !UUID.test(jobId))
+      throw new NotFoundError('job', String(jobId));
+    const [row] = await runStatement(this.#ctx.db, this.#sql().redrive, [
+      jobId,
+      nowValue(params.now),
+    ]);
+    if (row !== undefined) {
+      this.#ctx.wake.jobsDue();
+      return rowToJob(row);
+    }
+    const existing = await this.get(jobId);
+    if (existing === undefined) throw new NotFoundError('job', jobId);
+    throw new InvalidStateError(
+      `job "${jobId}" is ${existing.status}; only a failed job (a dead letter) can be redriven`,
+      { details: { jobId, status: existing.status } },
+    );
+  }
+
+  async redriveMany(params: RedriveManyParams): Promise<number> {
+    const limit = assertInteger(params.limit, 'limit', { min: 1, max: 100_000 });
+    const before =
+      params.failedBefore === undefined
+        ? null
+        : new Date(assertTimestamp(params.failedBefore, 'failedBefore'));
+    const [row] = await runStatement(this.#ctx.db, this.#sql().redriveMany, [
+      limit,
+      assertOptionalText(params.handler, 'handler', { maxLength: 255 }),
+      assertOptionalText(params.queue, 'queue', { maxLength: 128 }),
+      before,
+      nowValue(params.now),
+    ]);
+    const redriven = Number(row?.redriven ?? 0);
+    if (redriven > 0) this.#ctx.wake.jobsDue();
+    return redriven;
+  }
+
+  async pruneFinished(params: PruneFinishedParams): Promise<PruneFinishedResult> {
+    const statuses = params.statuses;
+    if (!Array.isArray(statuses) || statuses.length === 0) {
+      throw new ValidationError('statuses', 'must be a non-empty array of terminal statuses');
+    }
+    statuses.forEach((status, i) => {
+      if (!TERMINAL_JOB_STATUSES.includes(status)) {
+        throw new ValidationError(
+          `statuses[${i}]`,
+          `must be one of ${TERMINAL_JOB_STATUSES.join(', ')}`,
+        );
+      }
+    });
+    const olderThanMs = assertInteger(params.olderThanMs, 'olderThanMs', {
+      min: 0,
+      max: Number.MAX_SAFE_INTEGER,
+    });
+    const [row] = await runStatement(this.#ctx.db, this.#sql().pruneFinished, [
+      [...statuses],
+      olderThanMs,
+      assertInteger(params.limit, 'limit', { min: 1, max: 100_000 }),
+      nowValue(params.now),
+    ]);
+    return { jobs: Number(row?.jobs ?? 0), events: Number(row?.events ?? 0) };
   }
 
   /** Runs a write fenced by `(jobId, leaseId, running)`; no row means the lease is lost. */

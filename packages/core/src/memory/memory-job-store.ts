@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { LeaseLostError, NotFoundError, ValidationError } from '../errors.js';
 import type { Job, JobError, JobStatus, LeaseRef, NewJob } from '../job.js';
 import type { ErrorInfo } from '../result.js';
-import type { ClaimBatchParams, HeartbeatManyResult, JobStore } from '../stores/job-store.js';
+import type {
+  ClaimBatchParams,
+  HeartbeatManyResult,
+  JobStore,
+  ListDeadLettersParams,
+  PruneFinishedParams,
+  PruneFinishedResult,
+  RedriveManyParams,
+} from '../stores/job-store.js';
 import {
   assertErrorInfo,
   assertInteger,
@@ -14,6 +22,7 @@ import {
   normalizeNewJob,
   normalizeNewJobs,
 } from '../validation.js';
+import { MemoryJobMaintenance } from './memory-job-maintenance.js';
 import { copy, type MemoryStoreContext } from './memory-state.js';
 
 const JOB_STATUSES: readonly JobStatus[] = [
@@ -35,10 +44,12 @@ const MAX_MESSAGE_LENGTH = 2000;
  */
 export class MemoryJobStore implements JobStore {
   readonly #ctx: MemoryStoreContext;
+  readonly #maintenance: MemoryJobMaintenance;
 
   /** @param ctx state, clock and limits shared with the other memory stores. */
   constructor(ctx: MemoryStoreContext) {
     this.#ctx = ctx;
+    this.#maintenance = new MemoryJobMaintenance(ctx);
   }
 
   async create(job: NewJob): Promise<Job> {
@@ -98,6 +109,34 @@ export class MemoryJobStore implements JobStore {
       job.updatedAt = now;
       return copy(job);
     });
+  }
+
+  async claimById(params: {
+    jobId: string;
+    runnerId: string;
+    now?: number;
+  }): Promise<Job | undefined> {
+    const runnerId = assertText(params.runnerId, 'runnerId', { maxLength: MAX_TEXT_LENGTH });
+    const now = this.#now(params.now);
+    const job = this.#ctx.state.jobs.get(params.jobId);
+    if (job === undefined || job.status !== 'pending') return undefined;
+    return copy(claimJob(job, runnerId, now));
+  }
+
+  async listDeadLetters(params: ListDeadLettersParams): Promise<Job[]> {
+    return this.#maintenance.listDeadLetters(params);
+  }
+
+  async redrive(params: { jobId: string; now?: number }): Promise<Job> {
+    return this.#maintenance.redrive(params);
+  }
+
+  async redriveMany(params: RedriveManyParams): Promise<number> {
+    return this.#maintenance.redriveMany(params);
+  }
+
+  async pruneFinished(params: PruneFinishedParams): Promise<PruneFinishedResult> {
+    return this.#maintenance.pruneFinished(params);
   }
 
   async heartbeat(params: LeaseRef & { now?: number }): Promise<{ cancelRequested: boolean }> {
@@ -353,6 +392,19 @@ export class MemoryJobStore implements JobStore {
     job.finishedAt = now;
     job.updatedAt = now;
   }
+}
+
+/** Makes a pending job `running` under a fresh lease, as `claimBatch` does (for `claimById`). */
+function claimJob(job: Job, runnerId: string, now: number): Job {
+  job.status = 'running';
+  job.attempts += 1;
+  job.leaseId = randomUUID();
+  job.runnerId = runnerId;
+  job.heartbeatAt = now;
+  job.startedAt = now;
+  job.updatedAt = now;
+  job.cancelRequested = false;
+  return job;
 }
 
 function assertMessage(value: unknown, field: string): string {

@@ -22,6 +22,52 @@ export interface HeartbeatManyResult {
   cancelRequested: string[];
 }
 
+/** Parameters of {@link JobStore.listDeadLetters}. */
+export interface ListDeadLettersParams {
+  /** Most jobs to return (0..100 000). */
+  limit: number;
+  /** Jobs to skip, for paging. @default 0 */
+  offset?: number;
+  /** Only dead letters of this handler type. Omitted: any. */
+  handler?: string;
+  /** Only dead letters in this queue. Omitted: any. */
+  queue?: string;
+}
+
+/** Parameters of {@link JobStore.redriveMany}. */
+export interface RedriveManyParams {
+  /** Most jobs to redrive in this call (1..100 000). */
+  limit: number;
+  /** Only dead letters of this handler type. Omitted: any. */
+  handler?: string;
+  /** Only dead letters in this queue. Omitted: any. */
+  queue?: string;
+  /** Only jobs that failed strictly before this time (epoch ms or Date). Omitted: any. */
+  failedBefore?: number | Date;
+  /** Override of the current time, epoch ms (tests). */
+  now?: number;
+}
+
+/** Parameters of {@link JobStore.pruneFinished}. */
+export interface PruneFinishedParams {
+  /** Terminal statuses to prune (`completed`, `failed`, `cancelled`); at least one. */
+  statuses: readonly JobStatus[];
+  /** Prune jobs whose `finishedAt` is older than `now - olderThanMs`, in ms (>= 0). */
+  olderThanMs: number;
+  /** Most jobs to delete in this call (1..100 000). */
+  limit: number;
+  /** Override of the current time, epoch ms (tests). */
+  now?: number;
+}
+
+/** Result of {@link JobStore.pruneFinished}. */
+export interface PruneFinishedResult {
+  /** Jobs deleted. */
+  jobs: number;
+  /** Job events deleted with them (always 0 for a store that keeps no events). */
+  events: number;
+}
+
 /**
  * Persists jobs. Every write to a running job is fenced by `{ jobId, leaseId }`: when the
  * job is not `running` under that lease, nothing changes and the method throws
@@ -104,4 +150,38 @@ export interface JobStore {
 
   /** All jobs of an execution, oldest first. */
   getByExecution(executionId: string): Promise<Job[]>;
+
+  /**
+   * Claims one pending job by id, whatever its `runAt` (what `Job.now({ persist: true })`
+   * and `executeFromDatabase` use). Same effects as {@link claimBatch}. Returns `undefined`
+   * when the job does not exist or is not `pending`.
+   */
+  claimById(params: { jobId: string; runnerId: string; now?: number }): Promise<Job | undefined>;
+
+  /**
+   * Lists dead letters: `failed` jobs (attempts exhausted, or a non-retryable error), with
+   * their last `error` and `attempts`, most recently failed first.
+   */
+  listDeadLetters(params: ListDeadLettersParams): Promise<Job[]>;
+
+  /**
+   * Puts one dead letter back: `pending` with `attempts = 0`, `runAt = now`, no lease, no
+   * `finishedAt`; its last `error` is kept (and a `redriven` event recorded where the store
+   * keeps events). Throws `NotFoundError` for an unknown id and `InvalidStateError` when the
+   * job is not `failed`. A parent execution is not touched: it already took its failure path.
+   */
+  redrive(params: { jobId: string; now?: number }): Promise<Job>;
+
+  /**
+   * Redrives up to `limit` dead letters matching the filter, oldest failure first, and
+   * returns how many were redriven.
+   */
+  redriveMany(params: RedriveManyParams): Promise<number>;
+
+  /**
+   * Deletes up to `limit` jobs (and their events) in the given terminal statuses whose
+   * `finishedAt` is older than `now - olderThanMs`, oldest first. A job whose execution is
+   * still non-terminal is never deleted. Returns the counts deleted.
+   */
+  pruneFinished(params: PruneFinishedParams): Promise<PruneFinishedResult>;
 }

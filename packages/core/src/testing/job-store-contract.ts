@@ -2,6 +2,7 @@ import { describe } from 'vitest';
 import { type StoresFactory, useStores } from './contract-fixtures.js';
 import { describeJobClaimContract } from './job-claim-contract.js';
 import { describeJobCreateContract } from './job-create-contract.js';
+import { describeJobDeadLetterContract } from './job-dead-letter-contract.js';
 import { describeJobLeaseContract } from './job-lease-contract.js';
 import { describeJobQueryContract } from './job-query-contract.js';
 
@@ -17,5 +18,6 @@ export function describeJobStoreContract(name: string, factory: StoresFactory): 
     describeJobClaimContract(stores);
     describeJobLeaseContract(stores);
     describeJobQueryContract(stores);
+    describeJobDeadLetterContract(stores);
   });
 }
