@@ -2,6 +2,7 @@ import {
   assertInteger,
   assertText,
   assertTimestamp,
+  type DueSchedules,
   type Job,
   type Leadership,
   type NewJob,
@@ -10,6 +11,7 @@ import {
   normalizeNewJob,
   normalizeNewSchedule,
   type Schedule,
+  type ScheduleFire,
   type ScheduleStore,
   ValidationError,
 } from '@flowmonkey/core';
@@ -143,5 +145,43 @@ export class PgScheduleStore implements ScheduleStore {
   async releaseLeadership(params: { holderId: string }): Promise<void> {
     const holderId = assertText(params.holderId, 'holderId', TEXT);
     await runStatement(this.#ctx.db, this.#sql().releaseLeadership, [SCHEDULER_LEASE, holderId]);
+  }
+
+  async listDue(params: { limit: number; now?: number }): Promise<DueSchedules> {
+    const limit = assertInteger(params.limit, 'limit', { min: 0, max: 100_000 });
+    const rows = await runStatement(this.#ctx.db, this.#sql().listDue, [
+      limit,
+      nowValue(params.now),
+    ]);
+    const now = Number(rows[0]?.now_ms);
+    if (!Number.isFinite(now)) throw new Error('listDue returned no database time');
+    return { now, schedules: rows.filter((r) => r.name !== null).map(rowToSchedule) };
+  }
+
+  async getLastFire(params: { name: string }): Promise<ScheduleFire | undefined> {
+    const name = assertText(params.name, 'name', TEXT);
+    const [row] = await runStatement(this.#ctx.db, this.#sql().getLastFire, [name]);
+    if (row === undefined) return undefined;
+    return {
+      fireAt: Number(row.fire_at_ms),
+      jobId: String(row.fire_job_id),
+      job: row.id === null ? undefined : rowToJob(row),
+    };
+  }
+
+  async advance(params: {
+    name: string;
+    expectedNextFireAt: number | null;
+    nextFireAt: number | null;
+  }): Promise<boolean> {
+    const name = assertText(params.name, 'name', TEXT);
+    const toDate = (value: number | null, field: string) =>
+      value === null ? null : new Date(assertTimestamp(value, field));
+    const rows = await runStatement(this.#ctx.db, this.#sql().advance, [
+      name,
+      toDate(params.expectedNextFireAt, 'expectedNextFireAt'),
+      toDate(params.nextFireAt, 'nextFireAt'),
+    ]);
+    return rows.length > 0;
   }
 }

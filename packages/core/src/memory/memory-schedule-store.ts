@@ -1,7 +1,7 @@
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { Job, NewJob } from '../job.js';
 import type { Leadership, NewSchedule, Schedule } from '../schedule.js';
-import type { ScheduleStore } from '../stores/schedule-store.js';
+import type { DueSchedules, ScheduleFire, ScheduleStore } from '../stores/schedule-store.js';
 import {
   assertInteger,
   assertText,
@@ -101,8 +101,11 @@ export class MemoryScheduleStore implements ScheduleStore {
     // createSync does not yield, so no other recordFire can run between the check and the insert.
     const job = this.#jobs.createSync(params.job);
     this.#ctx.state.fires.set(key, job.id);
-    schedule.lastFireAt = fireAt;
-    schedule.nextFireAt = nextFireAt;
+    // As on Postgres: a late record of an older tick never moves the schedule backwards.
+    if (schedule.lastFireAt === null || fireAt >= schedule.lastFireAt) {
+      schedule.lastFireAt = fireAt;
+      schedule.nextFireAt = nextFireAt;
+    }
     schedule.updatedAt = this.#ctx.clock.now();
     return { job, created: true };
   }
@@ -139,5 +142,42 @@ export class MemoryScheduleStore implements ScheduleStore {
     if (lease !== null && lease.holderId === params.holderId) {
       this.#ctx.state.leadership = { ...lease, expiresAt: Number.NEGATIVE_INFINITY };
     }
+  }
+
+  async listDue(params: { limit: number; now?: number }): Promise<DueSchedules> {
+    const limit = assertInteger(params.limit, 'limit', { min: 0, max: 100_000 });
+    const now =
+      params.now === undefined ? this.#ctx.clock.now() : assertTimestamp(params.now, 'now');
+    const due = [...this.#ctx.state.schedules.values()].filter(
+      (s) => s.enabled && s.nextFireAt !== null && s.nextFireAt <= now,
+    );
+    due.sort((a, b) => (a.nextFireAt ?? 0) - (b.nextFireAt ?? 0) || (a.name < b.name ? -1 : 1));
+    return { now, schedules: due.slice(0, limit).map(copy) };
+  }
+
+  async getLastFire(params: { name: string }): Promise<ScheduleFire | undefined> {
+    const prefix = `${params.name}\u0000`;
+    let last: { fireAt: number; jobId: string } | undefined;
+    for (const [key, jobId] of this.#ctx.state.fires) {
+      if (!key.startsWith(prefix)) continue;
+      const fireAt = Number(key.slice(prefix.length));
+      if (last === undefined || fireAt > last.fireAt) last = { fireAt, jobId };
+    }
+    if (last === undefined) return undefined;
+    return { ...last, job: await this.#jobs.get(last.jobId) };
+  }
+
+  async advance(params: {
+    name: string;
+    expectedNextFireAt: number | null;
+    nextFireAt: number | null;
+  }): Promise<boolean> {
+    const nextFireAt =
+      params.nextFireAt === null ? null : assertTimestamp(params.nextFireAt, 'nextFireAt');
+    const schedule = this.#ctx.state.schedules.get(params.name);
+    if (schedule === undefined || schedule.nextFireAt !== params.expectedNextFireAt) return false;
+    schedule.nextFireAt = nextFireAt;
+    schedule.updatedAt = this.#ctx.clock.now();
+    return true;
   }
 }

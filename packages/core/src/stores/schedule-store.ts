@@ -1,6 +1,28 @@
 import type { Job, NewJob } from '../job.js';
 import type { Leadership, NewSchedule, Schedule } from '../schedule.js';
 
+/** Result of {@link ScheduleStore.listDue}. */
+export interface DueSchedules {
+  /**
+   * The store's current time in epoch ms (database time on Postgres, or the `now` passed
+   * in), against which the schedules were judged due. Schedulers use it, not their own
+   * clock, for every due and catch-up decision.
+   */
+  now: number;
+  /** Enabled schedules whose `nextFireAt` is at or before `now`, earliest first. */
+  schedules: Schedule[];
+}
+
+/** The most recent recorded tick of a schedule, from {@link ScheduleStore.getLastFire}. */
+export interface ScheduleFire {
+  /** Epoch ms of the tick. */
+  fireAt: number;
+  /** Id of the job the tick created. */
+  jobId: string;
+  /** That job, or `undefined` when it no longer exists (pruned). */
+  job: Job | undefined;
+}
+
 /** Persists recurring schedules, their fires, and the scheduler leadership lease. */
 export interface ScheduleStore {
   /** Creates or replaces the schedule with this name, keeping its fire history. */
@@ -37,4 +59,28 @@ export interface ScheduleStore {
 
   /** Gives up the lease if `holderId` holds it. */
   releaseLeadership(params: { holderId: string }): Promise<void>;
+
+  /**
+   * Lists up to `limit` enabled schedules whose `nextFireAt` is at or before now (the
+   * store's time, or `now` when given), earliest first, with that time.
+   */
+  listDue(params: { limit: number; now?: number }): Promise<DueSchedules>;
+
+  /**
+   * Returns the schedule's most recent recorded tick (by fire time) and its job, or
+   * `undefined` when it has never fired. Used for the `skip` overlap policy.
+   */
+  getLastFire(params: { name: string }): Promise<ScheduleFire | undefined>;
+
+  /**
+   * Moves the schedule's `nextFireAt` to `nextFireAt` without creating a job (a skipped or
+   * missed tick, or a resume), but only if it still equals `expectedNextFireAt`
+   * (compare-and-set, `null` matching `null`). Returns false and changes nothing when
+   * another scheduler moved it first or the schedule does not exist.
+   */
+  advance(params: {
+    name: string;
+    expectedNextFireAt: number | null;
+    nextFireAt: number | null;
+  }): Promise<boolean>;
 }

@@ -8,6 +8,7 @@ import {
   type StoresFactory,
   useStores,
 } from './contract-fixtures.js';
+import { describeScheduleTickContract } from './schedule-store-contract-due.js';
 
 const FIRE = Date.UTC(2030, 0, 1, 9, 0, 0);
 const NEXT = Date.UTC(2030, 0, 2, 9, 0, 0);
@@ -32,6 +33,7 @@ export function describeScheduleStoreContract(name: string, factory: StoresFacto
     describeSchedules(stores);
     describeFires(stores);
     describeLeadership(stores);
+    describeScheduleTickContract(stores);
   });
 }
 

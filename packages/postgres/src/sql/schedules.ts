@@ -11,7 +11,10 @@ export type ScheduleStatementName =
   | 'getFire'
   | 'acquireLeadership'
   | 'getLeadership'
-  | 'releaseLeadership';
+  | 'releaseLeadership'
+  | 'listDue'
+  | 'getLastFire'
+  | 'advance';
 
 /** Name of the leadership lease row the scheduler uses. */
 export const SCHEDULER_LEASE = 'scheduler';
@@ -89,5 +92,22 @@ export function scheduleStatements(
     // Expires the lease rather than deleting it, so the term keeps growing.
     releaseLeadership: `UPDATE ${s}.leader_leases SET expires_at = timestamptz 'epoch'
       WHERE name = $1 AND holder_id = $2`,
+    // $1 limit, $2 now. The LEFT JOIN returns one row (with now_ms) even when nothing is
+    // due, so the caller learns the database time in the same round trip. Served by the
+    // partial index schedules_next_fire_idx (next_fire_at) WHERE enabled.
+    listDue: `WITH n AS (SELECT ${nowParam(2)} AS now)
+      SELECT d.*, ${epochMs('n.now')} AS now_ms FROM n LEFT JOIN LATERAL (
+        SELECT * FROM ${s}.schedules
+        WHERE enabled AND next_fire_at <= n.now
+        ORDER BY next_fire_at, name LIMIT $1
+      ) d ON true`,
+    // The primary key (schedule_name, fire_at) serves the backwards scan.
+    getLastFire: `SELECT ${epochMs('f.fire_at')} AS fire_at_ms, f.job_id AS fire_job_id, j.*
+      FROM ${s}.schedule_fires f LEFT JOIN ${s}.jobs j ON j.id = f.job_id
+      WHERE f.schedule_name = $1 ORDER BY f.fire_at DESC LIMIT 1`,
+    // Compare-and-set on next_fire_at, so a slower scheduler never moves it backwards.
+    advance: `UPDATE ${s}.schedules SET next_fire_at = $3, updated_at = now()
+      WHERE name = $1 AND next_fire_at IS NOT DISTINCT FROM $2::timestamptz
+      RETURNING name`,
   });
 }
