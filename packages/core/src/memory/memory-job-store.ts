@@ -120,6 +120,7 @@ export class MemoryJobStore implements JobStore {
     const now = this.#now(params.now);
     const job = this.#ctx.state.jobs.get(params.jobId);
     if (job === undefined || job.status !== 'pending') return undefined;
+    job.runAt = now;
     return copy(claimJob(job, runnerId, now));
   }
 

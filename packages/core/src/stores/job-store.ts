@@ -153,7 +153,9 @@ export interface JobStore {
 
   /**
    * Claims one pending job by id, whatever its `runAt` (what `Job.now({ persist: true })`
-   * and `executeFromDatabase` use). Same effects as {@link claimBatch}. Returns `undefined`
+   * and `executeFromDatabase` use). Same effects as {@link claimBatch}, and `runAt`
+   * becomes now (a job created far in the future stays invisible to runners until then).
+   * Returns `undefined`
    * when the job does not exist or is not `pending`.
    */
   claimById(params: { jobId: string; runnerId: string; now?: number }): Promise<Job | undefined>;

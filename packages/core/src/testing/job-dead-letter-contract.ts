@@ -41,6 +41,7 @@ export function describeJobDeadLetterContract(stores: () => Stores): void {
         id: later.id,
         status: 'running',
         attempts: 1,
+        runAt: t0,
         runnerId: 'r1',
       });
       expect(claimed?.leaseId).not.toBeNull();

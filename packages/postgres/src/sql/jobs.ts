@@ -187,9 +187,10 @@ function deadLetterStatements(
   s: string,
 ): Record<'claimById' | 'listDeadLetters' | 'redrive' | 'redriveMany' | 'pruneFinished', string> {
   return {
-    // $1 job id, $2 runner id, $3 now. Same effects as claimBatch, whatever run_at is.
+    // $1 job id, $2 runner id, $3 now. Same effects as claimBatch, whatever run_at was;
+    // run_at becomes now (the job runs now).
     claimById: `WITH src AS (
-        UPDATE ${s}.jobs SET status = 'running', attempts = attempts + 1,
+        UPDATE ${s}.jobs SET status = 'running', attempts = attempts + 1, run_at = ${nowParam(3)},
           lease_id = gen_random_uuid(), runner_id = $2, heartbeat_at = ${nowParam(3)},
           started_at = ${nowParam(3)}, updated_at = ${nowParam(3)}, cancel_requested = false
         WHERE id = $1 AND status = 'pending'
