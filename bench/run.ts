@@ -1,0 +1,134 @@
+/**
+ * The benchmark suite: `pnpm bench` (full) or `pnpm bench -- --quick` (smoke test).
+ * Options: `--rounds N`, `--only drain,latency` (workload ids), `--adapters a,b`,
+ * `--out FILE` (default bench/RESULTS.md; the generated table replaces the part of the file
+ * between the markers, the analysis around it is kept).
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { packageVersion } from './src/adapter.js';
+import { createBenchDatabase, dropBenchDatabase, machineFacts } from './src/database.js';
+import { type WorkloadPlan, workloadPlans } from './src/plan.js';
+import { type RunsByAdapter, resultsMarkdown, workloadSection } from './src/report.js';
+import type { WorkloadResult } from './src/workload-types.js';
+
+const START = '<!-- bench:results:start -->';
+const END = '<!-- bench:results:end -->';
+
+function parseArgs(argv: string[]) {
+  const args = argv.filter((a) => a !== '--');
+  const value = (name: string) => {
+    const i = args.indexOf(name);
+    return i === -1 ? undefined : args[i + 1];
+  };
+  const quick = args.includes('--quick');
+  return {
+    quick,
+    rounds: Number(value('--rounds') ?? (quick ? 1 : 3)),
+    only: value('--only')?.split(','),
+    adapters: value('--adapters')?.split(','),
+    out: value('--out') ?? fileURLToPath(new URL('./RESULTS.md', import.meta.url)),
+  };
+}
+
+/** Runs one workload for one adapter in a fresh database and a child process. */
+async function runOnce(plan: WorkloadPlan, adapter: string): Promise<WorkloadResult | null> {
+  const db = await createBenchDatabase();
+  try {
+    const script = fileURLToPath(new URL('./src/workload-process.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      env: {
+        ...process.env,
+        BENCH_URL: db.url,
+        BENCH_ADAPTER: adapter,
+        BENCH_PARAMS: JSON.stringify(plan.params),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+      detached: true,
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    const timer = setTimeout(() => {
+      process.stderr.write(`  ${plan.id}/${adapter}: hard limit reached, killing\n`);
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    }, plan.hardLimitMs);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    clearTimeout(timer);
+    const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+    if (code !== 0 || line === undefined) {
+      process.stderr.write(`  ${plan.id}/${adapter}: failed (exit ${code})\n`);
+      return null;
+    }
+    return JSON.parse(line.slice('RESULT '.length)) as WorkloadResult;
+  } finally {
+    await dropBenchDatabase(db.name).catch(() => undefined);
+  }
+}
+
+function summary(result: WorkloadResult | null): string {
+  if (result === null) return 'failed';
+  const m = Object.entries(result.metrics)
+    .map(([k, v]) => `${k}=${Math.round(v * 100) / 100}`)
+    .join(' ');
+  const c = result.check;
+  return c === null ? m : `${m} dup=${c.duplicates} missing=${c.missing}`;
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const began = performance.now();
+  const facts = await machineFacts();
+  const versions = {
+    'graphile-worker': await packageVersion('graphile-worker'),
+    'pg-boss': await packageVersion('pg-boss'),
+    pg: await packageVersion('pg'),
+    flowmonkey: 'workspace (this commit)',
+  };
+  const plans = workloadPlans(options.quick).filter(
+    (p) => options.only === undefined || options.only.includes(p.id),
+  );
+  const sections: string[] = [];
+  for (const plan of plans) {
+    const adapters = plan.adapters.filter(
+      (a) => options.adapters === undefined || options.adapters.includes(a) || a === 'plain-insert',
+    );
+    const runs: RunsByAdapter = new Map(adapters.map((a) => [a, []]));
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const adapter of adapters) {
+        const result = await runOnce(plan, adapter);
+        runs.get(adapter)?.push(result);
+        process.stdout.write(`${plan.id} round ${round} ${adapter}: ${summary(result)}\n`);
+      }
+    }
+    const section = workloadSection(plan, runs);
+    sections.push(section);
+    process.stdout.write(`\n${section}\n`);
+  }
+  const table = resultsMarkdown({
+    facts,
+    versions,
+    rounds: options.rounds,
+    quick: options.quick,
+    sections,
+    elapsedMs: performance.now() - began,
+  });
+  let existing = '';
+  try {
+    existing = readFileSync(options.out, 'utf8');
+  } catch {
+    existing = `# Benchmark results\n\n${START}\n${END}\n`;
+  }
+  const from = existing.indexOf(START);
+  const to = existing.indexOf(END);
+  const next =
+    from === -1 || to === -1
+      ? `${existing}\n${START}\n${table}\n${END}\n`
+      : `${existing.slice(0, from + START.length)}\n${table}\n${existing.slice(to)}`;
+  writeFileSync(options.out, next);
+  process.stdout.write(`\nwrote ${options.out}\n`);
+}
+
+await main();

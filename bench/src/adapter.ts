@@ -1,0 +1,74 @@
+/** What every benchmark job carries: its index (to count runs per job) and an optional send time. */
+export interface BenchJob {
+  /** 0-based index of the job in its workload. */
+  i: number;
+  /** Wall-clock time the producer sent it, epoch ms with sub-ms precision (latency workload). */
+  t?: number;
+}
+
+/** Settings of one worker process. */
+export interface WorkerSpec {
+  /** Jobs run at once in this process. */
+  concurrency: number;
+}
+
+/**
+ * One queue library driven through its public API. `prepare` runs once per fresh database
+ * (schema, migrations, queue); every process then calls `open` and uses the rest.
+ */
+export interface BenchAdapter {
+  /** Short name used in the tables. */
+  readonly name: string;
+  /** Library version, printed with the results. */
+  readonly version: string;
+  /** The settings the adapter runs with, printed with the results. */
+  settings(spec: WorkerSpec): Record<string, unknown>;
+  prepare(url: string): Promise<void>;
+  open(url: string): Promise<void>;
+  /** Enqueues many jobs in as few calls as the library allows. */
+  enqueueMany(jobs: readonly BenchJob[]): Promise<void>;
+  /** Enqueues one job, resolving once it is committed. */
+  enqueueOne(job: BenchJob): Promise<void>;
+  /** Starts working; `onJob` is called at the start of every handler run. */
+  startWorker(spec: WorkerSpec, onJob: (job: BenchJob) => void): Promise<void>;
+  /** Stops working and closes every connection. */
+  close(): Promise<void>;
+}
+
+/** Builds the adapter called `name`. */
+export async function loadAdapter(name: string): Promise<BenchAdapter> {
+  switch (name) {
+    case 'flowmonkey':
+      return new (await import('./flowmonkey-adapter.js')).FlowMonkeyAdapter();
+    case 'graphile-worker':
+      return new (await import('./graphile-adapter.js')).GraphileAdapter();
+    case 'pg-boss':
+      return new (await import('./pgboss-adapter.js')).PgBossAdapter();
+    case 'plain-insert':
+      return new (await import('./plain-insert-adapter.js')).PlainInsertAdapter();
+    default:
+      throw new Error(`unknown adapter "${name}"`);
+  }
+}
+
+/** Reads the `version` of an installed package. */
+export async function packageVersion(name: string): Promise<string> {
+  const { createRequire } = await import('node:module');
+  const { readFileSync } = await import('node:fs');
+  const require = createRequire(import.meta.url);
+  let dir = require.resolve(name);
+  for (;;) {
+    const parent = dir.slice(0, dir.lastIndexOf('/'));
+    if (parent === dir || parent === '') return 'unknown';
+    dir = parent;
+    try {
+      const pkg = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === name) return pkg.version ?? 'unknown';
+    } catch {
+      // not the package root yet
+    }
+  }
+}

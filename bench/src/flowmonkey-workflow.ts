@@ -1,0 +1,113 @@
+import {
+  defineFlow,
+  Engine,
+  type Flow,
+  noopLogger,
+  Result,
+  type StepHandler,
+} from '@flowmonkey/core';
+import { BasicJobRunner } from '@flowmonkey/jobs';
+import { createPgStores, JobListener } from '@flowmonkey/postgres';
+import pg from 'pg';
+import type { BenchJob } from './adapter.js';
+
+/** The benchmark flow's handlers; `onDone` is called by the last (inline) step. */
+function handlers(onDone: (job: BenchJob) => void): StepHandler[] {
+  const prepare: StepHandler<BenchJob> = {
+    type: 'bench-prepare',
+    metadata: {},
+    async execute({ input }) {
+      return Result.success({ i: input.i, prepared: true });
+    },
+  };
+  const work: StepHandler<BenchJob> = {
+    type: 'bench-stateful',
+    metadata: { stateful: true },
+    async execute({ input }) {
+      return Result.success({ i: input.i, worked: true });
+    },
+  };
+  const finish: StepHandler<BenchJob> = {
+    type: 'bench-finish',
+    metadata: {},
+    async execute({ input }) {
+      onDone({ i: input.i });
+      return Result.success(null);
+    },
+  };
+  return [prepare, work, finish] as StepHandler[];
+}
+
+/** Three steps: inline, stateful (a job run by a worker), inline. */
+export const benchFlow: Flow = defineFlow({
+  id: 'bench',
+  version: 1,
+  initialStepId: 'prepare',
+  steps: {
+    prepare: { type: 'bench-prepare', input: 'input', transitions: { onSuccess: 'work' } },
+    work: { type: 'bench-stateful', input: 'prepare', transitions: { onSuccess: 'finish' } },
+    finish: { type: 'bench-finish', input: 'work' },
+  },
+});
+
+/** Starts a worker that runs the flow's stateful step; returns its closer. */
+export async function startWorkflowWorker(
+  url: string,
+  concurrency: number,
+  onDone: (job: BenchJob) => void,
+): Promise<() => Promise<void>> {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const stores = createPgStores({ pool });
+  const engine = new Engine({ stores, handlers: handlers(onDone), flows: [benchFlow] });
+  const listener = new JobListener({ pool });
+  const runner = new BasicJobRunner({
+    jobStore: stores.jobs,
+    engine,
+    wakeups: listener,
+    maxConcurrent: concurrency,
+    batchSize: concurrency,
+    logger: noopLogger,
+  });
+  await listener.start();
+  await runner.start();
+  return async () => {
+    await runner.stop({ graceful: true, timeoutMs: 2000 });
+    await listener.stop();
+    await pool.end();
+  };
+}
+
+/** Starts `n` executions from `producers` concurrent callers; returns how long it took (ms). */
+export async function startExecutions(url: string, n: number, producers: number): Promise<number> {
+  const pool = new pg.Pool({ connectionString: url, max: producers });
+  const stores = createPgStores({ pool });
+  const engine = new Engine({ stores, handlers: handlers(() => {}), flows: [benchFlow] });
+  const began = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: producers }, async () => {
+      while (next < n) {
+        const i = next++;
+        await engine.start('bench', { i });
+      }
+    }),
+  );
+  const ms = performance.now() - began;
+  await stores.notifier.flush();
+  await pool.end();
+  return ms;
+}
+
+/** Counts executions by status. */
+export async function executionCounts(url: string): Promise<Record<string, number>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ status: string; n: number }>(
+      'SELECT status, count(*)::int AS n FROM flowmonkey.executions GROUP BY status',
+    );
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  } finally {
+    await client.end();
+  }
+}

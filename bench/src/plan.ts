@@ -1,0 +1,101 @@
+import type { WorkloadParams } from './workload-types.js';
+
+/** One row of the results table: a workload, its adapters and what it reports. */
+export interface WorkloadPlan {
+  id: string;
+  title: string;
+  adapters: string[];
+  params: WorkloadParams;
+  /** Metrics shown in the table, with their unit and whether higher is better. */
+  metrics: { key: string; label: string; higherIsBetter: boolean }[];
+  /** Hard limit for one run, ms: the process is killed after it. */
+  hardLimitMs: number;
+}
+
+const PEERS = ['flowmonkey', 'graphile-worker', 'pg-boss'];
+
+/** The six workloads of issue 6, full size or `quick` (a smoke test well under 2 minutes). */
+export function workloadPlans(quick: boolean): WorkloadPlan[] {
+  const scale = (full: number, small: number) => (quick ? small : full);
+  const base = { workers: 1, concurrency: 10, durationMs: 0, intervalMs: 0, deadlineMs: 60_000 };
+  const rate = (key: string, label: string) => ({ key, label, higherIsBetter: true });
+  return [
+    {
+      id: 'drain',
+      title: `drain: ${scale(20_000, 2000)} jobs, 1 process × 10`,
+      adapters: PEERS,
+      params: { ...base, kind: 'drain', n: scale(20_000, 2000) },
+      metrics: [rate('enqueuePerSec', 'bulk enqueue jobs/s'), rate('processPerSec', 'jobs/s')],
+      hardLimitMs: 120_000,
+    },
+    {
+      id: 'multiworker',
+      title: `multiworker: ${scale(20_000, 2000)} jobs, 4 processes × 10`,
+      adapters: PEERS,
+      params: { ...base, kind: 'drain', n: scale(20_000, 2000), workers: 4 },
+      metrics: [rate('processPerSec', 'jobs/s')],
+      hardLimitMs: 120_000,
+    },
+    {
+      id: 'insert',
+      title: `insert: ${scale(5000, 500)} single enqueues`,
+      adapters: [...PEERS, 'plain-insert'],
+      params: { ...base, kind: 'insert', n: scale(5000, 500), producers: 10 },
+      metrics: [
+        rate('oneByOnePerSec', 'one by one, jobs/s'),
+        rate('tenProducersPerSec', '10 producers, jobs/s'),
+      ],
+      hardLimitMs: 120_000,
+    },
+    {
+      id: 'latency',
+      title: `latency: one job every 20 ms for ${scale(10, 2)} s`,
+      adapters: PEERS,
+      params: { ...base, kind: 'latency', n: 0, durationMs: scale(10_000, 2000), intervalMs: 20 },
+      metrics: ['p50Ms', 'p95Ms', 'p99Ms', 'maxMs'].map((key) => ({
+        key,
+        label: `${key.slice(0, -2)} ms`,
+        higherIsBetter: false,
+      })),
+      hardLimitMs: 60_000,
+    },
+    {
+      id: 'workflow-1',
+      title: `workflow: ${scale(5000, 500)} executions of a 3-step flow, 1 worker process × 10`,
+      adapters: ['flowmonkey'],
+      params: { ...base, kind: 'workflow', n: scale(5000, 500), producers: 10 },
+      metrics: [
+        rate('startPerSec', 'starts/s (10 producers)'),
+        rate('executionsPerSec', 'executions/s'),
+      ],
+      hardLimitMs: 120_000,
+    },
+    {
+      id: 'workflow-4',
+      title: `workflow: ${scale(5000, 500)} executions, 4 worker processes × 10`,
+      adapters: ['flowmonkey'],
+      params: { ...base, kind: 'workflow', n: scale(5000, 500), workers: 4, producers: 10 },
+      metrics: [rate('executionsPerSec', 'executions/s')],
+      hardLimitMs: 120_000,
+    },
+    {
+      id: 'memory',
+      title: `memory: one worker process draining ${scale(100_000, 10_000)} jobs`,
+      adapters: PEERS,
+      params: {
+        ...base,
+        kind: 'drain',
+        n: scale(100_000, 10_000),
+        memory: true,
+        deadlineMs: 150_000,
+      },
+      metrics: [
+        rate('processPerSec', 'jobs/s'),
+        { key: 'peakRssMb', label: 'peak RSS MB', higherIsBetter: false },
+        { key: 'rssAt20pctMb', label: 'RSS at 20 % MB', higherIsBetter: false },
+        { key: 'growthMb', label: 'RSS growth 20 %→end MB', higherIsBetter: false },
+      ],
+      hardLimitMs: 240_000,
+    },
+  ];
+}

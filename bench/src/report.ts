@@ -1,0 +1,96 @@
+import type { WorkloadPlan } from './plan.js';
+import { fmt, median } from './stats.js';
+import type { WorkloadResult } from './workload-types.js';
+
+/** Every run of one adapter in one workload, in round order (`null`: the run failed). */
+export type RunsByAdapter = Map<string, (WorkloadResult | null)[]>;
+
+const REFERENCE = 'graphile-worker';
+
+function cell(values: number[]): string {
+  if (values.length === 0) return 'failed';
+  if (values.length === 1) return fmt(values[0] ?? Number.NaN);
+  return `${fmt(median(values))} (${fmt(Math.min(...values))}–${fmt(Math.max(...values))})`;
+}
+
+function ratio(mine: number[], reference: number[], higherIsBetter: boolean): string {
+  if (mine.length === 0 || reference.length === 0) return '–';
+  const r = higherIsBetter ? median(mine) / median(reference) : median(reference) / median(mine);
+  return `${r.toFixed(2)}×`;
+}
+
+/** The markdown section of one workload: medians, min–max, ratio to graphile-worker, checks. */
+export function workloadSection(plan: WorkloadPlan, runs: RunsByAdapter): string {
+  const lines = [`### ${plan.title}`, ''];
+  const header = ['adapter', ...plan.metrics.map((m) => m.label)];
+  const hasRef = runs.has(REFERENCE);
+  if (hasRef)
+    header.push(`ratio to ${REFERENCE} (${plan.metrics[plan.metrics.length - 1]?.label})`);
+  header.push('exactly once');
+  lines.push(`| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`);
+  const values = (adapter: string, key: string) =>
+    (runs.get(adapter) ?? [])
+      .map((r) => r?.metrics[key])
+      .filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  for (const [adapter, results] of runs) {
+    const row = [adapter, ...plan.metrics.map((m) => cell(values(adapter, m.key)))];
+    if (hasRef) {
+      const last = plan.metrics[plan.metrics.length - 1];
+      row.push(
+        last === undefined
+          ? '–'
+          : ratio(values(adapter, last.key), values(REFERENCE, last.key), last.higherIsBetter),
+      );
+    }
+    row.push(checkCell(results));
+    lines.push(`| ${row.join(' | ')} |`);
+  }
+  lines.push('', settingsLine(runs), '');
+  return lines.join('\n');
+}
+
+function checkCell(results: (WorkloadResult | null)[]): string {
+  const failed = results.filter((r) => r === null).length;
+  const checks = results.flatMap((r) => (r?.check ? [r.check] : []));
+  if (checks.length === 0) return failed > 0 ? `${failed} run(s) failed` : 'n/a';
+  const dup = checks.reduce((a, c) => a + c.duplicates, 0);
+  const miss = checks.reduce((a, c) => a + c.missing, 0);
+  const verdict = dup === 0 && miss === 0 ? 'yes' : `NO: ${dup} duplicates, ${miss} missing`;
+  return failed > 0 ? `${verdict}; ${failed} run(s) failed` : verdict;
+}
+
+function settingsLine(runs: RunsByAdapter): string {
+  const parts: string[] = [];
+  for (const [adapter, results] of runs) {
+    const settings = results.find((r) => r !== null)?.settings;
+    if (settings === undefined) continue;
+    const text = Object.entries(settings)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(', ');
+    parts.push(`${adapter}: ${text}`);
+  }
+  return `Settings: ${parts.join('; ')}.`;
+}
+
+/** The whole RESULTS.md body produced by one `pnpm bench` run. */
+export function resultsMarkdown(options: {
+  facts: Record<string, string>;
+  versions: Record<string, string>;
+  rounds: number;
+  quick: boolean;
+  sections: string[];
+  elapsedMs: number;
+}): string {
+  const { facts, versions, rounds, quick, sections, elapsedMs } = options;
+  return [
+    `## Run of ${facts.date}${quick ? ' (--quick)' : ''}`,
+    '',
+    ...Object.entries(facts).map(([k, v]) => `- ${k}: ${v}`),
+    `- libraries: ${Object.entries(versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+    `- ${rounds} round(s), adapters in turn (A B A B), each run in a fresh database and its own process; cells are median (min–max); ratios compare medians; total ${Math.round(elapsedMs / 1000)} s`,
+    '',
+    ...sections,
+  ].join('\n');
+}

@@ -1,0 +1,21 @@
+/** Messages from the coordinator to a worker process. */
+export type ToWorker = { type: 'go' } | { type: 'finish' };
+
+/** Messages from a worker process to the coordinator. */
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'progress'; count: number; lastAt: number }
+  | {
+      type: 'final';
+      /** Job index of every handler run, in order (a duplicate appears twice). */
+      ids: number[];
+      /** Enqueue-to-handler-start latencies in ms (latency workload). */
+      latencies: number[];
+      /** Wall-clock time of the first handler start, epoch ms (0: none). */
+      firstAt: number;
+      /** Wall-clock time of the last handler start, epoch ms. */
+      lastAt: number;
+      peakRss: number;
+      /** `[jobs run so far, rss bytes]` samples every 50 ms. */
+      rss: [number, number][];
+    };

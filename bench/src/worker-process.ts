@@ -1,0 +1,77 @@
+/**
+ * A benchmark worker process. The coordinator forks it with the adapter, database and
+ * concurrency in the environment; it opens the adapter, says `ready`, starts working on
+ * `go`, reports progress every 50 ms, and on `finish` closes everything and reports every
+ * job index it ran (duplicates included), the latencies it saw and its memory samples.
+ */
+import type { BenchJob } from './adapter.js';
+import { loadAdapter } from './adapter.js';
+import type { FromWorker, ToWorker } from './worker-messages.js';
+
+const env = (name: string): string => {
+  const value = process.env[name];
+  if (value === undefined) throw new Error(`${name} is required`);
+  return value;
+};
+
+const mode = process.env.BENCH_MODE ?? 'jobs';
+const concurrency = Number(env('BENCH_CONCURRENCY'));
+const url = env('BENCH_URL');
+const ids: number[] = [];
+const latencies: number[] = [];
+const rss: [number, number][] = [];
+let lastAt = 0;
+let firstAt = 0;
+let peakRss = 0;
+let close: () => Promise<void> = async () => {};
+
+const send = (message: FromWorker) => process.send?.(message);
+const wallNow = () => performance.timeOrigin + performance.now();
+
+function onJob(job: BenchJob): void {
+  lastAt = wallNow();
+  if (firstAt === 0) firstAt = lastAt;
+  ids.push(job.i);
+  if (job.t !== undefined) latencies.push(lastAt - job.t);
+}
+
+async function start(): Promise<void> {
+  if (mode === 'workflow') {
+    const { startWorkflowWorker } = await import('./flowmonkey-workflow.js');
+    close = await startWorkflowWorker(url, concurrency, onJob);
+    return;
+  }
+  const adapter = await loadAdapter(env('BENCH_ADAPTER'));
+  await adapter.open(url);
+  close = () => adapter.close();
+  await adapter.startWorker({ concurrency }, onJob);
+}
+
+function sample(): void {
+  const now = process.memoryUsage().rss;
+  peakRss = Math.max(peakRss, now);
+  rss.push([ids.length, now]);
+}
+
+process.on('message', (message: ToWorker) => {
+  if (message.type === 'go') {
+    const timer = setInterval(() => {
+      sample();
+      send({ type: 'progress', count: ids.length, lastAt });
+    }, 50);
+    timer.unref();
+    start().catch((error: unknown) => {
+      process.stderr.write(`worker failed to start: ${String(error)}\n`);
+      process.exit(2);
+    });
+  } else if (message.type === 'finish') {
+    void (async () => {
+      sample();
+      await Promise.race([close(), new Promise((r) => setTimeout(r, 5000))]);
+      send({ type: 'final', ids, latencies, firstAt, lastAt, peakRss, rss });
+      setTimeout(() => process.exit(0), 50);
+    })();
+  }
+});
+
+send({ type: 'ready' });

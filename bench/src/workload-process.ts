@@ -1,0 +1,200 @@
+/**
+ * Runs one workload for one adapter against a fresh database, in its own process, and
+ * prints `RESULT <json>` as its last line. The parent (`run.ts`) creates and drops the
+ * database and kills this process at the hard time limit.
+ */
+import pg from 'pg';
+import { type BenchJob, loadAdapter } from './adapter.js';
+import { checkOnce, WorkerPool } from './worker-pool.js';
+import type { WorkloadParams, WorkloadResult } from './workload-types.js';
+
+const url = process.env.BENCH_URL ?? '';
+const adapterName = process.env.BENCH_ADAPTER ?? '';
+const params = JSON.parse(process.env.BENCH_PARAMS ?? '{}') as WorkloadParams;
+const wallNow = () => performance.timeOrigin + performance.now();
+const jobs = (from: number, n: number): BenchJob[] =>
+  Array.from({ length: n }, (_, k) => ({ i: from + k }));
+
+/**
+ * Gathers planner statistics, as autovacuum would within a minute of a bulk load. Done for
+ * every adapter alike; `--no-analyze` measures a never-analysed table instead.
+ */
+async function analyze(): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('ANALYZE');
+  } finally {
+    await client.end();
+  }
+}
+
+async function drain(): Promise<WorkloadResult> {
+  const adapter = await loadAdapter(adapterName);
+  await adapter.prepare(url);
+  await adapter.open(url);
+  const began = performance.now();
+  for (let i = 0; i < params.n; i += 5000) {
+    await adapter.enqueueMany(jobs(i, Math.min(5000, params.n - i)));
+  }
+  const enqueueMs = performance.now() - began;
+  await adapter.close();
+  if (params.analyze !== false) await analyze();
+  const pool = new WorkerPool(params.workers, {
+    BENCH_ADAPTER: adapterName,
+    BENCH_URL: url,
+    BENCH_CONCURRENCY: String(params.concurrency),
+  });
+  try {
+    await pool.ready();
+    pool.go();
+    await pool.waitFor(params.n, performance.now() + params.deadlineMs);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const finals = await pool.finish();
+    const first = Math.min(...finals.filter((f) => f.firstAt > 0).map((f) => f.firstAt));
+    const last = Math.max(...finals.map((f) => f.lastAt));
+    const check = checkOnce(params.n, finals);
+    const metrics: Record<string, number> = {
+      enqueuePerSec: params.n / (enqueueMs / 1000),
+      processPerSec: check.runs / ((last - first) / 1000),
+    };
+    if (params.memory === true)
+      Object.assign(metrics, memoryMetrics(params.n, finals[0]?.rss ?? []));
+    return {
+      metrics,
+      check,
+      settings: adapter.settings({ concurrency: params.concurrency }),
+    };
+  } finally {
+    pool.kill();
+  }
+}
+
+/** Peak RSS, and RSS after 20 % of the jobs vs at the end (growth while draining). */
+function memoryMetrics(n: number, samples: [number, number][]): Record<string, number> {
+  const mb = (b: number) => b / 1024 / 1024;
+  const at = (share: number) => samples.find(([done]) => done >= n * share)?.[1] ?? 0;
+  const peak = Math.max(...samples.map(([, r]) => r));
+  const early = at(0.2);
+  const late = samples.length > 0 ? (samples[samples.length - 1]?.[1] ?? 0) : 0;
+  return {
+    peakRssMb: mb(peak),
+    rssAt20pctMb: mb(early),
+    rssAtEndMb: mb(late),
+    growthMb: mb(late - early),
+  };
+}
+
+async function insert(): Promise<WorkloadResult> {
+  const adapter = await loadAdapter(adapterName);
+  await adapter.prepare(url);
+  await adapter.open(url);
+  try {
+    let began = performance.now();
+    for (let i = 0; i < params.n; i++) await adapter.enqueueOne({ i });
+    const serialMs = performance.now() - began;
+    let next = 0;
+    began = performance.now();
+    await Promise.all(
+      Array.from({ length: params.producers ?? 10 }, async () => {
+        while (next < params.n) await adapter.enqueueOne({ i: params.n + next++ });
+      }),
+    );
+    const concurrentMs = performance.now() - began;
+    return {
+      metrics: {
+        oneByOnePerSec: params.n / (serialMs / 1000),
+        tenProducersPerSec: params.n / (concurrentMs / 1000),
+      },
+      check: null,
+      settings: adapter.settings({ concurrency: 1 }),
+    };
+  } finally {
+    await adapter.close();
+  }
+}
+
+async function latency(): Promise<WorkloadResult> {
+  const adapter = await loadAdapter(adapterName);
+  await adapter.prepare(url);
+  await adapter.open(url);
+  const pool = new WorkerPool(1, {
+    BENCH_ADAPTER: adapterName,
+    BENCH_URL: url,
+    BENCH_CONCURRENCY: String(params.concurrency),
+  });
+  try {
+    await pool.ready();
+    pool.go();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const n = Math.floor(params.durationMs / params.intervalMs);
+    const start = performance.now();
+    for (let i = 0; i < n; i++) {
+      const due = start + i * params.intervalMs;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      await adapter.enqueueOne({ i, t: wallNow() });
+    }
+    await pool.waitFor(n, performance.now() + params.deadlineMs);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const finals = await pool.finish();
+    const all = finals.flatMap((f) => f.latencies).sort((a, b) => a - b);
+    const pct = (p: number) =>
+      all[Math.min(all.length - 1, Math.floor(p * all.length))] ?? Number.NaN;
+    return {
+      metrics: {
+        p50Ms: pct(0.5),
+        p95Ms: pct(0.95),
+        p99Ms: pct(0.99),
+        maxMs: all[all.length - 1] ?? Number.NaN,
+      },
+      check: checkOnce(n, finals),
+      settings: adapter.settings({ concurrency: params.concurrency }),
+    };
+  } finally {
+    pool.kill();
+    await adapter.close();
+  }
+}
+
+async function workflow(): Promise<WorkloadResult> {
+  const { executionCounts, startExecutions } = await import('./flowmonkey-workflow.js');
+  const adapter = await loadAdapter('flowmonkey');
+  await adapter.prepare(url);
+  const startMs = await startExecutions(url, params.n, params.producers ?? 10);
+  const pool = new WorkerPool(params.workers, {
+    BENCH_MODE: 'workflow',
+    BENCH_URL: url,
+    BENCH_CONCURRENCY: String(params.concurrency),
+  });
+  try {
+    await pool.ready();
+    const go = wallNow();
+    pool.go();
+    await pool.waitFor(params.n, performance.now() + params.deadlineMs);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const finals = await pool.finish();
+    const last = Math.max(...finals.map((f) => f.lastAt));
+    const counts = await executionCounts(url);
+    const check = checkOnce(params.n, finals);
+    return {
+      metrics: {
+        startPerSec: params.n / (startMs / 1000),
+        executionsPerSec: check.runs / ((last - go) / 1000),
+        completed: counts.completed ?? 0,
+      },
+      check,
+      settings: {
+        ...adapter.settings({ concurrency: params.concurrency }),
+        workers: params.workers,
+      },
+    };
+  } finally {
+    pool.kill();
+  }
+}
+
+const run = { drain, insert, latency, workflow }[params.kind];
+const result = await run();
+process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+process.exit(0);

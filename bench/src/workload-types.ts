@@ -1,0 +1,29 @@
+/** What a workload process is told to do. */
+export interface WorkloadParams {
+  kind: 'drain' | 'insert' | 'latency' | 'workflow';
+  /** Jobs (or executions) in the workload. */
+  n: number;
+  /** Worker processes. */
+  workers: number;
+  /** Jobs at once per worker process. */
+  concurrency: number;
+  /** Concurrent producers (insert, workflow starts). */
+  producers?: number;
+  /** Latency workload: how long jobs are sent, and how often. */
+  durationMs: number;
+  intervalMs: number;
+  /** Report memory samples (memory workload). */
+  memory?: boolean;
+  /** ANALYZE after the bulk enqueue (default true). */
+  analyze?: boolean;
+  /** How long to wait for the workers before giving up (soft; the parent kills at the hard limit). */
+  deadlineMs: number;
+}
+
+/** What a workload process reports. */
+export interface WorkloadResult {
+  metrics: Record<string, number>;
+  /** Exactly-once check; `null` where no job runs (insert). */
+  check: { expected: number; runs: number; duplicates: number; missing: number } | null;
+  settings: Record<string, unknown>;
+}
