@@ -46,3 +46,36 @@ export type { ServiceOptions } from './service.js';
 export { Service } from './service.js';
 export type { WithRetryOptions } from './with-retry.js';
 export { withRetry } from './with-retry.js';
+export type {
+  JobDefinition,
+  SchemaInput,
+  SchemaOutput,
+  TypedJobContext,
+  TypedJobHandler,
+} from './define-job.js';
+export { defineJob } from './define-job.js';
+export { JobFailedError } from './job-failed-error.js';
+export type { JobStatusInfo, WaitOptions } from './job-handle.js';
+export { JobHandle } from './job-handle.js';
+export type { JobRegistryOptions, RegistrableJob } from './job-registry.js';
+export { createJobRegistry, JobRegistry } from './job-registry.js';
+export { JobWaitTimeoutError } from './job-wait-timeout-error.js';
+export type { BatchItemResult, RunBatchOptions } from './run-batch.js';
+export type { SchemaIssue, StandardSchemaV1 } from './standard-schema.js';
+export { isStandardSchema, validateWithSchema } from './standard-schema.js';
+export type { BatchOptions, JobBinding, LaterOptions, NowOptions } from './typed-job.js';
+export { TypedJob } from './typed-job.js';
+export type { CronSpec } from './cron/cron-schedule.js';
+export { CRON_HORIZON_MS, CronSchedule } from './cron/cron-schedule.js';
+export type { FireCounts } from './cron/fire-schedule.js';
+export type { TimeInput } from './cron/resolve-run-at.js';
+export { resolveRunAt } from './cron/resolve-run-at.js';
+export type {
+  RecurringScheduleParams,
+  ScheduleJobParams,
+  SchedulerRunCounts,
+  ScheduleWithFireTimes,
+} from './job-scheduler.js';
+export { JobScheduler } from './job-scheduler.js';
+export type { JobSchedulerOptions, ResolvedSchedulerOptions } from './scheduler-options.js';
+export { resolveSchedulerOptions } from './scheduler-options.js';
