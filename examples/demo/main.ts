@@ -9,7 +9,7 @@
  * (non-retryable), one never answers in time (times out, retried, then fails); failed
  * payments take the workflow's failure branch.
  */
-import { fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Engine, type Execution } from '@flowmonkey/core';
@@ -18,7 +18,7 @@ import { createPgStores, migrate, startEmbeddedPostgres } from '@flowmonkey/post
 import pg from 'pg';
 import pino from 'pino';
 import { type Order, orderFlow, orderHandlers } from './order-workflow.js';
-import { readCounts, renderProgress } from './progress-view.js';
+import { watchProgress } from './progress-view.js';
 
 const WORKERS = 2;
 const SCHEMA = 'flowmonkey_demo';
@@ -53,6 +53,17 @@ async function startWorkers(connectionString: string) {
   );
   await Promise.all(workers.map((worker) => once(worker, 'message')));
   return workers;
+}
+
+/** SIGTERMs the workers (they stop gracefully) and waits for them to exit. */
+async function stopWorkers(workers: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    workers.map(async (worker) => {
+      const exited = once(worker, 'exit');
+      worker.kill('SIGTERM');
+      await exited;
+    }),
+  );
 }
 
 async function main(): Promise<void> {
@@ -98,32 +109,9 @@ async function main(): Promise<void> {
     ).map((execution) => execution.id);
     out(`  started ${orders.length} executions\n`);
 
-    const tty = process.stdout.isTTY === true;
-    let lastPrinted = 0;
-    for (;;) {
-      const counts = await readCounts(pool, SCHEMA);
-      const elapsed = performance.now() - started;
-      const line = renderProgress(counts, orders.length, elapsed);
-      const e = counts.executions;
-      const done = (e.completed ?? 0) + (e.failed ?? 0) + (e.cancelled ?? 0) === orders.length;
-      if (tty) process.stdout.write(`\r${line}`);
-      else if (done || elapsed - lastPrinted >= 1000) {
-        out(line);
-        lastPrinted = elapsed;
-      }
-      if (done || elapsed > DEADLINE_MS) break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    if (tty) out();
+    await watchProgress(pool, SCHEMA, orders.length, started, DEADLINE_MS);
 
-    await Promise.all(
-      workers.map(async (worker) => {
-        const exited = once(worker, 'exit');
-        worker.kill('SIGTERM');
-        await exited;
-      }),
-    );
-    await Promise.all([reaper.stop(), sweeper.stop()]);
+    await Promise.all([stopWorkers(workers), reaper.stop(), sweeper.stop()]);
     await printSummary(
       pool,
       SCHEMA,

@@ -45,3 +45,33 @@ export function renderProgress(counts: ProgressCounts, total: number, elapsedMs:
     `completed ${j.completed ?? 0}, failed ${j.failed ?? 0} | ${(elapsedMs / 1000).toFixed(1)} s`
   );
 }
+
+/**
+ * Redraws the progress line every 200 ms until all `total` executions are finished or
+ * `deadlineMs` has passed since `startedAt` (a `performance.now()` reading).
+ */
+export async function watchProgress(
+  pool: pg.Pool,
+  schema: string,
+  total: number,
+  startedAt: number,
+  deadlineMs: number,
+): Promise<void> {
+  const tty = process.stdout.isTTY === true;
+  let lastPrinted = 0;
+  for (;;) {
+    const counts = await readCounts(pool, schema);
+    const elapsed = performance.now() - startedAt;
+    const line = renderProgress(counts, total, elapsed);
+    const e = counts.executions;
+    const done = (e.completed ?? 0) + (e.failed ?? 0) + (e.cancelled ?? 0) === total;
+    if (tty) process.stdout.write(`\r${line}`);
+    else if (done || elapsed - lastPrinted >= 1000) {
+      process.stdout.write(`${line}\n`);
+      lastPrinted = elapsed;
+    }
+    if (done || elapsed > deadlineMs) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  if (tty) process.stdout.write('\n');
+}
