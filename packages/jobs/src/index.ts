@@ -79,3 +79,17 @@ export type {
 export { JobScheduler } from './job-scheduler.js';
 export type { JobSchedulerOptions, ResolvedSchedulerOptions } from './scheduler-options.js';
 export { resolveSchedulerOptions } from './scheduler-options.js';
+export type { CronSpec } from './cron/cron-schedule.js';
+export { CRON_HORIZON_MS, CronSchedule } from './cron/cron-schedule.js';
+export type { FireCounts } from './cron/fire-schedule.js';
+export type { TimeInput } from './cron/resolve-run-at.js';
+export { resolveRunAt } from './cron/resolve-run-at.js';
+export type {
+  RecurringScheduleParams,
+  ScheduleJobParams,
+  SchedulerRunCounts,
+  ScheduleWithFireTimes,
+} from './job-scheduler.js';
+export { JobScheduler } from './job-scheduler.js';
+export type { JobSchedulerOptions, ResolvedSchedulerOptions } from './scheduler-options.js';
+export { resolveSchedulerOptions } from './scheduler-options.js';

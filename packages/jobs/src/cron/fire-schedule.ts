@@ -1,0 +1,147 @@
+import {
+  type Logger,
+  type NewJob,
+  type Schedule,
+  type ScheduleStore,
+  TERMINAL_JOB_STATUSES,
+} from '@flowmonkey/core';
+import { CronSchedule } from './cron-schedule.js';
+import { type PlannedFire, planFires } from './fire-plan.js';
+
+/** What firing due schedules did: jobs made, ticks skipped (overlap) and ticks missed. */
+export interface FireCounts {
+  /** Ticks for which this scheduler created the job. */
+  fired: number;
+  /** Ticks not fired because the previous fire's job was unfinished (`overlap: 'skip'`). */
+  skipped: number;
+  /** Ticks that will never fire: older than the catch-up window or beyond `maxCatchUpFires`. */
+  missed: number;
+}
+
+/** What {@link fireSchedule} needs. */
+export interface FireContext {
+  store: ScheduleStore;
+  logger: Logger;
+  catchUpWindowMs: number;
+  maxCatchUpFires: number;
+}
+
+/** The correlation id every job of schedule `name` carries: `schedule:<name>`. */
+export function scheduleCorrelationId(name: string): string {
+  return `schedule:${name}`;
+}
+
+/** The job a tick of `schedule` creates: due at the tick, correlated to the schedule. */
+export function tickJob(schedule: Schedule, fireAt: number): NewJob {
+  return {
+    handler: schedule.handler,
+    queue: schedule.queue,
+    input: schedule.input,
+    priority: schedule.priority,
+    maxAttempts: schedule.maxAttempts,
+    runAt: fireAt,
+    correlationId: scheduleCorrelationId(schedule.name),
+  };
+}
+
+/**
+ * Fires one due schedule (its `nextFireAt` at or before `now`, the store's time) and adds
+ * to `counts`. Missed ticks are skipped with a compare-and-set `advance`, each fire is a
+ * `recordFire` (unique per tick), and an overlap skip is an `advance` too, so a scheduler
+ * that lost a race to another stops without double counting and never creates a second
+ * job for a tick.
+ */
+export async function fireSchedule(
+  ctx: FireContext,
+  schedule: Schedule,
+  now: number,
+  counts: FireCounts,
+): Promise<void> {
+  const dueAt = schedule.nextFireAt;
+  if (dueAt === null) return;
+  const cron = parseStored(ctx, schedule, now);
+  if (cron === undefined) {
+    await ctx.store.advance({ name: schedule.name, expectedNextFireAt: dueAt, nextFireAt: null });
+    return;
+  }
+  const plan = planFires({
+    cron,
+    dueAt,
+    now,
+    catchUpWindowMs: ctx.catchUpWindowMs,
+    maxCatchUpFires: ctx.maxCatchUpFires,
+  });
+  if (plan.missed > 0) {
+    const moved = await ctx.store.advance({
+      name: schedule.name,
+      expectedNextFireAt: dueAt,
+      nextFireAt: plan.skipTo,
+    });
+    if (!moved) return;
+    counts.missed += plan.missed;
+    ctx.logger.warn(
+      { schedule: schedule.name, missed: plan.missed, since: new Date(dueAt).toISOString() },
+      'missed ticks older than the catch-up window are skipped',
+    );
+  }
+  for (const fire of plan.fires) {
+    if (schedule.overlap === 'skip') {
+      const verdict = await overlapVerdict(ctx, schedule.name, fire);
+      if (verdict === 'recorded') continue;
+      if (verdict === 'busy') {
+        const moved = await ctx.store.advance({
+          name: schedule.name,
+          expectedNextFireAt: fire.fireAt,
+          nextFireAt: fire.nextFireAt,
+        });
+        if (!moved) return;
+        counts.skipped++;
+        ctx.logger.info(
+          { schedule: schedule.name, fireAt: new Date(fire.fireAt).toISOString() },
+          'tick skipped: the previous run is still unfinished',
+        );
+        continue;
+      }
+    }
+    const { created } = await ctx.store.recordFire({
+      name: schedule.name,
+      fireAt: fire.fireAt,
+      nextFireAt: fire.nextFireAt,
+      job: tickJob(schedule, fire.fireAt),
+    });
+    if (created) counts.fired++;
+  }
+}
+
+/**
+ * For `overlap: 'skip'`: `recorded` when this tick (or a later one) is already recorded,
+ * `busy` when the last fire's job is not terminal, else `free`.
+ */
+async function overlapVerdict(
+  ctx: FireContext,
+  name: string,
+  fire: PlannedFire,
+): Promise<'recorded' | 'busy' | 'free'> {
+  const last = await ctx.store.getLastFire({ name });
+  if (last === undefined) return 'free';
+  if (last.fireAt >= fire.fireAt) return 'recorded';
+  if (last.job !== undefined && !TERMINAL_JOB_STATUSES.includes(last.job.status)) return 'busy';
+  return 'free';
+}
+
+function parseStored(ctx: FireContext, schedule: Schedule, now: number): CronSchedule | undefined {
+  try {
+    return CronSchedule.parse({
+      cron: schedule.cron,
+      timezone: schedule.timezone,
+      seed: schedule.name,
+      now,
+    });
+  } catch (error) {
+    ctx.logger.error(
+      { err: error, schedule: schedule.name, cron: schedule.cron, timezone: schedule.timezone },
+      'stored schedule cannot be parsed; it will not fire until it is saved again',
+    );
+    return undefined;
+  }
+}
