@@ -93,7 +93,9 @@ export class MemoryJobStore implements JobStore {
     const queues = params.queues === undefined ? null : new Set(params.queues);
     const due: Job[] = [];
     for (const job of this.#ctx.state.jobs.values()) {
-      if (job.status !== 'pending' || job.runAt > now) continue;
+      // A pending job never carries a cancel request (fail/release cancel it instead);
+      // skipping one anyway keeps a stray flag from handing out a job meant to stop.
+      if (job.status !== 'pending' || job.runAt > now || job.cancelRequested) continue;
       if (handlers !== null && !handlers.has(job.handler)) continue;
       if (queues !== null && !queues.has(job.queue)) continue;
       due.push(job);
@@ -207,6 +209,7 @@ export class MemoryJobStore implements JobStore {
         ? null
         : assertTimestamp(params.retryAt, 'retryAt');
     const job = this.#fenced(params);
+    if (job.cancelRequested) return copy(this.#cancelRequested(job, now, error));
     job.error = { ...error, attempt: job.attempts, at: now };
     if (retryAt !== null && job.attempts < job.maxAttempts) {
       this.#toPending(job, retryAt, now);
@@ -220,6 +223,7 @@ export class MemoryJobStore implements JobStore {
     const now = this.#now(params.now);
     const runAt = params.runAt === undefined ? now : assertTimestamp(params.runAt, 'runAt');
     const job = this.#fenced(params);
+    if (job.cancelRequested) return copy(this.#cancelRequested(job, now));
     job.attempts = Math.max(0, job.attempts - 1);
     this.#toPending(job, runAt, now);
     return copy(job);
@@ -378,6 +382,19 @@ export class MemoryJobStore implements JobStore {
   #errorInfo(value: unknown, field: string): ErrorInfo {
     const json = assertErrorInfo(value, field, { maxBytes: this.#ctx.maxPayloadBytes });
     return JSON.parse(json) as ErrorInfo;
+  }
+
+  /**
+   * Ends a job whose cancellation was requested as `cancelled` instead of putting it back
+   * to `pending` (a retry or release must not lose the request); `cause` is the attempt's
+   * failure, when it failed.
+   */
+  #cancelRequested(job: Job, now: number, cause?: ErrorInfo): Job {
+    job.error = cancelledError(job, undefined, now);
+    if (cause !== undefined) job.error.cause = cause;
+    job.cancelRequested = false;
+    this.#finish(job, 'cancelled', now);
+    return job;
   }
 
   #toPending(job: Job, runAt: number, now: number): void {

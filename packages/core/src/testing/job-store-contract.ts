@@ -1,5 +1,6 @@
 import { describe } from 'vitest';
 import { type StoresFactory, useStores } from './contract-fixtures.js';
+import { describeJobCancelRequestContract } from './job-cancel-request-contract.js';
 import { describeJobClaimContract } from './job-claim-contract.js';
 import { describeJobCreateContract } from './job-create-contract.js';
 import { describeJobDeadLetterContract } from './job-dead-letter-contract.js';
@@ -17,6 +18,7 @@ export function describeJobStoreContract(name: string, factory: StoresFactory): 
     describeJobCreateContract(stores);
     describeJobClaimContract(stores);
     describeJobLeaseContract(stores);
+    describeJobCancelRequestContract(stores);
     describeJobQueryContract(stores);
     describeJobDeadLetterContract(stores);
   });

@@ -38,6 +38,20 @@ function jobError(errorParam: string, at: string): string {
   return `${errorParam}::jsonb || jsonb_build_object('attempt', attempts, 'at', ${epochMs(at)})`;
 }
 
+/** `fail`'s retry condition: a retry time, attempts left and no cancellation requested. */
+const FAIL_RETRIES = `NOT cancel_requested AND $4::timestamptz IS NOT NULL
+  AND attempts < max_attempts`;
+
+/**
+ * The error column of a job cancelled because cancellation was requested, at SQL time `at`;
+ * `cause` is a jsonb expression (the failed attempt's error) or omitted.
+ */
+function cancelledError(at: string, cause?: string): string {
+  const base = `jsonb_build_object('code', 'CANCELLED', 'message', 'cancelled',
+    'attempt', attempts, 'at', ${epochMs(at)})`;
+  return cause === undefined ? base : `${base} || jsonb_build_object('cause', ${cause})`;
+}
+
 /**
  * Builds the job store's SQL for the quoted schema `s`; `schema` (unquoted) only suffixes
  * the prepared-statement names. Data-modifying CTEs append the job event in the same
@@ -103,27 +117,33 @@ export function jobStatements(s: string, schema: string): Record<JobStatementNam
       ), ev AS (${appendEvents(s, "'completed'", 'NULL', '$2::uuid')})
       SELECT * FROM src`,
     // $3 ErrorInfo JSON, $4 retryAt (NULL: no retry), $5 now.
+    // A job whose cancellation was requested becomes `cancelled` instead of retrying.
     fail: `WITH src AS (
         UPDATE ${s}.jobs SET
-          status = CASE WHEN $4::timestamptz IS NOT NULL AND attempts < max_attempts
-            THEN 'pending' ELSE 'failed' END,
-          run_at = CASE WHEN $4::timestamptz IS NOT NULL AND attempts < max_attempts
-            THEN $4::timestamptz ELSE run_at END,
-          finished_at = CASE WHEN $4::timestamptz IS NOT NULL AND attempts < max_attempts
-            THEN NULL ELSE ${nowParam(5)} END,
-          error = ${jobError('$3', nowParam(5))},
+          status = CASE WHEN cancel_requested THEN 'cancelled'
+            WHEN ${FAIL_RETRIES} THEN 'pending' ELSE 'failed' END,
+          run_at = CASE WHEN ${FAIL_RETRIES} THEN $4::timestamptz ELSE run_at END,
+          finished_at = CASE WHEN ${FAIL_RETRIES} THEN NULL ELSE ${nowParam(5)} END,
+          error = CASE WHEN cancel_requested THEN ${cancelledError(nowParam(5), '$3::jsonb')}
+            ELSE ${jobError('$3', nowParam(5))} END,
           lease_id = NULL, cancel_requested = false, updated_at = ${nowParam(5)}
         WHERE ${FENCE} RETURNING *
-      ), ev AS (${appendEvents(s, "CASE WHEN status = 'pending' THEN 'retried' ELSE 'failed' END", 'error', '$2::uuid')})
+      ), ev AS (${appendEvents(s, "CASE status WHEN 'pending' THEN 'retried' ELSE status END", 'error', '$2::uuid')})
       SELECT * FROM src`,
-    // The attempt is refunded: a release is not a failure.
+    // The attempt is refunded: a release is not a failure. A job whose cancellation was
+    // requested becomes `cancelled` instead (the request must not be lost).
     release: `WITH src AS (
-        UPDATE ${s}.jobs SET status = 'pending', attempts = greatest(attempts - 1, 0),
-          run_at = coalesce($3::timestamptz, ${nowParam(4)}), lease_id = NULL,
-          cancel_requested = false, updated_at = ${nowParam(4)}
+        UPDATE ${s}.jobs SET
+          status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'pending' END,
+          attempts = CASE WHEN cancel_requested THEN attempts ELSE greatest(attempts - 1, 0) END,
+          run_at = CASE WHEN cancel_requested THEN run_at
+            ELSE coalesce($3::timestamptz, ${nowParam(4)}) END,
+          finished_at = CASE WHEN cancel_requested THEN ${nowParam(4)} ELSE finished_at END,
+          error = CASE WHEN cancel_requested THEN ${cancelledError(nowParam(4))} ELSE error END,
+          lease_id = NULL, cancel_requested = false, updated_at = ${nowParam(4)}
         WHERE ${FENCE} RETURNING *
-      ), ev AS (${appendEvents(s, "'released'", 'NULL', '$2::uuid')})
-      SELECT src.*, src.run_at <= ${nowParam(4)} AS due FROM src`,
+      ), ev AS (${appendEvents(s, "CASE status WHEN 'cancelled' THEN 'cancelled' ELSE 'released' END", 'NULL', '$2::uuid')})
+      SELECT src.*, src.status = 'pending' AND src.run_at <= ${nowParam(4)} AS due FROM src`,
     // A pending job is cancelled at once; a running one is flagged for its holder.
     cancel: `WITH src AS (
         UPDATE ${s}.jobs SET
