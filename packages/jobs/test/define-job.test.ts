@@ -1,7 +1,7 @@
 import { hasErrorCode, noopLogger, ValidationError } from '@flowmonkey/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineJob } from '../src/define-job.js';
+import { defineJob, type TypedJobHandler } from '../src/define-job.js';
 import { JobFailedError } from '../src/job-failed-error.js';
 import { createJobRegistry } from '../src/job-registry.js';
 import { mustGet, setup } from './helpers.js';
@@ -10,7 +10,7 @@ const Input = z.object({ to: z.email(), times: z.number().int().min(1).default(1
 const Output = z.object({ sent: z.number() });
 
 function sendEmail(
-  handler = async (input: { to: string; times: number }) => ({ sent: input.times }),
+  handler: TypedJobHandler<typeof Input, typeof Output> = async (input) => ({ sent: input.times }),
 ) {
   return defineJob({
     name: 'send-email',
