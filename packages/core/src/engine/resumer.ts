@@ -2,11 +2,12 @@ import { NotFoundError } from '../errors.js';
 import type { Execution } from '../execution.js';
 import type { Job } from '../job.js';
 import type { StoreSet } from '../stores/stores.js';
+import { assertJsonPayload } from '../validation.js';
+import { applyBoundedOutcome, type BoundedOutcome } from './bounded-outcome.js';
 import { emitTransition } from './emit-transition.js';
 import type { JobSettlement, ResumeParams, ResumeResult, StepOutcome } from './engine-types.js';
 import { retryOnConflict } from './retry-on-conflict.js';
 import type { EngineContext, StepRunner } from './step-runner.js';
-import { applyStepOutcome } from './transitions.js';
 
 /** Decides how a settled job resumes its parent; `undefined` leaves the parent alone. */
 export type OutcomeFor = (job: Job, execution: Execution) => StepOutcome | undefined;
@@ -35,7 +36,12 @@ export class Resumer {
     guard: (execution: Execution) => boolean = () => true,
   ): Promise<ResumeResult> {
     const { executions } = this.#ctx.stores;
-    const outcome = await retryOnConflict(async (): Promise<ResumeResult> => {
+    if (params.outcome.kind === 'success') {
+      const maxBytes = this.#ctx.maxPayloadBytes;
+      assertJsonPayload(params.outcome.output, 'outcome.output', { maxBytes });
+    }
+    type Resumed = ResumeResult & { applied?: StepOutcome };
+    const outcome = await retryOnConflict(async (): Promise<Resumed> => {
       const execution = await executions.get(executionId);
       if (execution === undefined) throw new NotFoundError('execution', executionId);
       const reason = whyNotResumable(execution, params.stepId, params.jobId);
@@ -45,14 +51,15 @@ export class Resumer {
       }
       const next = this.#apply(execution, params.stepId, params.outcome);
       const stored = await executions.update({
-        execution: next,
+        execution: next.execution,
         expectedVersion: execution.version,
       });
-      return { resumed: true, execution: stored };
+      return { resumed: true, execution: stored, applied: next.outcome };
     });
-    if (!outcome.resumed) return outcome;
-    this.#emitResumed(outcome.execution, params.stepId, params.jobId ?? null, params.outcome);
-    return { resumed: true, execution: await this.#runner.advance(outcome.execution) };
+    const { execution, applied } = outcome;
+    if (!outcome.resumed || applied === undefined) return outcome;
+    this.#emitResumed(execution, params.stepId, params.jobId ?? null, applied);
+    return { resumed: true, execution: await this.#runner.continueAfterCommit(execution) };
   }
 
   /**
@@ -76,10 +83,10 @@ export class Resumer {
         }
         const next = this.#apply(execution, job.stepId, outcome);
         const stored = await tx.executions.update({
-          execution: next,
+          execution: next.execution,
           expectedVersion: execution.version,
         });
-        return { job, execution: stored, outcome };
+        return { job, execution: stored, outcome: next.outcome };
       }),
     );
     const { job, execution, outcome } = settled as typeof settled & { outcome?: StepOutcome };
@@ -87,14 +94,15 @@ export class Resumer {
       return execution === undefined ? { job, resumed: false } : { job, execution, resumed: false };
     }
     this.#emitResumed(execution, job.stepId ?? '', job.id, outcome);
-    return { job, execution: await this.#runner.advance(execution), resumed: true };
+    return { job, execution: await this.#runner.continueAfterCommit(execution), resumed: true };
   }
 
-  #apply(execution: Execution, stepId: string, outcome: StepOutcome): Execution {
+  #apply(execution: Execution, stepId: string, outcome: StepOutcome): BoundedOutcome {
     const flow = this.#ctx.flows.get(execution.flowId, execution.flowVersion);
     const step = flow.steps[stepId];
     if (step === undefined) throw new NotFoundError('step', `${flow.id}/${stepId}`);
-    return applyStepOutcome(execution, step, outcome, this.#ctx.clock.now());
+    const { clock, maxPayloadBytes } = this.#ctx;
+    return applyBoundedOutcome(execution, step, outcome, clock.now(), maxPayloadBytes);
   }
 
   #emitResumed(

@@ -1,5 +1,10 @@
 import type { Clock } from '../clock.js';
-import { ConcurrencyError, NotFoundError, StepLimitExceededError } from '../errors.js';
+import {
+  ConcurrencyError,
+  NotFoundError,
+  StepLimitExceededError,
+  ValidationError,
+} from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Execution } from '../execution.js';
 import { usesDefaultMaxSteps } from '../flow/define-flow.js';
@@ -12,6 +17,7 @@ import type { Logger } from '../logger.js';
 import { type StepResult, toErrorInfo } from '../result.js';
 import type { Stores } from '../stores/stores.js';
 import { assertJsonPayload } from '../validation.js';
+import { applyBoundedOutcome } from './bounded-outcome.js';
 import { emitEnd, emitTransition } from './emit-transition.js';
 import type { StepOutcome } from './engine-types.js';
 import { buildStepJob } from './step-job.js';
@@ -69,6 +75,28 @@ export class StepRunner {
       }
     }
     return current;
+  }
+
+  /**
+   * `advance` for an execution whose last change is already committed (a resume or a
+   * job settlement): an error in the inline steps that follow is logged, not thrown, so the
+   * caller learns that its own write succeeded. The execution then stays `running` as last
+   * stored (re-read when possible) and `Engine.recoverStale` runs it again later.
+   */
+  async continueAfterCommit(execution: Execution): Promise<Execution> {
+    try {
+      return await this.advance(execution);
+    } catch (error) {
+      this.#ctx.log.error(
+        { err: error, executionId: execution.id },
+        'running the inline steps after a commit failed; recoverStale will retry them',
+      );
+      try {
+        return (await this.#ctx.stores.executions.get(execution.id)) ?? execution;
+      } catch {
+        return execution;
+      }
+    }
   }
 
   /** Aborts the inline handler running for `executionId` in this process, if any. */
@@ -190,9 +218,20 @@ export class StepRunner {
     step: FlowStep,
     outcome: StepOutcome,
   ): Promise<Execution> {
-    const next = applyStepOutcome(begun, step, outcome, this.#ctx.clock.now());
-    const stored = await this.#write(next, before);
-    emitTransition(this.#ctx.events, stored, step.id, outcome);
+    const now = this.#ctx.clock.now();
+    const bounded = applyBoundedOutcome(begun, step, outcome, now, this.#ctx.maxPayloadBytes);
+    let applied = bounded.outcome;
+    let stored: Execution;
+    try {
+      stored = await this.#write(bounded.execution, before);
+    } catch (error) {
+      // The store refused the success (e.g. its payload limit is below the engine's): that
+      // would repeat on every recovery, so the step fails with the store's reason instead.
+      if (!(error instanceof ValidationError) || applied.kind !== 'success') throw error;
+      applied = { kind: 'failure', error: toErrorInfo(error) };
+      stored = await this.#write(applyStepOutcome(begun, step, applied, now), before);
+    }
+    emitTransition(this.#ctx.events, stored, step.id, applied);
     return stored;
   }
 
