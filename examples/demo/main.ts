@@ -77,6 +77,12 @@ async function main(): Promise<void> {
   );
   const pool = new pg.Pool({ connectionString: database.connectionString, max: 6 });
   const logger = pino({ level: 'warn' });
+  // pg emits errors of idle pooled connections on the pool (a server restart, or the
+  // embedded server stopping while `pool.end()` is still closing them): log, do not crash.
+  let closing = false;
+  pool.on('error', (error) => {
+    if (!closing) logger.warn({ reason: error.message }, 'idle database connection failed');
+  });
   try {
     // The demo keeps to a schema of its own, recreated on each run, so that with a
     // DATABASE_URL it never touches anything else in that database.
@@ -118,6 +124,7 @@ async function main(): Promise<void> {
       (await Promise.all(ids.map((id) => engine.get(id)))).filter((e) => e !== undefined),
     );
   } finally {
+    closing = true;
     await pool.end();
     await database.stop();
   }

@@ -18,6 +18,9 @@ if (connectionString === undefined) throw new Error('DATABASE_URL is required');
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' });
 const pool = new pg.Pool({ connectionString, max: 6 });
+pool.on('error', (error) =>
+  logger.warn({ reason: error.message }, 'idle database connection failed'),
+);
 const schema = process.env.FLOWMONKEY_SCHEMA ?? 'flowmonkey';
 const stores = createPgStores({ pool, schema, logger });
 const engine = new Engine({ stores, handlers: orderHandlers, flows: [orderFlow], logger });
