@@ -1,4 +1,5 @@
 import type { ErrorInfo, Job, JobStore } from '@flowmonkey/core';
+import { CompletionBatcher } from './completion-batcher.js';
 import type { JobEngine } from './job-engine.js';
 
 /**
@@ -26,10 +27,25 @@ export function createJobSettler(jobStore: JobStore, engine: JobEngine | undefin
     async complete(job, result) {
       const e = viaEngine(job);
       if (e !== undefined) return (await e.completeJob({ ...ref(job), result })).job;
-      return jobStore.complete({ ...ref(job), result });
+      if (batcher === undefined) return jobStore.complete({ ...ref(job), result });
+      const at = await batcher.complete({ ...ref(job), result });
+      return {
+        ...job,
+        status: 'completed',
+        result: result === undefined ? null : result,
+        leaseId: null,
+        cancelRequested: false,
+        finishedAt: at,
+        updatedAt: at,
+      };
     },
     async fail(job, error, retryAt) {
       const e = viaEngine(job);
+  // Plain jobs complete in batches when the store can (one round trip per batch).
+  const batcher =
+    jobStore.completeMany === undefined
+      ? undefined
+      : new CompletionBatcher(jobStore, jobStore.completeMany.bind(jobStore));
       if (e !== undefined) return (await e.failJob({ ...ref(job), error, retryAt })).job;
       return jobStore.fail({ ...ref(job), error, retryAt });
     },

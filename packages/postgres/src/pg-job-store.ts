@@ -7,6 +7,7 @@ import {
   assertTimestamp,
   type ClaimBatchParams,
   type ErrorInfo,
+  type CompleteManyResult,
   type HeartbeatManyResult,
   InvalidStateError,
   type Job,
@@ -193,6 +194,44 @@ export class PgJobStore implements JobStore {
   }
 
   async fail(
+  async completeMany(params: {
+    items: readonly (LeaseRef & { result: unknown })[];
+    now?: number;
+  }): Promise<CompleteManyResult> {
+    const results = params.items.map((item, i) =>
+      assertJsonPayload(item.result, `items[${i}].result`, {
+        maxBytes: this.#ctx.maxPayloadBytes,
+      }),
+    );
+    params.items.forEach((item, i) => {
+      if (typeof item.jobId !== 'string')
+        throw new ValidationError(`items[${i}].jobId`, 'must be a string');
+      if (typeof item.leaseId !== 'string')
+        throw new ValidationError(`items[${i}].leaseId`, 'must be a string');
+    });
+    const now = nowValue(params.now);
+    const valid = params.items.filter((l) => UUID.test(l.jobId) && UUID.test(l.leaseId));
+    const rows =
+      valid.length === 0
+        ? []
+        : await runStatement(this.#ctx.db, this.#sql().completeMany, [
+            params.items.map((l) => (UUID.test(l.jobId) ? l.jobId : null)),
+            params.items.map((l) => (UUID.test(l.leaseId) ? l.leaseId : null)),
+            results,
+            now,
+          ]);
+    // Keyed by job and lease: a stale lease of a job completed under another is lost.
+    const key = (jobId: string, leaseId: string) => `${jobId}/${leaseId}`.toLowerCase();
+    const done = new Set(rows.map((row) => key(String(row.id), String(row.old_lease_id))));
+    const isDone = (l: LeaseRef) => done.has(key(l.jobId, l.leaseId));
+    const at = rows[0]?.at;
+    return {
+      completed: params.items.filter(isDone).map((l) => l.jobId),
+      lost: params.items.filter((l) => !isDone(l)).map((l) => l.jobId),
+      finishedAt: at === undefined ? (now?.getTime() ?? Date.now()) : Number(at),
+    };
+  }
+
     params: LeaseRef & { error: ErrorInfo; retryAt?: number | null; now?: number },
   ): Promise<Job> {
     const error = assertErrorInfo(params.error, 'error', { maxBytes: this.#ctx.maxPayloadBytes });

@@ -4,6 +4,7 @@ import type { Job, JobError, JobStatus, LeaseRef, NewJob } from '../job.js';
 import type { ErrorInfo } from '../result.js';
 import type {
   ClaimBatchParams,
+  CompleteManyResult,
   HeartbeatManyResult,
   JobStore,
   ListDeadLettersParams,
@@ -200,6 +201,33 @@ export class MemoryJobStore implements JobStore {
   }
 
   async fail(
+  async completeMany(params: {
+    items: readonly (LeaseRef & { result: unknown })[];
+    now?: number;
+  }): Promise<CompleteManyResult> {
+    const now = this.#now(params.now);
+    const results = params.items.map((item, i) =>
+      assertJsonPayload(item.result, `items[${i}].result`, {
+        maxBytes: this.#ctx.maxPayloadBytes,
+      }),
+    );
+    const out: CompleteManyResult = { completed: [], lost: [], finishedAt: now };
+    params.items.forEach((item, i) => {
+      let job: Job;
+      try {
+        job = this.#fenced(item);
+      } catch (error) {
+        if (!(error instanceof LeaseLostError)) throw error;
+        out.lost.push(item.jobId);
+        return;
+      }
+      job.result = JSON.parse(results[i] ?? 'null');
+      this.#finish(job, 'completed', now);
+      out.completed.push(job.id);
+    });
+    return out;
+  }
+
     params: LeaseRef & { error: ErrorInfo; retryAt?: number | null; now?: number },
   ): Promise<Job> {
     const now = this.#now(params.now);

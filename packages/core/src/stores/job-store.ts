@@ -14,6 +14,16 @@ export interface ClaimBatchParams {
   now?: number;
 }
 
+/** Result of {@link JobStore.completeMany}. */
+export interface CompleteManyResult {
+  /** Ids of the jobs now `completed`. */
+  completed: string[];
+  /** Ids whose lease was no longer held: nothing was written for them. */
+  lost: string[];
+  /** The completion time written (`finishedAt`), epoch ms. */
+  finishedAt: number;
+}
+
 /** Result of {@link JobStore.heartbeatMany}. */
 export interface HeartbeatManyResult {
   /** Job ids whose lease is no longer held: their holder must abort them. */
@@ -109,6 +119,18 @@ export interface JobStore {
 
   /** Marks the job `completed` with `result`. */
   complete(params: LeaseRef & { result: unknown; now?: number }): Promise<Job>;
+
+  /**
+   * Completes many running jobs in one call (one round trip and one commit for the
+   * Postgres store), each fenced by its own lease like `complete`. A fenced-out item
+   * changes nothing and is reported in `lost` instead of throwing; the others commit.
+   * Validates every result first (`ValidationError` naming `items[i].result`, nothing
+   * written). Optional: callers fall back to `complete` when a store lacks it.
+   */
+  completeMany?(params: {
+    items: readonly (LeaseRef & { result: unknown })[];
+    now?: number;
+  }): Promise<CompleteManyResult>;
 
   /**
    * Records a failed attempt. With `retryAt` and attempts remaining the job goes back to

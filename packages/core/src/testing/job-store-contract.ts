@@ -2,6 +2,7 @@ import { describe } from 'vitest';
 import { type StoresFactory, useStores } from './contract-fixtures.js';
 import { describeJobCancelRequestContract } from './job-cancel-request-contract.js';
 import { describeJobClaimContract } from './job-claim-contract.js';
+import { describeJobCompleteManyContract } from './job-complete-many-contract.js';
 import { describeJobCreateContract } from './job-create-contract.js';
 import { describeJobDeadLetterContract } from './job-dead-letter-contract.js';
 import { describeJobLeaseContract } from './job-lease-contract.js';
@@ -18,6 +19,7 @@ export function describeJobStoreContract(name: string, factory: StoresFactory): 
     describeJobCreateContract(stores);
     describeJobClaimContract(stores);
     describeJobLeaseContract(stores);
+    describeJobCompleteManyContract(stores);
     describeJobCancelRequestContract(stores);
     describeJobQueryContract(stores);
     describeJobDeadLetterContract(stores);

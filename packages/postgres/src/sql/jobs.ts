@@ -10,6 +10,7 @@ export type JobStatementName =
   | 'heartbeatMany'
   | 'progress'
   | 'complete'
+  | 'completeMany'
   | 'fail'
   | 'release'
   | 'cancel'
@@ -116,6 +117,17 @@ export function jobStatements(s: string, schema: string): Record<JobStatementNam
         WHERE ${FENCE} RETURNING *
       ), ev AS (${appendEvents(s, "'completed'", 'NULL', '$2::uuid')})
       SELECT * FROM src`,
+    // $1 job ids, $2 lease ids, $3 results as JSON text (parallel arrays), $4 now. One
+    // statement, one commit for the whole batch; each row is fenced by its own lease.
+    completeMany: `WITH l AS (
+        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS l(id, lease_id, result)
+      ), src AS (
+        UPDATE ${s}.jobs j SET status = 'completed', result = l.result::jsonb, lease_id = NULL,
+          cancel_requested = false, finished_at = ${nowParam(4)}, updated_at = ${nowParam(4)}
+        FROM l WHERE j.id = l.id AND j.lease_id = l.lease_id AND j.status = 'running'
+        RETURNING j.id, j.attempts, l.lease_id AS old_lease_id, j.updated_at
+      ), ev AS (${appendEvents(s, "'completed'", 'NULL', 'old_lease_id')})
+      SELECT id, old_lease_id, ${epochMs('updated_at')} AS at FROM src`,
     // $3 ErrorInfo JSON, $4 retryAt (NULL: no retry), $5 now.
     // A job whose cancellation was requested becomes `cancelled` instead of retrying.
     fail: `WITH src AS (

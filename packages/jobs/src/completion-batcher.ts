@@ -1,0 +1,86 @@
+import type { CompleteManyResult, JobStore, LeaseRef } from '@flowmonkey/core';
+import { LeaseLostError } from '@flowmonkey/core';
+
+/** Most completions written by one `completeMany` call. */
+const MAX_BATCH = 500;
+
+type CompleteMany = (params: {
+  items: readonly (LeaseRef & { result: unknown })[];
+}) => Promise<CompleteManyResult>;
+
+interface Pending {
+  item: LeaseRef & { result: unknown };
+  resolve: (finishedAt: number) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit for job completions: completions requested while a write is in flight (or
+ * in the same turn of the event loop) are written together by one `completeMany` call, so
+ * N handlers finishing together cost one round trip and one commit instead of N. Nothing
+ * waits on a timer: with no write in flight the next completion is written at once.
+ * Each caller still gets its own outcome: `LeaseLostError` for a fenced-out lease, and if
+ * a batch fails as a whole (say one result is not JSON) its items are retried one by one
+ * with `complete`, so one bad item never fails the others.
+ */
+export class CompletionBatcher {
+  readonly #store: JobStore;
+  readonly #completeMany: CompleteMany;
+  #queue: Pending[] = [];
+  #flushing = false;
+
+  constructor(store: JobStore, completeMany: CompleteMany) {
+    this.#store = store;
+    this.#completeMany = completeMany;
+  }
+
+  /** Completes the job under its lease; resolves with the stored `finishedAt` (epoch ms). */
+  complete(item: LeaseRef & { result: unknown }): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      this.#queue.push({ item, resolve, reject });
+      if (!this.#flushing) void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushing = true;
+    try {
+      // Completions of the same event-loop turn join the first write.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, MAX_BATCH);
+        await this.#write(batch);
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  async #write(batch: Pending[]): Promise<void> {
+    let result: CompleteManyResult;
+    try {
+      result = await this.#completeMany({ items: batch.map((p) => p.item) });
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0]?.reject(error);
+        return;
+      }
+      await Promise.all(batch.map((p) => this.#writeOne(p)));
+      return;
+    }
+    const lost = new Set(result.lost);
+    for (const p of batch) {
+      if (lost.has(p.item.jobId)) p.reject(new LeaseLostError(p.item.jobId, p.item.leaseId));
+      else p.resolve(result.finishedAt);
+    }
+  }
+
+  async #writeOne(p: Pending): Promise<void> {
+    try {
+      const job = await this.#store.complete(p.item);
+      p.resolve(job.finishedAt ?? job.updatedAt);
+    } catch (error) {
+      p.reject(error);
+    }
+  }
+}
