@@ -4,31 +4,57 @@ import type { Logger } from './logger.js';
 import { noopLogger } from './logger.js';
 import type { ErrorInfo } from './result.js';
 
-/** Lifecycle events and their payloads. Execution events come from the engine, job events from runners. */
+/**
+ * Lifecycle events and their payloads. Execution and step events come from the engine,
+ * emitted after the write they describe has committed; job events come from runners (and
+ * `job:created` from the engine). Every payload carries the execution or job as written.
+ */
 export interface FlowMonkeyEvents {
+  /** An execution was created by `Engine.start` (not for a repeated idempotency key). */
   'execution:started': { execution: Execution };
+  /** A visit to `stepId` began: its handler is about to run or its job to be created. */
   'step:started': { execution: Execution; stepId: string };
+  /** Step `stepId` succeeded with `output`, now stored in the context (`null` for none). */
   'step:completed': { execution: Execution; stepId: string; output: unknown };
+  /** Step `stepId` failed or was cancelled with `error`; its `onFailure` comes next, if any. */
   'step:failed': { execution: Execution; stepId: string; error: ErrorInfo };
+  /**
+   * The execution parked in `stepId`: on job `jobId` (a stateful step), until epoch ms
+   * `until` (a timed wait), or until resumed (both `null`).
+   */
   'execution:waiting': {
     execution: Execution;
     stepId: string;
     jobId: string | null;
     until: number | null;
   };
+  /** The wait in `stepId` (on job `jobId`, or `null`) ended: by a resume, a job or a wake-up. */
   'execution:resumed': { execution: Execution; stepId: string; jobId: string | null };
+  /** The execution reached the end of its flow; `execution.output` is its result. */
   'execution:completed': { execution: Execution };
+  /** The execution failed with `error` (a step failure without `onFailure`, or the step limit). */
   'execution:failed': { execution: Execution; error: ErrorInfo };
+  /** The execution was cancelled by `Engine.cancel` with `reason`. */
   'execution:cancelled': { execution: Execution; reason: string };
+  /** A job was created (by the engine for a stateful step). */
   'job:created': { job: Job };
+  /** A runner claimed the job and holds its lease; its handler is about to run. */
   'job:claimed': { job: Job };
+  /** An attempt of the job started: its handler is being called. */
   'job:started': { job: Job };
+  /** The job's handler reported `progress` (`percent` 0..100 and a `message`), now stored. */
   'job:progress': { job: Job; progress: JobProgress };
+  /** The job completed; its result is stored in `job.result`. */
   'job:completed': { job: Job };
+  /** The job failed for good with `error` (no attempts or retries left). */
   'job:failed': { job: Job; error: ErrorInfo };
+  /** An attempt failed with `error`; the job runs again at epoch ms `retryAt`. */
   'job:retrying': { job: Job; error: ErrorInfo; retryAt: number };
+  /** The job was cancelled with `reason` and its runner confirmed it stopped. */
   'job:cancelled': { job: Job; reason: string };
+  /** The attempt ran longer than `timeoutMs` (ms) and was aborted. */
   'job:timeout': { job: Job; timeoutMs: number };
+  /** The runner lost the job's lease (reset by the reaper or settled elsewhere); its outcome was dropped. */
   'job:lease-lost': { job: Job };
 }
 

@@ -21,14 +21,22 @@ export interface EngineOptions {
   clock?: Clock;
   /** Where lifecycle events go. @default a new EventBus */
   events?: EventBus;
-  /** @default noopLogger */
+  /**
+   * Where the engine logs, e.g. errors of the inline steps that follow a committed
+   * settlement. A pino logger fits as is. @default noopLogger (nothing is logged)
+   */
   logger?: Logger;
   /**
    * Steps an execution may start before it fails with `STEP_LIMIT_EXCEEDED`, for flows
    * that set no `maxSteps` of their own (a flow's `maxSteps` overrides). @default 1000
    */
   maxSteps?: number;
-  /** Largest `input` of `start` and largest step output, in UTF-8 bytes of JSON. @default 1 MiB */
+  /**
+   * Largest `input` of `start`, step output and whole execution context (which holds every
+   * step's output), in UTF-8 bytes of JSON. A step whose output would make the context
+   * larger fails with `VALIDATION_ERROR` naming `context.<outputKey>`. Use the same limit
+   * as the stores. @default 1 MiB
+   */
   maxPayloadBytes?: number;
 }
 
@@ -36,13 +44,28 @@ export interface EngineOptions {
 export interface StartOptions {
   /** A second start of the same flow with the same key returns the first execution, unrun. */
   idempotencyKey?: string;
+  /**
+   * The tenant the execution belongs to, stored as `execution.tenantId` so executions can
+   * be listed per tenant (`ExecutionStore.list({ tenantId })`). The engine itself does not
+   * interpret it. At most 255 characters. @default null (no tenant)
+   */
   tenantId?: string;
+  /**
+   * The id of the execution that started this one (e.g. a sub-flow), stored as
+   * `execution.parentExecutionId` for tracing. Not checked and not interpreted by the
+   * engine: the parent is not resumed when this execution ends. @default null
+   */
   parentExecutionId?: string;
   /** Flow version to run. @default the highest registered */
   version?: number;
 }
 
-/** How a parked step ended, as given to `Engine.resume`. */
+/**
+ * How a parked step ended, as given to `Engine.resume`: a `success` with the step's output
+ * (stored in the context under the step's `outputKey`, then `onSuccess`), a `failure` with
+ * its error, or `cancelled` with a reason (both take the step's `onFailure`, or fail the
+ * execution).
+ */
 export type StepOutcome =
   | { kind: 'success'; output: unknown }
   | { kind: 'failure'; error: ErrorInfo }
@@ -57,6 +80,7 @@ export interface ResumeParams {
    * wait in `stepId` matches, whatever its job.
    */
   jobId?: string | null;
+  /** How the step ended. A success's output must be JSON within `maxPayloadBytes`. */
   outcome: StepOutcome;
 }
 
@@ -74,7 +98,11 @@ export interface ResumeResult {
 export interface JobSettlement {
   /** The job as written. */
   job: Job;
-  /** The parent execution (after any inline continuation); absent for plain jobs. */
+  /**
+   * The parent execution after any inline continuation; absent for plain jobs. When an
+   * inline step after the commit failed to run, it is the execution as last stored
+   * (`running`, for `Engine.recoverStale`).
+   */
   execution?: Execution;
   /** True when the parent execution was resumed by this settlement. */
   resumed: boolean;
@@ -82,7 +110,10 @@ export interface JobSettlement {
 
 /** What a runner needs to call a stateful step's handler: see `Engine.describeJob`. */
 export interface JobDescription {
+  /** The execution waiting on the job, as stored when the job was described. */
   execution: Execution;
+  /** The flow step the job runs (its `config`, `type` and transitions). */
   step: FlowStep;
+  /** The flow, at the version the execution runs. */
   flow: Flow;
 }
