@@ -1,20 +1,19 @@
-import { type Clock, systemClock } from '../clock.js';
+import type { Clock } from '../clock.js';
 import { ConfigError, NotFoundError } from '../errors.js';
-import { EventBus } from '../events.js';
+import type { EventBus } from '../events.js';
 import type { Execution } from '../execution.js';
 import { TERMINAL_EXECUTION_STATUSES } from '../execution.js';
 import { checkFlowHandlers } from '../flow/check-flow-handlers.js';
-import { DEFAULT_MAX_STEPS } from '../flow/define-flow.js';
 import { FlowRegistry } from '../flow/flow-registry.js';
 import type { Flow } from '../flow.js';
 import type { StepHandler } from '../handler.js';
-import { HandlerRegistry } from '../handler-registry.js';
+import type { HandlerRegistry } from '../handler-registry.js';
 import { uuidv7 } from '../ids.js';
 import type { Job, LeaseRef } from '../job.js';
-import { type Logger, noopLogger } from '../logger.js';
+import type { Logger } from '../logger.js';
 import type { ErrorInfo } from '../result.js';
 import type { Stores } from '../stores/stores.js';
-import { assertJsonPayload, DEFAULT_MAX_PAYLOAD_BYTES } from '../validation.js';
+import { assertJsonPayload } from '../validation.js';
 import type {
   EngineOptions,
   JobDescription,
@@ -24,6 +23,7 @@ import type {
   StartOptions,
   StepOutcome,
 } from './engine-types.js';
+import { resolveEngineOptions } from './resolve-engine-options.js';
 import { failureOf, Resumer } from './resumer.js';
 import { retryOnConflict } from './retry-on-conflict.js';
 import { StepRunner } from './step-runner.js';
@@ -41,6 +41,23 @@ import { cancelExecution } from './transitions.js';
  * advanced meanwhile), `run` stops and returns the execution as stored: whoever won
  * continues it, and nothing is overwritten. A step that fails into `onFailure` leaves the
  * context as it was; the branch finds the error in `execution.history`.
+ *
+ * Errors after a commit: a job settlement (`completeJob`, `failJob`, `confirmJobCancel`,
+ * `resetStalledJob`) or a `resume` rejects only when its own unit of work was not written.
+ * Once it committed, it resolves even if the inline steps that follow fail: a handler that
+ * throws is already a step failure (the step's `onFailure`, or the execution fails); any
+ * other error there (a store outage while writing the next step, a flow or handler this
+ * process does not know) is logged, and the execution stays `running` as last written, for
+ * `recoverStale()` to run again. A caller (e.g. a job runner) can thus trust a resolved
+ * settlement: the job is stored as settled. `start` and `run` still reject on such errors.
+ *
+ * Payload size: the context holds every step's output, so besides each output, the engine
+ * checks the whole would-be context against `maxPayloadBytes` before writing it. A success
+ * that would make it larger becomes a failure of that step (`VALIDATION_ERROR`, field
+ * `context.<outputKey>`): it takes the step's `onFailure` or fails the execution. For a
+ * stateful step the job still completes with its result; only the execution takes the
+ * failure path. A success the store itself refuses with `ValidationError` (e.g. a store
+ * limit below the engine's) fails an inline step the same way.
  *
  * Timed waits (`Result.wait({ until })`) are durable sleeps: `wakeDue()` is the sweep that
  * resumes them once `wakeAt` is due, into the step's `onSuccess` transition with output
@@ -67,26 +84,24 @@ export class Engine {
   readonly #runner: StepRunner;
   readonly #resumer: Resumer;
 
-  /** Throws `ConfigError` naming `maxSteps` or `maxPayloadBytes` when not positive integers. */
+  /**
+   * Checks `options` (see `resolveEngineOptions`): throws `ConfigError` naming the field for
+   * a missing options object or `stores`, an unknown option key, stores without
+   * `executions`/`jobs`/`transaction`, a clock without `now()`, `handlers` that is neither
+   * an array nor a `HandlerRegistry`, `flows` that is not an array, and `maxSteps` or
+   * `maxPayloadBytes` that are not positive integers. Registering the flows may throw
+   * `FlowDefinitionError` or `DuplicateError` (see `registerFlow`).
+   */
   constructor(options: EngineOptions) {
-    const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
-    if (!Number.isSafeInteger(maxSteps) || maxSteps < 1) {
-      throw new ConfigError('maxSteps', 'must be a positive integer');
-    }
-    this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
-    if (!Number.isSafeInteger(this.#maxPayloadBytes) || this.#maxPayloadBytes < 1) {
-      throw new ConfigError('maxPayloadBytes', 'must be a positive integer');
-    }
-    if (options.stores === undefined) throw new ConfigError('stores', 'is required');
-    this.#stores = options.stores;
-    this.#clock = options.clock ?? systemClock;
-    this.#log = options.logger ?? noopLogger;
-    this.events = options.events ?? new EventBus({ logger: this.#log });
-    this.handlers =
-      options.handlers instanceof HandlerRegistry
-        ? options.handlers
-        : new HandlerRegistry(options.handlers ?? []);
-    for (const flow of options.flows ?? []) this.registerFlow(flow);
+    const resolved = resolveEngineOptions(options);
+    const { maxSteps } = resolved;
+    this.#maxPayloadBytes = resolved.maxPayloadBytes;
+    this.#stores = resolved.stores;
+    this.#clock = resolved.clock;
+    this.#log = resolved.logger;
+    this.events = resolved.events;
+    this.handlers = resolved.handlers;
+    for (const flow of resolved.flows) this.registerFlow(flow);
     const ctx = {
       stores: this.#stores,
       flows: this.#flows,
