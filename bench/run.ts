@@ -1,6 +1,7 @@
 /**
  * The benchmark suite: `pnpm bench` (full) or `pnpm bench -- --quick` (smoke test).
  * Options: `--rounds N`, `--only drain,latency` (workload ids), `--adapters a,b`,
+ * `--no-analyze` (skip the ANALYZE after bulk loads),
  * `--out FILE` (default bench/RESULTS.md; the generated table replaces the part of the file
  * between the markers, the analysis around it is kept).
  */
@@ -28,6 +29,7 @@ function parseArgs(argv: string[]) {
     rounds: Number(value('--rounds') ?? (quick ? 1 : 3)),
     only: value('--only')?.split(','),
     adapters: value('--adapters')?.split(','),
+    analyze: !args.includes('--no-analyze'),
     out: value('--out') ?? fileURLToPath(new URL('./RESULTS.md', import.meta.url)),
   };
 }
@@ -87,9 +89,9 @@ async function main(): Promise<void> {
     pg: await packageVersion('pg'),
     flowmonkey: 'workspace (this commit)',
   };
-  const plans = workloadPlans(options.quick).filter(
-    (p) => options.only === undefined || options.only.includes(p.id),
-  );
+  const plans = workloadPlans(options.quick)
+    .filter((p) => options.only === undefined || options.only.includes(p.id))
+    .map((p) => ({ ...p, params: { ...p.params, analyze: options.analyze } }));
   const sections: string[] = [];
   for (const plan of plans) {
     const adapters = plan.adapters.filter(
