@@ -241,6 +241,17 @@ export function assertInteger(
 }
 
 /**
+ * Checks a duration or threshold in ms: a finite number >= 0, fractions allowed (the
+ * Postgres stores compare it as `float8` milliseconds). Returns the value.
+ */
+export function assertDurationMs(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new ValidationError(field, 'must be a finite number of ms >= 0');
+  }
+  return value;
+}
+
+/**
  * Checks a timestamp (epoch ms or a valid `Date`) between 1970 and the year 10000 and
  * returns it as epoch ms.
  */

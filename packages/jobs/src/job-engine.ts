@@ -38,7 +38,9 @@ export interface JobEngine {
     params: LeaseRef & { error: ErrorInfo; retryAt?: number | null; now?: number },
   ): Promise<JobSettlement>;
   confirmJobCancel(params: LeaseRef & { reason?: string; now?: number }): Promise<JobSettlement>;
-  resetStalledJob(params: LeaseRef & { error?: ErrorInfo; now?: number }): Promise<JobSettlement>;
+  resetStalledJob(
+    params: LeaseRef & { error?: ErrorInfo; stalledThresholdMs?: number; now?: number },
+  ): Promise<JobSettlement>;
   /** The execution, step and flow a stateful job runs for; `undefined` when gone. */
   describeJob(job: Job): Promise<{ execution: Execution; step: FlowStep; flow: Flow } | undefined>;
   readonly handlers: JobHandlerRegistry;

@@ -14,7 +14,10 @@ export interface ReapCounts {
   failed: number;
   /** Stalled jobs whose cancellation was requested, now `cancelled`. */
   cancelled: number;
-  /** Jobs that moved on before the reaper's write (completed, taken over, or reaped by another reaper). */
+  /**
+   * Jobs that moved on before the reaper's write (completed, taken over, reaped by another
+   * reaper, or heartbeated again: no longer stalled).
+   */
   lost: number;
 }
 
@@ -68,18 +71,17 @@ export class JobReaper {
     const error = stalledError(stalledThresholdMs);
     const seen = new Set<string>();
     for (;;) {
-      const page = await jobStore.findStalled({
-        stalledThresholdMs,
-        limit: batchSize,
-        ...(clock === undefined ? {} : { now: clock.now() }),
-      });
+      // The reset re-checks staleness at the same time, so a runner that heartbeats
+      // between the scan and the reset keeps its job.
+      const stall = { stalledThresholdMs, ...(clock === undefined ? {} : { now: clock.now() }) };
+      const page = await jobStore.findStalled({ ...stall, limit: batchSize });
       let fresh = 0;
       for (const job of page) {
         const key = `${job.id}/${job.leaseId}`;
         if (seen.has(key)) continue;
         seen.add(key);
         fresh++;
-        await this.#reap(job, error, counts);
+        await this.#reap(job, error, stall, counts);
       }
       if (page.length < batchSize || fresh === 0) break;
     }
@@ -92,10 +94,11 @@ export class JobReaper {
   async #reap(
     job: Parameters<JobSettler['resetStalled']>[0],
     error: ErrorInfo,
+    stall: { stalledThresholdMs: number; now?: number },
     counts: ReapCounts,
   ): Promise<void> {
     try {
-      const after = await this.#settler.resetStalled(job, error);
+      const after = await this.#settler.resetStalled(job, error, stall);
       if (after.status === 'pending') counts.reset++;
       else if (after.status === 'cancelled') counts.cancelled++;
       else counts.failed++;

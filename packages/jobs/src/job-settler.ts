@@ -12,7 +12,15 @@ export interface JobSettler {
   complete(job: Job, result: unknown): Promise<Job>;
   fail(job: Job, error: ErrorInfo, retryAt: number | null): Promise<Job>;
   confirmCancel(job: Job, reason: string): Promise<Job>;
-  resetStalled(job: Job, error: ErrorInfo): Promise<Job>;
+  /**
+   * `stall` (optional): the reaper's `stalledThresholdMs` and `now`, so a job whose runner
+   * heartbeated since it was seen is not taken (`LeaseLostError`).
+   */
+  resetStalled(
+    job: Job,
+    error: ErrorInfo,
+    stall?: { stalledThresholdMs: number; now?: number },
+  ): Promise<Job>;
 }
 
 /** Builds the {@link JobSettler} for a store and an optional engine. */
@@ -54,10 +62,10 @@ export function createJobSettler(jobStore: JobStore, engine: JobEngine | undefin
       if (e !== undefined) return (await e.confirmJobCancel({ ...ref(job), reason })).job;
       return jobStore.confirmCancel({ ...ref(job), reason });
     },
-    async resetStalled(job, error) {
+    async resetStalled(job, error, stall) {
       const e = viaEngine(job);
-      if (e !== undefined) return (await e.resetStalledJob({ ...ref(job), error })).job;
-      return jobStore.resetStalled({ ...ref(job), error });
+      if (e !== undefined) return (await e.resetStalledJob({ ...ref(job), ...stall, error })).job;
+      return jobStore.resetStalled({ ...ref(job), ...stall, error });
     },
   };
 }

@@ -1,4 +1,5 @@
 import {
+  assertDurationMs,
   assertErrorInfo,
   assertInteger,
   assertJsonPayload,
@@ -307,11 +308,21 @@ export class PgJobStore implements JobStore {
     return rows.map(rowToJob);
   }
 
-  async resetStalled(params: LeaseRef & { error?: ErrorInfo; now?: number }): Promise<Job> {
+  async resetStalled(
+    params: LeaseRef & { error?: ErrorInfo; stalledThresholdMs?: number; now?: number },
+  ): Promise<Job> {
     const error = assertErrorInfo(params.error ?? STALLED_ERROR, 'error', {
       maxBytes: this.#ctx.maxPayloadBytes,
     });
-    const row = await this.#fenced('resetStalled', params, [error, nowValue(params.now)]);
+    const threshold =
+      params.stalledThresholdMs === undefined
+        ? null
+        : assertDurationMs(params.stalledThresholdMs, 'stalledThresholdMs');
+    const row = await this.#fenced('resetStalled', params, [
+      error,
+      nowValue(params.now),
+      threshold,
+    ]);
     if (row.status === 'pending') this.#ctx.wake.jobsDue();
     return rowToJob(row);
   }

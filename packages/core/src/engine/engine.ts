@@ -335,9 +335,12 @@ export class Engine {
   /**
    * The reaper's reset of a stalled job (lease-fenced): the job goes back to `pending` while
    * attempts remain (the parent keeps waiting), else it is `failed` (or `cancelled`) and the
-   * parent resumes with that failure, in the same transaction.
+   * parent resumes with that failure, in the same transaction. With `stalledThresholdMs` a
+   * job whose heartbeat is no longer stale throws `LeaseLostError` (see `JobStore.resetStalled`).
    */
-  resetStalledJob(p: LeaseRef & { error?: ErrorInfo; now?: number }): Promise<JobSettlement> {
+  resetStalledJob(
+    p: LeaseRef & { error?: ErrorInfo; stalledThresholdMs?: number; now?: number },
+  ): Promise<JobSettlement> {
     return this.#resumer.settle((tx) => tx.jobs.resetStalled(p), failureOf);
   }
 

@@ -13,6 +13,7 @@ import type {
   RedriveManyParams,
 } from '../stores/job-store.js';
 import {
+  assertDurationMs,
   assertErrorInfo,
   assertInteger,
   assertJsonPayload,
@@ -314,13 +315,23 @@ export class MemoryJobStore implements JobStore {
     return stalled.slice(0, limit).map(copy);
   }
 
-  async resetStalled(params: LeaseRef & { error?: ErrorInfo; now?: number }): Promise<Job> {
+  async resetStalled(
+    params: LeaseRef & { error?: ErrorInfo; stalledThresholdMs?: number; now?: number },
+  ): Promise<Job> {
     const now = this.#now(params.now);
     const error =
       params.error === undefined
         ? { code: 'JOB_STALLED', message: 'the job stopped heartbeating and was reaped' }
         : this.#errorInfo(params.error, 'error');
+    const threshold =
+      params.stalledThresholdMs === undefined
+        ? null
+        : assertDurationMs(params.stalledThresholdMs, 'stalledThresholdMs');
     const job = this.#fenced(params);
+    // A heartbeat since findStalled means the runner is alive: it keeps its job.
+    if (threshold !== null && !(job.heartbeatAt !== null && job.heartbeatAt < now - threshold)) {
+      throw new LeaseLostError(job.id, params.leaseId);
+    }
     if (job.cancelRequested) {
       job.error = cancelledError(job, undefined, now);
       this.#finish(job, 'cancelled', now);

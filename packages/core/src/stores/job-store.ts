@@ -166,9 +166,15 @@ export interface JobStore {
    * Reaps a stalled job under the lease it was seen with: back to `pending` when attempts
    * remain (the attempt counts as failed with `error`), else `failed`; a job whose
    * cancellation was requested becomes `cancelled`. Throws `LeaseLostError` when the lease
-   * moved on (the job completed or was taken over meanwhile) and changes nothing.
+   * moved on (the job completed or was taken over meanwhile) and changes nothing. With
+   * `stalledThresholdMs` (ms, finite, >= 0) the job must also still be stalled
+   * (`heartbeatAt < now - stalledThresholdMs`): a runner that heartbeated after
+   * `findStalled` keeps its job and this throws `LeaseLostError`, changing nothing.
+   * Omitted: no staleness check (only the lease fences the write).
    */
-  resetStalled(params: LeaseRef & { error?: ErrorInfo; now?: number }): Promise<Job>;
+  resetStalled(
+    params: LeaseRef & { error?: ErrorInfo; stalledThresholdMs?: number; now?: number },
+  ): Promise<Job>;
 
   /** All jobs of an execution, oldest first. */
   getByExecution(executionId: string): Promise<Job[]>;

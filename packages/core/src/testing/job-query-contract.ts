@@ -122,6 +122,8 @@ export function describeJobQueryContract(stores: () => Stores): void {
       await expectLeaseLost(stores().jobs.resetStalled({ ...staleLease(job), now: t0 + 90_000 }));
       expect(await stores().jobs.get(job.id)).toEqual(before);
     });
+
+    describeStallRecheck(stores);
   });
 
   describe('JobStore.getByExecution', () => {
@@ -142,5 +144,49 @@ export function describeJobQueryContract(stores: () => Stores): void {
     it('returns an empty list for an execution without jobs', async () => {
       expect(await stores().jobs.getByExecution(randomUUID())).toEqual([]);
     });
+  });
+}
+
+/** `resetStalled` with `stalledThresholdMs`: the heartbeat must still be stale at the reset. */
+function describeStallRecheck(stores: () => Stores): void {
+  it('leaves a job that heartbeated after findStalled with its runner (LeaseLostError)', async () => {
+    const t0 = Date.now();
+    const jobs = stores().jobs;
+    const job = await createRunning(jobs, t0);
+    const [seen] = await jobs.findStalled({
+      stalledThresholdMs: 60_000,
+      limit: 1,
+      now: t0 + 60_001,
+    });
+    if (seen === undefined) throw new Error('findStalled did not return the stalled job');
+    await jobs.heartbeat({ ...leaseOf(job), now: t0 + 60_002 });
+    const before = await jobs.get(job.id);
+    await expectLeaseLost(
+      jobs.resetStalled({ ...leaseOf(seen), stalledThresholdMs: 60_000, now: t0 + 60_003 }),
+    );
+    expect(await jobs.get(job.id)).toEqual(before);
+    expect(before).toMatchObject({ status: 'running', leaseId: job.leaseId });
+  });
+
+  it('resets a job whose heartbeat is still older than stalledThresholdMs', async () => {
+    const t0 = Date.now();
+    const job = await createRunning(stores().jobs, t0, { maxAttempts: 3 });
+    const reset = await stores().jobs.resetStalled({
+      ...leaseOf(job),
+      stalledThresholdMs: 60_000,
+      now: t0 + 60_001,
+    });
+    expect(reset).toMatchObject({ status: 'pending', leaseId: null });
+  });
+
+  it('rejects a negative stalledThresholdMs and changes nothing', async () => {
+    const t0 = Date.now();
+    const job = await createRunning(stores().jobs, t0);
+    const before = await stores().jobs.get(job.id);
+    await expectValidationError(
+      stores().jobs.resetStalled({ ...leaseOf(job), stalledThresholdMs: -1, now: t0 + 90_000 }),
+      'stalledThresholdMs',
+    );
+    expect(await stores().jobs.get(job.id)).toEqual(before);
   });
 }

@@ -183,7 +183,9 @@ export function jobStatements(s: string, schema: string): Record<JobStatementNam
     findStalled: `SELECT * FROM ${s}.jobs
       WHERE status = 'running' AND heartbeat_at < ${nowParam(3)} - $1::float8 * interval '1 millisecond'
       ORDER BY heartbeat_at, id LIMIT $2`,
-    // $3 ErrorInfo JSON, $4 now. Fenced by the lease the reaper saw.
+    // $3 ErrorInfo JSON, $4 now, $5 stalledThresholdMs or NULL. Fenced by the lease the
+    // reaper saw and, with $5, by the heartbeat still being stale: a runner that
+    // heartbeated since findStalled keeps its job.
     resetStalled: `WITH src AS (
         UPDATE ${s}.jobs SET
           status = CASE WHEN cancel_requested THEN 'cancelled'
@@ -194,7 +196,9 @@ export function jobStatements(s: string, schema: string): Record<JobStatementNam
             THEN NULL ELSE ${nowParam(4)} END,
           error = ${jobError('$3', nowParam(4))},
           lease_id = NULL, cancel_requested = false, updated_at = ${nowParam(4)}
-        WHERE ${FENCE} RETURNING *
+        WHERE ${FENCE} AND ($5::float8 IS NULL
+          OR heartbeat_at < ${nowParam(4)} - $5::float8 * interval '1 millisecond')
+        RETURNING *
       ), ev AS (${appendEvents(s, "CASE status WHEN 'pending' THEN 'reset' ELSE status END", 'error', '$2::uuid')})
       SELECT * FROM src`,
     getByExecution: `SELECT * FROM ${s}.jobs WHERE execution_id = $1 ORDER BY created_at, id`,
