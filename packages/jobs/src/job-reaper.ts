@@ -19,7 +19,18 @@ export interface ReapCounts {
    * reaper, or heartbeated again: no longer stalled).
    */
   lost: number;
+  /**
+   * Stalled jobs the reaper could not reset because of an unexpected error (logged with
+   * the job id); they stay stalled for the next sweep, and the sweep goes on with the rest.
+   */
+  errors: number;
 }
+
+/**
+ * Most jobs one `findStalled` call asks for: a page grows by one for each job the sweep
+ * left stalled (an error), so those never crowd out the jobs behind them.
+ */
+const MAX_PAGE = 10_000;
 
 /** The error recorded on a job that stalled. */
 function stalledError(thresholdMs: number): ErrorInfo {
@@ -67,36 +78,41 @@ export class JobReaper {
   /** Runs one sweep now, paging until a short page, and returns what it did. */
   async runOnce(): Promise<ReapCounts> {
     const { jobStore, batchSize, stalledThresholdMs, clock, logger } = this.#options;
-    const counts: ReapCounts = { reset: 0, failed: 0, cancelled: 0, lost: 0 };
+    const counts: ReapCounts = { reset: 0, failed: 0, cancelled: 0, lost: 0, errors: 0 };
     const error = stalledError(stalledThresholdMs);
     const seen = new Set<string>();
+    let left = 0;
     for (;;) {
       // The reset re-checks staleness at the same time, so a runner that heartbeats
       // between the scan and the reset keeps its job.
       const stall = { stalledThresholdMs, ...(clock === undefined ? {} : { now: clock.now() }) };
-      const page = await jobStore.findStalled({ ...stall, limit: batchSize });
+      // Jobs left stalled by this sweep (errors) come first again (oldest first), so the
+      // page grows by their number to reach the jobs behind them.
+      const limit = Math.min(batchSize + left, MAX_PAGE);
+      const page = await jobStore.findStalled({ ...stall, limit });
       let fresh = 0;
       for (const job of page) {
         const key = `${job.id}/${job.leaseId}`;
         if (seen.has(key)) continue;
         seen.add(key);
         fresh++;
-        await this.#reap(job, error, stall, counts);
+        if (!(await this.#reap(job, error, stall, counts))) left++;
       }
-      if (page.length < batchSize || fresh === 0) break;
+      if (page.length < limit || fresh === 0) break;
     }
-    if (counts.reset + counts.failed + counts.cancelled + counts.lost > 0) {
+    if (counts.reset + counts.failed + counts.cancelled + counts.lost + counts.errors > 0) {
       logger.info({ ...counts }, 'reaped stalled jobs');
     }
     return counts;
   }
 
+  /** Reaps one job; returns false when it was left stalled (an unexpected error). */
   async #reap(
     job: Parameters<JobSettler['resetStalled']>[0],
     error: ErrorInfo,
     stall: { stalledThresholdMs: number; now?: number },
     counts: ReapCounts,
-  ): Promise<void> {
+  ): Promise<boolean> {
     try {
       const after = await this.#settler.resetStalled(job, error, stall);
       if (after.status === 'pending') counts.reset++;
@@ -107,8 +123,18 @@ export class JobReaper {
         'stalled job reaped',
       );
     } catch (e) {
-      if (!(e instanceof LeaseLostError)) throw e;
-      counts.lost++;
+      if (e instanceof LeaseLostError) {
+        counts.lost++;
+        return true;
+      }
+      // One bad job must not stop the sweep: log it, count it, go on with the rest.
+      counts.errors++;
+      this.#options.logger.error(
+        { err: e, jobId: job.id, runnerId: job.runnerId },
+        'could not reap stalled job; left for the next sweep',
+      );
+      return false;
     }
+    return true;
   }
 }

@@ -29,7 +29,13 @@ async function stalledJobs(count: number, maxAttempts = 3) {
 describe('JobReaper.runOnce', () => {
   it('resets stalled jobs to pending, paging until a short page', async () => {
     const { stores, ids, reaper } = await stalledJobs(5);
-    expect(await reaper().runOnce()).toEqual({ reset: 5, failed: 0, cancelled: 0, lost: 0 });
+    expect(await reaper().runOnce()).toEqual({
+      reset: 5,
+      failed: 0,
+      cancelled: 0,
+      lost: 0,
+      errors: 0,
+    });
     for (const id of ids) {
       const job = await mustGet(stores.jobs, id);
       expect([job.status, job.attempts, job.error?.code]).toEqual(['pending', 1, 'JOB_STALLED']);
@@ -48,7 +54,13 @@ describe('JobReaper.runOnce', () => {
   it('fails a stalled job on its last attempt and cancels one whose cancellation was requested', async () => {
     const { stores, ids, reaper } = await stalledJobs(2, 1);
     await stores.jobs.cancel({ jobId: ids[1] ?? '' });
-    expect(await reaper().runOnce()).toEqual({ reset: 0, failed: 1, cancelled: 1, lost: 0 });
+    expect(await reaper().runOnce()).toEqual({
+      reset: 0,
+      failed: 1,
+      cancelled: 1,
+      lost: 0,
+      errors: 0,
+    });
     expect((await mustGet(stores.jobs, ids[0] ?? '')).status).toBe('failed');
     expect((await mustGet(stores.jobs, ids[1] ?? '')).status).toBe('cancelled');
   });
@@ -70,9 +82,53 @@ describe('JobReaper.runOnce', () => {
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
-    expect(await reaper(racing).runOnce()).toEqual({ reset: 0, failed: 0, cancelled: 0, lost: 1 });
+    expect(await reaper(racing).runOnce()).toEqual({
+      reset: 0,
+      failed: 0,
+      cancelled: 0,
+      lost: 1,
+      errors: 0,
+    });
     const job = await mustGet(stores.jobs, ids[0] ?? '');
     expect([job.status, job.result]).toEqual(['completed', 'late']);
+  });
+
+  it('logs and counts a job it cannot reset, and still reaps every other job', async () => {
+    // Three poison jobs, the oldest, fill the first page (batchSize 2) on every read.
+    const { stores, ids } = await stalledJobs(6);
+    const poison = new Set(ids.slice(0, 3));
+    const errors: unknown[] = [];
+    const failing = new Proxy(stores.jobs, {
+      get(target, prop) {
+        if (prop === 'resetStalled') {
+          return async (params: Parameters<JobStore['resetStalled']>[0]) => {
+            if (poison.has(params.jobId)) throw new Error('corrupt row');
+            return target.resetStalled(params);
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const logger = { ...noopLogger, error: (obj: unknown) => void errors.push(obj) };
+    const sweeper = new JobReaper({
+      jobStore: failing,
+      stalledThresholdMs: THRESHOLD,
+      batchSize: 2,
+      logger: { ...logger, child: () => logger },
+    });
+    expect(await sweeper.runOnce()).toEqual({
+      reset: 3,
+      failed: 0,
+      cancelled: 0,
+      lost: 0,
+      errors: 3,
+    });
+    expect(errors).toHaveLength(3);
+    for (const id of ids) {
+      const status = (await mustGet(stores.jobs, id)).status;
+      expect([id, status]).toEqual([id, poison.has(id) ? 'running' : 'pending']);
+    }
   });
 
   it('is safe with several reapers at once: each job is reset exactly once', async () => {

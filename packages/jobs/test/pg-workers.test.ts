@@ -79,7 +79,13 @@ describe('BasicJobRunner across processes (PostgreSQL)', () => {
     await victim.exited;
     await ageHeartbeat(jobId);
     const reaper = new JobReaper({ jobStore: stores.jobs, engine, logger: noopLogger });
-    expect(await reaper.runOnce()).toEqual({ reset: 1, failed: 0, cancelled: 0, lost: 0 });
+    expect(await reaper.runOnce()).toEqual({
+      reset: 1,
+      failed: 0,
+      cancelled: 0,
+      lost: 0,
+      errors: 0,
+    });
     const survivor = new BasicJobRunner({ jobStore: stores.jobs, engine, logger: noopLogger });
     expect(await survivor.runOnce()).toEqual({ claimed: 1 });
     await survivor.whenIdle();
@@ -91,7 +97,13 @@ describe('BasicJobRunner across processes (PostgreSQL)', () => {
     ]);
     expect((await engine.get(execution.id))?.status).toBe('completed');
     expect(await stepVisits(engine, execution.id)).toEqual(['charge', 'receipt']);
-    expect(await reaper.runOnce()).toEqual({ reset: 0, failed: 0, cancelled: 0, lost: 0 });
+    expect(await reaper.runOnce()).toEqual({
+      reset: 0,
+      failed: 0,
+      cancelled: 0,
+      lost: 0,
+      errors: 0,
+    });
   });
 
   it('refuses every write of a worker paused past its lease, aborts its handler, and moves the execution once', async () => {
