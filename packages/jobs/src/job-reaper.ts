@@ -77,15 +77,15 @@ export class JobReaper {
 
   /** Runs one sweep now, paging until a short page, and returns what it did. */
   async runOnce(): Promise<ReapCounts> {
-    const { jobStore, batchSize, stalledThresholdMs, clock, logger } = this.#options;
+    const { jobStore, batchSize, stalledThresholdMs, logger } = this.#options;
     const counts: ReapCounts = { reset: 0, failed: 0, cancelled: 0, lost: 0, errors: 0 };
     const error = stalledError(stalledThresholdMs);
     const seen = new Set<string>();
     let left = 0;
     for (;;) {
-      // The reset re-checks staleness at the same time, so a runner that heartbeats
+      // The reset re-checks staleness (in the store's time), so a runner that heartbeats
       // between the scan and the reset keeps its job.
-      const stall = { stalledThresholdMs, ...(clock === undefined ? {} : { now: clock.now() }) };
+      const stall = { stalledThresholdMs };
       // Jobs left stalled by this sweep (errors) come first again (oldest first), so the
       // page grows by their number to reach the jobs behind them.
       const limit = Math.min(batchSize + left, MAX_PAGE);

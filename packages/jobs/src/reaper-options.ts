@@ -1,4 +1,4 @@
-import type { Clock, EventBus, JobStore, Logger } from '@flowmonkey/core';
+import type { EventBus, JobStore, Logger } from '@flowmonkey/core';
 import { ConfigError } from '@flowmonkey/core';
 import { defaultLogger } from './default-logger.js';
 import type { JobEngine } from './job-engine.js';
@@ -21,11 +21,6 @@ export interface JobReaperOptions {
   batchSize?: number;
   /** A pino (or compatible) logger. @default pino at `info`, silent under a test runner */
   logger?: Logger;
-  /**
-   * Passes `clock.now()` as `now` to the store. Only for tests on in-memory stores: leave
-   * it out in production, so stalls are judged in database time. @default none
-   */
-  clock?: Clock;
   /** Unused by the reaper itself; accepted so runner and reaper can share an options bag. */
   events?: EventBus;
 }
@@ -38,7 +33,6 @@ export interface ResolvedReaperOptions {
   readonly checkIntervalMs: number;
   readonly batchSize: number;
   readonly logger: Logger;
-  readonly clock: Clock | undefined;
 }
 
 const KNOWN = [
@@ -48,7 +42,6 @@ const KNOWN = [
   'checkIntervalMs',
   'batchSize',
   'logger',
-  'clock',
   'events',
 ];
 
@@ -56,6 +49,8 @@ const RENAMED = {
   stalledThreshold: 'stalledThresholdMs',
   checkInterval: 'checkIntervalMs',
   maxRetries: 'the job’s maxAttempts (set when the job is created)',
+  clock:
+    'createMemoryStores({ clock }) in tests (the reaper judges stalls in the store’s time)',
 };
 
 /**
@@ -80,6 +75,5 @@ export function resolveReaperOptions(options: JobReaperOptions): ResolvedReaperO
     }),
     batchSize: checkNumber('batchSize', options.batchSize, { fallback: 100, min: 1, int: true }),
     logger: options.logger ?? defaultLogger(),
-    clock: options.clock,
   });
 }

@@ -2,6 +2,7 @@ import type { JobStore } from '@flowmonkey/core';
 import { createMemoryStores, ManualClock, noopLogger } from '@flowmonkey/core';
 import { describe, expect, it } from 'vitest';
 import { JobReaper } from '../src/job-reaper.js';
+import type { JobReaperOptions } from '../src/reaper-options.js';
 import { mustGet } from './helpers.js';
 
 const THRESHOLD = 60_000;
@@ -21,7 +22,6 @@ async function stalledJobs(count: number, maxAttempts = 3) {
       stalledThresholdMs: THRESHOLD,
       batchSize: 2,
       logger: noopLogger,
-      clock,
     });
   return { clock, stores, ids, reaper };
 }
@@ -136,6 +136,18 @@ describe('JobReaper.runOnce', () => {
     const results = await Promise.all([reaper().runOnce(), reaper().runOnce(), reaper().runOnce()]);
     expect(results.reduce((n, r) => n + r.reset, 0)).toBe(7);
     for (const id of ids) expect((await mustGet(stores.jobs, id)).attempts).toBe(1);
+  });
+});
+
+describe('resolveReaperOptions', () => {
+  it('rejects the removed test-only clock, naming the field and the replacement', async () => {
+    const { stores, clock } = await stalledJobs(0);
+    expect(() => new JobReaper({ jobStore: stores.jobs, clock } as JobReaperOptions)).toThrow(
+      expect.objectContaining({ code: 'CONFIG_ERROR', field: 'clock' }),
+    );
+    expect(() => new JobReaper({ jobStore: stores.jobs, clock } as JobReaperOptions)).toThrow(
+      /createMemoryStores/,
+    );
   });
 });
 

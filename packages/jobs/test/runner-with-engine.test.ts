@@ -141,7 +141,7 @@ describe('BasicJobRunner with an engine', () => {
     const started = await engine.start('order', { amount: 7 });
     await stores.jobs.claimBatch({ runnerId: 'dead', limit: 1 });
     clock.advance(61_000);
-    const reaper = new JobReaper({ jobStore: stores.jobs, engine, logger: noopLogger, clock });
+    const reaper = new JobReaper({ jobStore: stores.jobs, engine, logger: noopLogger });
     expect(await reaper.runOnce()).toMatchObject({ reset: 1 });
     const survivor = new BasicJobRunner({ jobStore: stores.jobs, engine, logger: noopLogger });
     await survivor.runOnce();
