@@ -152,7 +152,7 @@ export class PgJobStore implements JobStore {
     const rows =
       valid.length === 0
         ? []
-        : await runStatement(this.#ctx.db, this.#sql().heartbeatMany, [
+        : await runStatement(this.#ctx.heartbeatDb ?? this.#ctx.db, this.#sql().heartbeatMany, [
             valid.map((l) => l.jobId),
             valid.map((l) => l.leaseId),
             nowValue(params.now),
@@ -443,7 +443,8 @@ export class PgJobStore implements JobStore {
       );
     }
     if (!UUID.test(jobId) || !UUID.test(leaseId)) throw new LeaseLostError(jobId, leaseId);
-    const [row] = await runStatement(this.#ctx.db, this.#sql()[name], [jobId, leaseId, ...values]);
+    const db = name === 'heartbeat' ? (this.#ctx.heartbeatDb ?? this.#ctx.db) : this.#ctx.db;
+    const [row] = await runStatement(db, this.#sql()[name], [jobId, leaseId, ...values]);
     if (row === undefined) throw new LeaseLostError(jobId, leaseId);
     return row;
   }
