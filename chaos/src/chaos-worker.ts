@@ -41,6 +41,8 @@ export interface ChaosWorkerOptions {
   maxConcurrent: number;
   /** Connections of the runner's pool. @default 4 */
   poolMax?: number;
+  /** Connections of a separate pool for lease heartbeats (0: none). @default 1 */
+  reservedConnections?: number;
   /** Added to the runner's clock, in ms (a skewed machine). @default 0 */
   clockSkewMs?: number;
   /** LISTEN health-check interval in ms. @default pollIntervalMs / 2 */
@@ -87,7 +89,14 @@ export function createChaosWorker(o: ChaosWorkerOptions): ChaosWorker {
   const report = o.report ?? (() => {});
   const pool = new pg.Pool({ connectionString: o.url, max: o.poolMax ?? 4 });
   pool.on('error', () => {});
-  const stores = createPgStores({ pool });
+  const reserved = o.reservedConnections ?? 1;
+  const heartbeatPool =
+    reserved > 0 ? new pg.Pool({ connectionString: o.url, max: reserved }) : undefined;
+  heartbeatPool?.on('error', () => {});
+  const stores = createPgStores({
+    pool,
+    ...(heartbeatPool === undefined ? {} : { heartbeatPool }),
+  });
   const work = async (jobId: string, attempt: number, input: unknown, signal: AbortSignal) => {
     try {
       await sleep((input as WorkInput | null)?.workMs ?? 0, signal);
@@ -164,6 +173,7 @@ export function createChaosWorker(o: ChaosWorkerOptions): ChaosWorker {
       await Promise.all([runner.stop({ timeoutMs: 1000 }), reaper?.stop()]);
       await listener.stop();
       await pool.end().catch(() => {});
+      await heartbeatPool?.end().catch(() => {});
     },
   };
 }

@@ -43,6 +43,7 @@ export class BasicJobRunner {
   readonly #stats = new RunnerStatsCounter();
   readonly #poll: Service;
   readonly #beat: Service;
+  readonly #fence: Service;
   #state: 'idle' | 'running' | 'stopping' = 'idle';
   #stopping: Promise<void> | undefined;
   #idle: (() => void)[] = [];
@@ -85,6 +86,12 @@ export class BasicJobRunner {
       run: () => this.heartbeatOnce(),
       logger: o.logger,
       random: () => 1,
+    });
+    this.#fence = new Service({
+      name: 'job-runner-fence',
+      intervalMs: Math.max(1, Math.floor(o.heartbeatIntervalMs / 2)),
+      run: async () => this.fenceOnce(),
+      logger: o.logger,
     });
   }
 
@@ -142,6 +149,7 @@ export class BasicJobRunner {
     wakeups?.on('cancel', this.#onCancel);
     this.#poll.start();
     this.#beat.start();
+    this.#fence.start();
     logger.info({ runnerId: this.runnerId, types: this.handlerTypes() }, 'job runner started');
   }
 
@@ -173,7 +181,7 @@ export class BasicJobRunner {
     const left = [...this.#active.values()];
     for (const execution of left) execution.abort('shutdown');
     await Promise.all(left.map((e) => e.recorded));
-    await this.#beat.stop();
+    await Promise.all([this.#beat.stop(), this.#fence.stop()]);
     logger.info({ runnerId: this.runnerId, aborted: left.length }, 'job runner stopped');
   }
 
@@ -191,6 +199,7 @@ export class BasicJobRunner {
     // Slots are reserved while the claim is in flight, so overlapping calls never claim
     // more jobs than there are free slots.
     this.#reserved += limit;
+    const claimedAt = performance.now();
     let jobs: Job[];
     try {
       jobs = await jobStore.claimBatch({
@@ -202,7 +211,7 @@ export class BasicJobRunner {
     } finally {
       this.#reserved -= limit;
     }
-    for (const job of jobs) await this.#launch(job);
+    for (const job of jobs) await this.#launch(job, claimedAt);
     if (jobs.length === limit && free > limit) this.#poll.trigger();
     return { claimed: jobs.length };
   }
@@ -215,7 +224,10 @@ export class BasicJobRunner {
   async heartbeatOnce(): Promise<{ extended: number; lost: number; cancelRequested: number }> {
     const held = [...this.#active.values()].filter((e) => e.holdsLease);
     if (held.length === 0) return { extended: 0, lost: 0, cancelRequested: 0 };
+    const sentAt = performance.now();
     const result = await this.#options.jobStore.heartbeatMany({ leases: held.map((e) => e.lease) });
+    const lost = new Set(result.lost);
+    for (const e of held) if (!lost.has(e.job.id)) e.leaseConfirmed(sentAt);
     for (const id of result.lost) this.#active.get(id)?.abort('lease-lost');
     for (const id of result.cancelRequested) this.#active.get(id)?.abort('cancel');
     return {
@@ -223,6 +235,31 @@ export class BasicJobRunner {
       lost: result.lost.length,
       cancelRequested: result.cancelRequested.length,
     };
+  }
+
+  /**
+   * Self-fencing: aborts (as `lease-lost`, writing nothing) every handler whose lease this
+   * runner has not managed to extend for `leaseMs - heartbeatIntervalMs`, measured on the
+   * process's monotonic clock from when the last successful heartbeat (or the claim) was
+   * sent. A runner cut off from the database, or paused, thus stops its handlers before the
+   * reaper can hand their jobs to someone else. Returns how many it aborted. What the fence
+   * loop calls every `heartbeatIntervalMs / 2`; tests call it directly.
+   */
+  fenceOnce(now = performance.now()): { aborted: number } {
+    const { leaseMs, heartbeatIntervalMs, logger } = this.#options;
+    let aborted = 0;
+    for (const e of this.#active.values()) {
+      const silentMs = now - e.leaseConfirmedAt;
+      if (!e.holdsLease || silentMs < leaseMs - heartbeatIntervalMs) continue;
+      e.abort('lease-lost');
+      if (e.abortCause !== 'lease-lost') continue; // its outcome is being written already
+      logger.warn(
+        { jobId: e.job.id, silentMs: Math.round(silentMs), leaseMs },
+        'lease not extended in time; aborting the handler before the job is reassigned',
+      );
+      aborted++;
+    }
+    return { aborted };
   }
 
   /** Resolves when no handler is running (immediately if none is). */
@@ -260,7 +297,7 @@ export class BasicJobRunner {
     };
   }
 
-  async #launch(job: Job): Promise<void> {
+  async #launch(job: Job, claimedAt: number): Promise<void> {
     this.events.emit('job:claimed', { job });
     const handler = this.#lookup(job.handler);
     if (handler === undefined || this.#state === 'stopping') {
@@ -268,18 +305,23 @@ export class BasicJobRunner {
       return;
     }
     const o = this.#options;
-    const execution = new JobExecution(job, handler, {
-      jobStore: o.jobStore,
-      engine: o.engine,
-      settler: this.#settler,
-      events: this.events,
-      logger: o.logger.child({ runnerId: o.runnerId }),
-      clock: o.clock,
-      random: o.random,
-      cancelGraceMs: o.cancelGraceMs,
-      defaultRetry: o.defaultRetry,
-      defaultTimeoutMs: o.defaultTimeoutMs,
-    });
+    const execution = new JobExecution(
+      job,
+      handler,
+      {
+        jobStore: o.jobStore,
+        engine: o.engine,
+        settler: this.#settler,
+        events: this.events,
+        logger: o.logger.child({ runnerId: o.runnerId }),
+        clock: o.clock,
+        random: o.random,
+        cancelGraceMs: o.cancelGraceMs,
+        defaultRetry: o.defaultRetry,
+        defaultTimeoutMs: o.defaultTimeoutMs,
+      },
+      claimedAt,
+    );
     this.#active.set(job.id, execution);
     execution
       .run()

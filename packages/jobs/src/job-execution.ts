@@ -62,6 +62,8 @@ export class JobExecution {
   readonly #ref: LeaseRef;
   #cause: AbortCause | null = null;
   #writing = false;
+  #stored = false;
+  #leaseConfirmedAt: number;
   #overdue = false;
   #timers: NodeJS.Timeout[] = [];
   #graceExpired!: () => void;
@@ -74,8 +76,18 @@ export class JobExecution {
     this.#markRecorded = resolve;
   });
 
-  constructor(job: Job, handler: RegisteredJobHandler, deps: JobExecutionDeps) {
+  /**
+   * `claimedAt` is when the claim was sent, in `performance.now()` ms: the lease is known to
+   * be held from then on (see {@link leaseConfirmedAt}).
+   */
+  constructor(
+    job: Job,
+    handler: RegisteredJobHandler,
+    deps: JobExecutionDeps,
+    claimedAt = performance.now(),
+  ) {
     if (job.leaseId === null) throw new TypeError(`job "${job.id}" was claimed without a lease`);
+    this.#leaseConfirmedAt = claimedAt;
     this.job = job;
     this.#ref = { jobId: job.id, leaseId: job.leaseId };
     this.#handler = handler;
@@ -88,9 +100,25 @@ export class JobExecution {
     return this.#ref;
   }
 
-  /** True while the runner should keep extending this job's lease. */
+  /**
+   * True while the runner should keep extending this job's lease: also while the outcome is
+   * being written, since that write may wait for a pooled connection longer than the lease.
+   */
   get holdsLease(): boolean {
-    return !this.#writing && this.#cause !== 'lease-lost';
+    return !this.#stored && this.#cause !== 'lease-lost';
+  }
+
+  /**
+   * When a request that extended the lease was last sent (claim or successful heartbeat),
+   * in `performance.now()` ms: the process's monotonic clock, immune to wall-clock skew.
+   */
+  get leaseConfirmedAt(): number {
+    return this.#leaseConfirmedAt;
+  }
+
+  /** Records that a heartbeat sent at `sentAt` (`performance.now()` ms) extended the lease. */
+  leaseConfirmed(sentAt: number): void {
+    if (sentAt > this.#leaseConfirmedAt) this.#leaseConfirmedAt = sentAt;
   }
 
   /** True when the handler outlived its abort by more than `cancelGraceMs` and still runs. */
@@ -196,6 +224,7 @@ export class JobExecution {
       this.log.error({ err: error }, 'could not store the job outcome; the reaper will reset it');
       return 'store-error';
     } finally {
+      this.#stored = true;
       this.#markRecorded();
     }
   }
@@ -240,14 +269,18 @@ export class JobExecution {
   }
 
   async #fail(error: ErrorInfo, retryable: boolean): Promise<JobOutcome> {
+    // Only the delay goes to the store, which adds it to database time: a skewed process
+    // clock must not shift the retry.
+    const now = this.#deps.clock.now();
     const retryAt = planRetry({
       job: this.job,
       retryable,
       policy: this.#policy(),
-      now: this.#deps.clock.now(),
+      now,
       random: this.#deps.random,
     });
-    const job = await this.#deps.settler.fail(this.job, stripRetryable(error), retryAt);
+    const retryDelayMs = retryAt === null ? null : retryAt - now;
+    const job = await this.#deps.settler.fail(this.job, stripRetryable(error), retryDelayMs);
     const willRetry = job.status === 'pending';
     if (willRetry) {
       this.log.info({ err: error, runAt: job.runAt }, 'attempt failed; retry scheduled');
@@ -270,16 +303,25 @@ export class JobExecution {
   }
 
   async #snooze(until: number | null): Promise<JobOutcome> {
-    const runAt =
-      until ?? this.#deps.clock.now() + computeRetryDelay(this.#policy(), 1, this.#deps.random);
-    await this.#deps.jobStore.release({ ...this.#ref, runAt });
-    this.log.info({ runAt }, 'handler asked to wait; job snoozed without spending an attempt');
+    // An explicit `until` is the handler's own time; a policy delay is added to the store's
+    // now (database time), so a skewed process clock does not shift it.
+    const when =
+      until === null
+        ? { delayMs: computeRetryDelay(this.#policy(), 1, this.#deps.random) }
+        : { runAt: until };
+    const job = await this.#deps.jobStore.release({ ...this.#ref, ...when });
+    this.log.info(
+      { runAt: job.runAt },
+      'handler asked to wait; job snoozed without spending an attempt',
+    );
     return 'snoozed';
   }
 
   async #heartbeat(): Promise<void> {
     try {
+      const sentAt = performance.now();
       const { cancelRequested } = await this.#deps.jobStore.heartbeat(this.#ref);
+      this.leaseConfirmed(sentAt);
       if (cancelRequested) this.abort('cancel');
     } catch (error) {
       if (error instanceof LeaseLostError) this.abort('lease-lost');

@@ -31,6 +31,14 @@ export interface PgStoresOptions {
   notify?: boolean;
   /** Receives warnings (e.g. a failed NOTIFY). @default no logging */
   logger?: Logger;
+  /**
+   * A separate pool (one or two connections are enough) used only for lease heartbeats
+   * (`jobs.heartbeat`, `jobs.heartbeatMany`). Give one to a runner's stores when its
+   * handlers may use `pool` themselves: if they hold every connection, heartbeats would
+   * otherwise queue behind them, the leases run out, and the reaper hands healthy jobs to
+   * another runner. FlowMonkey never closes it. @default `pool`
+   */
+  heartbeatPool?: pg.Pool;
 }
 
 /** Core's {@link Stores} on PostgreSQL, plus what the Postgres wiring needs. */
@@ -68,6 +76,7 @@ export function createPgStores(options: PgStoresOptions): PgStores {
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   const ctx: StoreContext = { db: options.pool, statements, maxPayloadBytes, wake: notifier };
+  if (options.heartbeatPool !== undefined) ctx.heartbeatDb = options.heartbeatPool;
   return {
     schema,
     pool: options.pool,
@@ -110,7 +119,8 @@ async function runTransaction<T>(
   };
   client.on('error', onError);
   const wake = new DeferredWake();
-  const txCtx: StoreContext = { ...ctx, db: client, wake };
+  const { heartbeatDb: _heartbeatDb, ...shared } = ctx;
+  const txCtx: StoreContext = { ...shared, db: client, wake };
   try {
     await client.query('BEGIN');
     const result = await fn({

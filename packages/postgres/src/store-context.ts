@@ -23,6 +23,12 @@ export interface StatementSet {
 export interface StoreContext {
   /** The pool, or the transaction's client. */
   db: Queryable;
+  /**
+   * Where lease heartbeats go (`heartbeat`, `heartbeatMany`) when it is not `db`: a small
+   * pool of their own, so heartbeats get through while handlers hold every connection of
+   * `db`. Unset inside a transaction (everything runs on its client).
+   */
+  heartbeatDb?: Queryable;
   statements: StatementSet;
   /** Largest JSON payload accepted, in UTF-8 bytes. */
   maxPayloadBytes: number;
