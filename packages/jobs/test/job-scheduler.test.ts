@@ -176,6 +176,51 @@ describe('JobScheduler.runOnce', () => {
     expect(await fireTimes(stores)).toEqual([T0 + MIN, T0 + 3 * MIN]);
   });
 
+  it('moves past ticks recorded before instead of leaving the schedule due', async () => {
+    const { clock, stores, scheduler } = world();
+    await scheduler.scheduleRecurring({ name: 'tick', cron: '* * * * * *', handler: 'h' });
+    clock.advance(3 * SEC);
+    expect(await scheduler.runOnce()).toMatchObject({ fired: 3 });
+    // A scheduler with a lagging clock sets the schedule back onto ticks already fired.
+    await stores.schedules.advance({
+      name: 'tick',
+      expectedNextFireAt: T0 + 4 * SEC,
+      nextFireAt: T0 + SEC,
+    });
+    expect(await scheduler.runOnce()).toMatchObject({ fired: 0, missed: 0 });
+    expect((await stores.schedules.get('tick'))?.nextFireAt).toBe(T0 + 4 * SEC);
+    clock.advance(SEC);
+    expect(await scheduler.runOnce()).toMatchObject({ fired: 1 });
+    expect(await fireTimes(stores)).toEqual([1, 2, 3, 4].map((i) => T0 + i * SEC));
+  });
+
+  it('shrugs off a schedule removed while the tick works on it', async () => {
+    const { clock, stores } = world();
+    const removing = new Proxy(stores.schedules, {
+      get(target, prop) {
+        if (prop === 'listDue') {
+          return async (p: Parameters<ScheduleStore['listDue']>[0]) => {
+            const due = await target.listDue(p);
+            for (const s of due.schedules) await target.remove(s.name);
+            return due;
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const scheduler = new JobScheduler({
+      jobStore: stores.jobs,
+      scheduleStore: removing,
+      logger: noopLogger,
+      clock,
+    });
+    await scheduler.scheduleRecurring({ name: 'tick', cron: '* * * * * *', handler: 'h' });
+    clock.advance(SEC);
+    expect(await scheduler.runOnce()).toEqual({ leader: true, fired: 0, skipped: 0, missed: 0 });
+    expect(await fireTimes(stores)).toEqual([]);
+  });
+
   it("with overlap 'allow' fires while the previous job is still pending", async () => {
     const { clock, stores, scheduler } = world();
     await scheduler.scheduleRecurring({ name: 'tick', cron: '* * * * *', handler: 'h' });

@@ -1,6 +1,7 @@
 import {
   type Logger,
   type NewJob,
+  NotFoundError,
   type Schedule,
   type ScheduleStore,
   TERMINAL_JOB_STATUSES,
@@ -57,6 +58,21 @@ export async function fireSchedule(
   now: number,
   counts: FireCounts,
 ): Promise<void> {
+  try {
+    await fireDue(ctx, schedule, now, counts);
+  } catch (error) {
+    // Removed while this tick worked on it: nothing left to fire.
+    if (error instanceof NotFoundError) return;
+    throw error;
+  }
+}
+
+async function fireDue(
+  ctx: FireContext,
+  schedule: Schedule,
+  now: number,
+  counts: FireCounts,
+): Promise<void> {
   const dueAt = schedule.nextFireAt;
   if (dueAt === null) return;
   const cron = parseStored(ctx, schedule, now);
@@ -85,32 +101,49 @@ export async function fireSchedule(
     );
   }
   for (const fire of plan.fires) {
-    if (schedule.overlap === 'skip') {
-      const verdict = await overlapVerdict(ctx, schedule.name, fire);
-      if (verdict === 'recorded') continue;
-      if (verdict === 'busy') {
-        const moved = await ctx.store.advance({
-          name: schedule.name,
-          expectedNextFireAt: fire.fireAt,
-          nextFireAt: fire.nextFireAt,
-        });
-        if (!moved) return;
-        counts.skipped++;
-        ctx.logger.info(
-          { schedule: schedule.name, fireAt: new Date(fire.fireAt).toISOString() },
-          'tick skipped: the previous run is still unfinished',
-        );
-        continue;
-      }
-    }
+    if (!(await fireOne(ctx, schedule, fire, counts))) return;
+  }
+}
+
+/**
+ * Fires (or, with `overlap: 'skip'` and the last fire's job unfinished, skips) one tick.
+ * Returns false when another scheduler moved the schedule meanwhile: the caller stops.
+ */
+async function fireOne(
+  ctx: FireContext,
+  schedule: Schedule,
+  fire: PlannedFire,
+  counts: FireCounts,
+): Promise<boolean> {
+  const name = schedule.name;
+  const moveOn = () =>
+    ctx.store.advance({ name, expectedNextFireAt: fire.fireAt, nextFireAt: fire.nextFireAt });
+  const verdict = schedule.overlap === 'skip' ? await overlapVerdict(ctx, name, fire) : 'free';
+  if (verdict === 'busy') {
+    if (!(await moveOn())) return false;
+    counts.skipped++;
+    ctx.logger.info(
+      { schedule: name, fireAt: new Date(fire.fireAt).toISOString() },
+      'tick skipped: the previous run is still unfinished',
+    );
+    return true;
+  }
+  if (verdict === 'free') {
     const { created } = await ctx.store.recordFire({
-      name: schedule.name,
+      name,
       fireAt: fire.fireAt,
       nextFireAt: fire.nextFireAt,
       job: tickJob(schedule, fire.fireAt),
     });
-    if (created) counts.fired++;
+    if (created) {
+      counts.fired++;
+      return true;
+    }
   }
+  // Recorded before (by another scheduler, or under an earlier version of the schedule):
+  // move the schedule past it, or it stays due and is re-read on every tick.
+  await moveOn();
+  return true;
 }
 
 /**
