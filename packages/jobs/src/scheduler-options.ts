@@ -70,6 +70,9 @@ export interface ResolvedSchedulerOptions {
   readonly random: () => number;
 }
 
+/** Longest delay `setTimeout` honours, in ms (2^31 - 1). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 const KNOWN = [
   'jobStore',
   'scheduleStore',
@@ -113,6 +116,15 @@ export function resolveSchedulerOptions(options: JobSchedulerOptions): ResolvedS
     min: 1,
   });
   const leaseMs = checkNumber('leaseMs', options.leaseMs, { fallback: 15_000, min: 1, int: true });
+  for (const [field, value] of [
+    ['tickIntervalMs', tickIntervalMs],
+    ['leaseMs', leaseMs],
+  ] as const) {
+    // Node fires a longer setTimeout after 1 ms, and the store caps a lease at this too.
+    if (value > MAX_TIMER_MS) {
+      throw new ConfigError(field, `must be at most ${MAX_TIMER_MS} ms, got ${value}`);
+    }
+  }
   if (leaseMs < 2 * tickIntervalMs) {
     throw new ConfigError(
       'leaseMs',

@@ -406,6 +406,7 @@ describe('JobScheduler options', () => {
     ['leaseMs', { tickIntervalMs: 1000, leaseMs: 1500 }],
     ['catchUpWindowMs', { leaseMs: 10_000, catchUpWindowMs: 5000 }],
     ['tickIntervalMs', { tickIntervalMs: 0 }],
+    ['tickIntervalMs', { tickIntervalMs: 2 ** 31, leaseMs: 2 ** 32 }],
     ['maxCatchUpFires', { maxCatchUpFires: 0 }],
     ['tickInterval', { tickInterval: 1000 }],
   ])('refuses a bad %s with a ConfigError', (field, patch) => {
