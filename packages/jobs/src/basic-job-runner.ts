@@ -1,11 +1,12 @@
 import type { Job, JobStore, StepHandler } from '@flowmonkey/core';
-import { DuplicateError, EventBus, ValidationError } from '@flowmonkey/core';
+import { DuplicateError, EventBus, MAX_TIMEOUT_MS, ValidationError } from '@flowmonkey/core';
 import type { JobEngine } from './job-engine.js';
 import type { AttemptEnd } from './job-execution.js';
 import { JobExecution } from './job-execution.js';
 import type { JobHandlerFunction, JobHandlerOptions, RegisteredJobHandler } from './job-handler.js';
 import type { JobSettler } from './job-settler.js';
 import { createJobSettler } from './job-settler.js';
+import { resolveHandlerOptions } from './resolve-handler-options.js';
 import type { BasicJobRunnerOptions, ResolvedRunnerOptions } from './runner-options.js';
 import { resolveRunnerOptions } from './runner-options.js';
 import { type RunnerStats, RunnerStatsCounter } from './runner-stats.js';
@@ -103,8 +104,9 @@ export class BasicJobRunner {
   /**
    * Registers the handler for jobs of `type`: a core `StepHandler`, or a plain
    * `async (input, context) => result` function, with optional per-handler defaults
-   * (retry policy, timeout) and hooks. Throws `ValidationError` for a bad type or handler
-   * and `DuplicateError` when `type` already has one. Handlers of the engine's registry
+   * (retry policy, timeout) and hooks. Throws `ValidationError` for a bad type or handler,
+   * `ConfigError` naming the field for bad options (see `resolveHandlerOptions`), and
+   * `DuplicateError` when `type` already has one. Handlers of the engine's registry
    * are runnable without registering them here; one registered here takes precedence.
    */
   registerHandler<I = unknown, O = unknown>(
@@ -116,10 +118,11 @@ export class BasicJobRunner {
       throw new ValidationError('type', 'a handler needs a non-empty type');
     }
     if (this.#handlers.has(type)) throw new DuplicateError('handler', type);
+    const checked = resolveHandlerOptions(options);
     if (typeof handler === 'function') {
-      this.#handlers.set(type, { type, fn: handler as JobHandlerFunction, options });
+      this.#handlers.set(type, { type, fn: handler as JobHandlerFunction, options: checked });
     } else if (typeof handler?.execute === 'function') {
-      this.#handlers.set(type, { type, step: handler as StepHandler, options });
+      this.#handlers.set(type, { type, step: handler as StepHandler, options: checked });
     } else {
       throw new ValidationError(
         'handler',
@@ -391,7 +394,7 @@ function positional(
 function waitOrTimeout(promise: Promise<void>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
+    timer = setTimeout(resolve, Math.min(ms, MAX_TIMEOUT_MS));
     timer.unref();
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));

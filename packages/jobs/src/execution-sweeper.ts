@@ -1,5 +1,5 @@
 import type { Logger } from '@flowmonkey/core';
-import { ConfigError } from '@flowmonkey/core';
+import { ConfigError, MAX_TIMEOUT_MS } from '@flowmonkey/core';
 import { defaultLogger } from './default-logger.js';
 import { checkKnownKeys, checkNumber } from './option-checks.js';
 import { Service } from './service.js';
@@ -55,10 +55,15 @@ export class ExecutionSweeper {
       throw new ConfigError('engine', 'is required');
     }
     this.#engine = options.engine;
-    const intervalMs = checkNumber('intervalMs', options.intervalMs, { fallback: 1000, min: 1 });
+    const intervalMs = checkNumber('intervalMs', options.intervalMs, {
+      fallback: 1000,
+      min: 1,
+      max: MAX_TIMEOUT_MS,
+    });
     this.#recoverAfterMs = checkNumber('recoverAfterMs', options.recoverAfterMs, {
       fallback: 300_000,
       min: 0,
+      max: MAX_TIMEOUT_MS,
     });
     this.#batchSize = checkNumber('batchSize', options.batchSize, {
       fallback: 100,

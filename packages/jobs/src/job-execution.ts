@@ -12,6 +12,7 @@ import {
   CancelledError,
   JobTimeoutError,
   LeaseLostError,
+  MAX_TIMEOUT_MS,
   NonRetryableError,
   toErrorInfo,
 } from '@flowmonkey/core';
@@ -367,7 +368,8 @@ export class JobExecution {
   }
 
   #later(ms: number, fn: () => void): void {
-    const timer = setTimeout(fn, ms);
+    // A job row's own timeoutMs may exceed what a Node timer holds (it would fire at once).
+    const timer = setTimeout(fn, Math.min(ms, MAX_TIMEOUT_MS));
     timer.unref();
     this.#timers.push(timer);
   }

@@ -2,22 +2,27 @@ import { ConfigError } from '@flowmonkey/core';
 
 /**
  * Returns `value`, or `fallback` when undefined, after checking it is a finite number
- * `>= min` (and an integer with `int`); otherwise throws `ConfigError` naming `field`.
+ * `>= min`, `<= max` when given (for a timer in ms, `MAX_TIMEOUT_MS`: Node fires a longer
+ * `setTimeout` after 1 ms) and an integer with `int`; otherwise throws `ConfigError`
+ * naming `field`.
  */
 export function checkNumber(
   field: string,
   value: unknown,
-  rule: { fallback: number; min: number; int?: boolean },
+  rule: { fallback: number; min: number; max?: number; int?: boolean },
 ): number {
   if (value === undefined) return rule.fallback;
+  const max = rule.max ?? Number.POSITIVE_INFINITY;
   if (
     typeof value !== 'number' ||
     !Number.isFinite(value) ||
     value < rule.min ||
+    value > max ||
     (rule.int === true && !Number.isInteger(value))
   ) {
     const kind = rule.int === true ? 'an integer' : 'a finite number';
-    throw new ConfigError(field, `must be ${kind} >= ${rule.min}, got ${String(value)}`);
+    const range = rule.max === undefined ? `>= ${rule.min}` : `between ${rule.min} and ${max}`;
+    throw new ConfigError(field, `must be ${kind} ${range}, got ${String(value)}`);
   }
   return value;
 }

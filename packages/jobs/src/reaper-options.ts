@@ -1,5 +1,5 @@
 import type { EventBus, JobStore, Logger } from '@flowmonkey/core';
-import { ConfigError } from '@flowmonkey/core';
+import { ConfigError, MAX_TIMEOUT_MS } from '@flowmonkey/core';
 import { defaultLogger } from './default-logger.js';
 import type { JobEngine } from './job-engine.js';
 import { checkKnownKeys, checkNumber } from './option-checks.js';
@@ -49,8 +49,7 @@ const RENAMED = {
   stalledThreshold: 'stalledThresholdMs',
   checkInterval: 'checkIntervalMs',
   maxRetries: 'the job’s maxAttempts (set when the job is created)',
-  clock:
-    'createMemoryStores({ clock }) in tests (the reaper judges stalls in the store’s time)',
+  clock: 'createMemoryStores({ clock }) in tests (the reaper judges stalls in the store’s time)',
 };
 
 /**
@@ -68,10 +67,12 @@ export function resolveReaperOptions(options: JobReaperOptions): ResolvedReaperO
     stalledThresholdMs: checkNumber('stalledThresholdMs', options.stalledThresholdMs, {
       fallback: 60_000,
       min: 1,
+      max: MAX_TIMEOUT_MS,
     }),
     checkIntervalMs: checkNumber('checkIntervalMs', options.checkIntervalMs, {
       fallback: 30_000,
       min: 1,
+      max: MAX_TIMEOUT_MS,
     }),
     batchSize: checkNumber('batchSize', options.batchSize, { fallback: 100, min: 1, int: true }),
     logger: options.logger ?? defaultLogger(),

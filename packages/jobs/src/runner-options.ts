@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Clock, EventBus, JobStore, Logger, RetryPolicy } from '@flowmonkey/core';
-import { ConfigError, systemClock } from '@flowmonkey/core';
+import { ConfigError, MAX_TIMEOUT_MS, systemClock } from '@flowmonkey/core';
 import type { ResolvedRetryPolicy } from './compute-retry-delay.js';
 import { resolveRetryPolicy } from './compute-retry-delay.js';
 import { defaultLogger } from './default-logger.js';
@@ -124,11 +124,17 @@ export function resolveRunnerOptions(options: BasicJobRunnerOptions): ResolvedRu
   if (typeof runnerId !== 'string' || runnerId.trim() === '') {
     throw new ConfigError('runnerId', 'must be a non-empty string');
   }
+  // Every ms option is capped at MAX_TIMEOUT_MS (2^31 - 1): Node fires longer timers at once.
   const heartbeatIntervalMs = checkNumber('heartbeatIntervalMs', options.heartbeatIntervalMs, {
     fallback: 10_000,
     min: 1,
+    max: MAX_TIMEOUT_MS,
   });
-  const leaseMs = checkNumber('leaseMs', options.leaseMs, { fallback: 60_000, min: 1 });
+  const leaseMs = checkNumber('leaseMs', options.leaseMs, {
+    fallback: 60_000,
+    min: 1,
+    max: MAX_TIMEOUT_MS,
+  });
   if (heartbeatIntervalMs * 2 > leaseMs) {
     throw new ConfigError(
       'heartbeatIntervalMs',
@@ -138,7 +144,11 @@ export function resolveRunnerOptions(options: BasicJobRunnerOptions): ResolvedRu
   const defaultTimeoutMs =
     options.defaultTimeoutMs === null || options.defaultTimeoutMs === undefined
       ? null
-      : checkNumber('defaultTimeoutMs', options.defaultTimeoutMs, { fallback: 0, min: 1 });
+      : checkNumber('defaultTimeoutMs', options.defaultTimeoutMs, {
+          fallback: 0,
+          min: 1,
+          max: MAX_TIMEOUT_MS,
+        });
   return Object.freeze({
     jobStore: options.jobStore,
     engine: options.engine,
@@ -146,6 +156,7 @@ export function resolveRunnerOptions(options: BasicJobRunnerOptions): ResolvedRu
     pollIntervalMs: checkNumber('pollIntervalMs', options.pollIntervalMs, {
       fallback: 1000,
       min: 1,
+      max: MAX_TIMEOUT_MS,
     }),
     batchSize: checkNumber('batchSize', options.batchSize, { fallback: 10, min: 1, int: true }),
     maxConcurrent: checkNumber('maxConcurrent', options.maxConcurrent, {
@@ -159,10 +170,12 @@ export function resolveRunnerOptions(options: BasicJobRunnerOptions): ResolvedRu
     shutdownTimeoutMs: checkNumber('shutdownTimeoutMs', options.shutdownTimeoutMs, {
       fallback: 30_000,
       min: 0,
+      max: MAX_TIMEOUT_MS,
     }),
     cancelGraceMs: checkNumber('cancelGraceMs', options.cancelGraceMs, {
       fallback: 5000,
       min: 0,
+      max: MAX_TIMEOUT_MS,
     }),
     defaultRetry: resolveRetryPolicy(options.defaultRetry, undefined, 'defaultRetry'),
     defaultTimeoutMs,
