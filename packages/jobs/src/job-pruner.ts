@@ -60,7 +60,6 @@ export class JobPruner {
           statuses: [status],
           olderThanMs,
           limit: o.batchSize,
-          ...(o.clock === undefined ? {} : { now: o.clock.now() }),
         });
         counts[status] += page.jobs;
         counts.events += page.events;

@@ -1,4 +1,4 @@
-import type { Clock, JobStore, Logger } from '@flowmonkey/core';
+import type { JobStore, Logger } from '@flowmonkey/core';
 import { ConfigError } from '@flowmonkey/core';
 import { defaultLogger } from './default-logger.js';
 import { checkKnownKeys, checkNumber } from './option-checks.js';
@@ -25,11 +25,6 @@ export interface JobPrunerOptions {
   intervalMs?: number;
   /** A pino (or compatible) logger. @default pino at `info`, silent under a test runner */
   logger?: Logger;
-  /**
-   * Passes `clock.now()` as `now` to the store. Only for tests on in-memory stores: leave
-   * it out in production, so ages are judged in database time. @default none
-   */
-  clock?: Clock;
 }
 
 /** {@link JobPrunerOptions} with defaults filled in, frozen. */
@@ -41,7 +36,6 @@ export interface ResolvedPrunerOptions {
   readonly batchSize: number;
   readonly intervalMs: number;
   readonly logger: Logger;
-  readonly clock: Clock | undefined;
 }
 
 const KNOWN = [
@@ -52,7 +46,6 @@ const KNOWN = [
   'batchSize',
   'intervalMs',
   'logger',
-  'clock',
 ];
 
 const RENAMED = {
@@ -60,6 +53,7 @@ const RENAMED = {
   failedMaxAge: 'failedMaxAgeMs',
   cancelledMaxAge: 'cancelledMaxAgeMs',
   interval: 'intervalMs',
+  clock: 'the store’s clock (ages are judged in the store’s time: createMemoryStores({ clock }))',
 };
 
 /**
@@ -81,6 +75,5 @@ export function resolvePrunerOptions(options: JobPrunerOptions): ResolvedPrunerO
     batchSize: checkNumber('batchSize', options.batchSize, { fallback: 1000, min: 1, int: true }),
     intervalMs: checkNumber('intervalMs', options.intervalMs, { fallback: 300_000, min: 1 }),
     logger: options.logger ?? defaultLogger(),
-    clock: options.clock,
   });
 }

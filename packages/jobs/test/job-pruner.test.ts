@@ -19,7 +19,7 @@ function world() {
     return stores.jobs.fail({ ...lease, error: { code: 'X', message: 'x' } });
   };
   const pruner = (options: Partial<Parameters<typeof resolvePrunerOptions>[0]> = {}) =>
-    new JobPruner({ jobStore: stores.jobs, logger: noopLogger, clock, ...options });
+    new JobPruner({ jobStore: stores.jobs, logger: noopLogger, ...options });
   return { clock, stores, finish, pruner };
 }
 
