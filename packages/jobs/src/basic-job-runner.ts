@@ -68,7 +68,7 @@ export class BasicJobRunner {
     rest: Omit<BasicJobRunnerOptions, 'jobStore' | 'engine' | 'runnerId'> = {},
   ) {
     this.#options = resolveRunnerOptions(
-      'jobStore' in first ? first : positional(first, engine, runnerId, rest),
+      isOptionsBag(first) ? first : positional(first, engine, runnerId, rest),
     );
     const o = this.#options;
     this.events = o.events ?? new EventBus({ logger: o.logger });
@@ -371,6 +371,14 @@ export class BasicJobRunner {
     const step = registry.get(type);
     return step === undefined ? undefined : { type, step, options: {} };
   }
+}
+
+/**
+ * True for the options form, and for anything that is not an object at all (so that
+ * `resolveRunnerOptions` rejects it with a `ConfigError`).
+ */
+function isOptionsBag(first: BasicJobRunnerOptions | JobStore): first is BasicJobRunnerOptions {
+  return first === null || typeof first !== 'object' || 'jobStore' in first;
 }
 
 function positional(

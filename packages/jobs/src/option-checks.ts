@@ -28,6 +28,38 @@ export function checkNumber(
 }
 
 /**
+ * Throws `ConfigError` naming `field` unless `value` is an object (or function) with every
+ * one of `methods` as a function; the message names the first missing method.
+ */
+export function checkMethods(field: string, value: unknown, methods: readonly string[]): void {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) {
+    throw new ConfigError(field, `must be an object with ${methods.join(', ')}, got ${value}`);
+  }
+  for (const method of methods) {
+    if (typeof (value as Record<string, unknown>)[method] !== 'function') {
+      throw new ConfigError(field, `must have a ${method}() method`);
+    }
+  }
+}
+
+/** Throws `ConfigError` naming `field` unless `value` is undefined or a function. */
+export function checkOptionalFunction(field: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new ConfigError(field, `must be a function when given, got ${typeof value}`);
+  }
+}
+
+/** Throws `ConfigError` (field `options`) unless `options` is a plain options object. */
+export function checkOptionsObject(options: unknown): asserts options is object {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ConfigError('options', `must be an options object, got ${String(options)}`);
+  }
+}
+
+/** The logger methods every service calls. */
+export const LOGGER_METHODS = ['info', 'warn', 'error', 'debug', 'child'] as const;
+
+/**
  * Throws `ConfigError` naming the first key of `options` not in `known`; for a key in
  * `renamed`, the message names its replacement.
  */

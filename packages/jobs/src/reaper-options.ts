@@ -2,7 +2,13 @@ import type { EventBus, JobStore, Logger } from '@flowmonkey/core';
 import { ConfigError, MAX_TIMEOUT_MS } from '@flowmonkey/core';
 import { defaultLogger } from './default-logger.js';
 import type { JobEngine } from './job-engine.js';
-import { checkKnownKeys, checkNumber } from './option-checks.js';
+import {
+  checkKnownKeys,
+  checkMethods,
+  checkNumber,
+  checkOptionsObject,
+  LOGGER_METHODS,
+} from './option-checks.js';
 
 /** Options of `JobReaper`. Only `jobStore` is required. */
 export interface JobReaperOptions {
@@ -57,10 +63,15 @@ const RENAMED = {
  * `ConfigError` naming the field.
  */
 export function resolveReaperOptions(options: JobReaperOptions): ResolvedReaperOptions {
+  checkOptionsObject(options);
   checkKnownKeys(options, KNOWN, RENAMED);
   if (options.jobStore === undefined || options.jobStore === null) {
     throw new ConfigError('jobStore', 'is required');
   }
+  checkMethods('jobStore', options.jobStore, ['findStalled', 'resetStalled']);
+  if (options.engine !== undefined) checkMethods('engine', options.engine, ['resetStalledJob']);
+  if (options.logger !== undefined) checkMethods('logger', options.logger, LOGGER_METHODS);
+  if (options.events !== undefined) checkMethods('events', options.events, ['emit', 'on']);
   return Object.freeze({
     jobStore: options.jobStore,
     engine: options.engine,

@@ -1,12 +1,26 @@
 import { hostname } from 'node:os';
 import type { Clock, EventBus, JobStore, Logger, RetryPolicy } from '@flowmonkey/core';
-import { ConfigError, MAX_TIMEOUT_MS, systemClock } from '@flowmonkey/core';
+import {
+  assertText,
+  ConfigError,
+  MAX_TEXT_LENGTH,
+  MAX_TIMEOUT_MS,
+  systemClock,
+  ValidationError,
+} from '@flowmonkey/core';
 import type { ResolvedRetryPolicy } from './compute-retry-delay.js';
 import { resolveRetryPolicy } from './compute-retry-delay.js';
 import { defaultLogger } from './default-logger.js';
 import type { JobEngine } from './job-engine.js';
 import type { JobWakeups } from './job-wakeups.js';
-import { checkKnownKeys, checkNumber } from './option-checks.js';
+import {
+  checkKnownKeys,
+  checkMethods,
+  checkNumber,
+  checkOptionalFunction,
+  checkOptionsObject,
+  LOGGER_METHODS,
+} from './option-checks.js';
 
 /** Options of `BasicJobRunner`. Only `jobStore` is required. */
 export interface BasicJobRunnerOptions {
@@ -116,14 +130,13 @@ const RENAMED: Record<string, string> = {
  * seed's unit-less ones such as `pollInterval`).
  */
 export function resolveRunnerOptions(options: BasicJobRunnerOptions): ResolvedRunnerOptions {
+  checkOptionsObject(options);
   checkKnownKeys(options, KNOWN, RENAMED);
   if (options.jobStore === undefined || options.jobStore === null) {
     throw new ConfigError('jobStore', 'is required');
   }
-  const runnerId = options.runnerId ?? defaultRunnerId();
-  if (typeof runnerId !== 'string' || runnerId.trim() === '') {
-    throw new ConfigError('runnerId', 'must be a non-empty string');
-  }
+  checkCollaborators(options);
+  const runnerId = checkRunnerId(options.runnerId ?? defaultRunnerId());
   // Every ms option is capped at MAX_TIMEOUT_MS (2^31 - 1): Node fires longer timers at once.
   const heartbeatIntervalMs = checkNumber('heartbeatIntervalMs', options.heartbeatIntervalMs, {
     fallback: 10_000,
@@ -185,6 +198,48 @@ export function resolveRunnerOptions(options: BasicJobRunnerOptions): ResolvedRu
     wakeups: options.wakeups,
     random: options.random ?? Math.random,
   });
+}
+
+/** The job store methods the runner calls. */
+const JOB_STORE_METHODS = [
+  'claimBatch',
+  'heartbeat',
+  'heartbeatMany',
+  'progress',
+  'release',
+  'complete',
+  'fail',
+  'confirmCancel',
+] as const;
+
+/** The engine methods the runner calls. */
+const ENGINE_METHODS = ['completeJob', 'failJob', 'confirmJobCancel', 'resetStalledJob'] as const;
+
+/** Checks that the objects and functions given to the runner have what it calls. */
+function checkCollaborators(options: BasicJobRunnerOptions): void {
+  checkMethods('jobStore', options.jobStore, JOB_STORE_METHODS);
+  if (options.engine !== undefined) {
+    checkMethods('engine', options.engine, ENGINE_METHODS);
+    checkMethods('engine.handlers', options.engine.handlers, ['get', 'has', 'list']);
+  }
+  if (options.logger !== undefined) checkMethods('logger', options.logger, LOGGER_METHODS);
+  if (options.events !== undefined) checkMethods('events', options.events, ['emit', 'on']);
+  if (options.clock !== undefined) checkMethods('clock', options.clock, ['now']);
+  if (options.wakeups !== undefined) checkMethods('wakeups', options.wakeups, ['on']);
+  checkOptionalFunction('random', options.random);
+}
+
+/** A runner id must be storable: 1 to 255 characters, no NUL or lone surrogate. */
+function checkRunnerId(runnerId: unknown): string {
+  if (typeof runnerId !== 'string' || runnerId.trim() === '') {
+    throw new ConfigError('runnerId', 'must be a non-empty string');
+  }
+  try {
+    return assertText(runnerId, 'runnerId', { maxLength: MAX_TEXT_LENGTH });
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    throw new ConfigError('runnerId', 'cannot be stored in job.runnerId', { cause: error });
+  }
 }
 
 function checkQueues(queues: readonly string[] | undefined): readonly string[] | undefined {
