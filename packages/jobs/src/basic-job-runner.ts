@@ -49,6 +49,7 @@ export class BasicJobRunner {
   #stopping: Promise<void> | undefined;
   #idle: (() => void)[] = [];
   #reserved = 0;
+  #noEngineLogged = false;
   readonly #onJobs = (): void => this.#poll.trigger();
   readonly #onCancel = (jobId: string): void => {
     void this.#active.get(jobId)?.checkCancel();
@@ -307,6 +308,10 @@ export class BasicJobRunner {
       await this.#giveBack(job, handler === undefined ? 'no handler for this type' : 'stopping');
       return;
     }
+    if (job.executionId !== null && this.#options.engine === undefined) {
+      await this.#refuseWithoutEngine(job);
+      return;
+    }
     const o = this.#options;
     const execution = new JobExecution(
       job,
@@ -344,6 +349,28 @@ export class BasicJobRunner {
       for (const resolve of waiters) resolve();
     }
     this.#poll.trigger();
+  }
+
+  /**
+   * Releases a step job of an execution untouched (attempt refunded, same `runAt`): without
+   * an engine its outcome could not resume the execution, which would wait forever. Logs
+   * the misconfiguration as an error once per runner; an engine-equipped runner runs it.
+   */
+  async #refuseWithoutEngine(job: Job): Promise<void> {
+    const { logger, jobStore } = this.#options;
+    if (!this.#noEngineLogged) {
+      this.#noEngineLogged = true;
+      logger.error(
+        { jobId: job.id, executionId: job.executionId, handler: job.handler },
+        'claimed a step job of an execution, but this runner has no engine to resume the execution; releasing such jobs untouched (pass `engine` to the runner)',
+      );
+    }
+    if (job.leaseId === null) return;
+    try {
+      await jobStore.release({ jobId: job.id, leaseId: job.leaseId, runAt: job.runAt });
+    } catch (error) {
+      logger.error({ err: error, jobId: job.id }, 'could not release claimed job');
+    }
   }
 
   async #giveBack(job: Job, why: string): Promise<void> {

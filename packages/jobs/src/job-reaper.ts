@@ -24,6 +24,13 @@ export interface ReapCounts {
    * the job id); they stay stalled for the next sweep, and the sweep goes on with the rest.
    */
   errors: number;
+  /**
+   * Stalled step jobs of an execution that would end for good (no attempt left, or
+   * cancellation requested) but that this reaper, having no engine, cannot settle without
+   * leaving the execution waiting forever: left stalled, logged as an error, for a reaper
+   * with an engine.
+   */
+  skipped: number;
 }
 
 /**
@@ -45,7 +52,8 @@ function stalledError(thresholdMs: number): ErrorInfo {
  * Rescues jobs whose runner died: every `checkIntervalMs` it pages through running jobs
  * whose heartbeat is older than `stalledThresholdMs` (in the store's time) and resets each
  * under the lease it saw: back to `pending` while attempts remain, otherwise `failed` with
- * the parent execution resumed with the failure (through the engine when given). A job
+ * the parent execution resumed with the failure through the engine (without an engine, a
+ * step job of an execution that would end for good is left stalled: `skipped`). A job
  * that completed or was taken over in between is left alone (`lost`), so any number of
  * reapers may run at once.
  */
@@ -78,7 +86,14 @@ export class JobReaper {
   /** Runs one sweep now, paging until a short page, and returns what it did. */
   async runOnce(): Promise<ReapCounts> {
     const { jobStore, batchSize, stalledThresholdMs, logger } = this.#options;
-    const counts: ReapCounts = { reset: 0, failed: 0, cancelled: 0, lost: 0, errors: 0 };
+    const counts: ReapCounts = {
+      reset: 0,
+      failed: 0,
+      cancelled: 0,
+      lost: 0,
+      errors: 0,
+      skipped: 0,
+    };
     const error = stalledError(stalledThresholdMs);
     const seen = new Set<string>();
     let left = 0;
@@ -100,19 +115,28 @@ export class JobReaper {
       }
       if (page.length < limit || fresh === 0) break;
     }
-    if (counts.reset + counts.failed + counts.cancelled + counts.lost + counts.errors > 0) {
+    if (Object.values(counts).some((n) => n > 0)) {
       logger.info({ ...counts }, 'reaped stalled jobs');
     }
     return counts;
   }
 
-  /** Reaps one job; returns false when it was left stalled (an unexpected error). */
+  /** Reaps one job; returns false when it was left stalled (an error, or skipped). */
   async #reap(
     job: Parameters<JobSettler['resetStalled']>[0],
     error: ErrorInfo,
     stall: { stalledThresholdMs: number; now?: number },
     counts: ReapCounts,
   ): Promise<boolean> {
+    const endsForGood = job.cancelRequested || job.attempts >= job.maxAttempts;
+    if (job.executionId !== null && this.#options.engine === undefined && endsForGood) {
+      counts.skipped++;
+      this.#options.logger.error(
+        { jobId: job.id, executionId: job.executionId },
+        'stalled step job would end for good, but this reaper has no engine to resume its execution; left for a reaper with an engine',
+      );
+      return false;
+    }
     try {
       const after = await this.#settler.resetStalled(job, error, stall);
       if (after.status === 'pending') counts.reset++;

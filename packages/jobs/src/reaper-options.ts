@@ -14,7 +14,12 @@ import {
 export interface JobReaperOptions {
   /** Where jobs live. */
   jobStore: JobStore;
-  /** The engine: a reaped job of an execution that fails for good resumes it with the failure. */
+  /**
+   * The engine: a reaped job of an execution that fails for good resumes it with the
+   * failure. Without it, such a job is reset while attempts remain, but a job that would
+   * end for good (no attempt left, or cancellation requested) is left stalled, logged as
+   * an error and counted as `skipped`, for a reaper with an engine.
+   */
   engine?: JobEngine;
   /**
    * A running job whose last heartbeat is older than this, in ms, is stalled. Match the

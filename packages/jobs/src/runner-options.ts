@@ -28,8 +28,9 @@ export interface BasicJobRunnerOptions {
   jobStore: JobStore;
   /**
    * The engine, needed to run stateful steps: their outcome resumes the execution in the
-   * same transaction. Its registered handlers are runnable too. Without it, jobs are
-   * settled through `jobStore` alone (plain background jobs).
+   * same transaction. Its registered handlers are runnable too. Without it, plain
+   * background jobs are settled through `jobStore` alone, and a claimed step job of an
+   * execution is released untouched (logged once as an error), for a runner with an engine.
    */
   engine?: JobEngine;
   /** Identifies this runner in `job.runnerId` and logs. @default `<hostname>-<pid>-<random>` */

@@ -35,6 +35,7 @@ describe('JobReaper.runOnce', () => {
       cancelled: 0,
       lost: 0,
       errors: 0,
+      skipped: 0,
     });
     for (const id of ids) {
       const job = await mustGet(stores.jobs, id);
@@ -60,6 +61,7 @@ describe('JobReaper.runOnce', () => {
       cancelled: 1,
       lost: 0,
       errors: 0,
+      skipped: 0,
     });
     expect((await mustGet(stores.jobs, ids[0] ?? '')).status).toBe('failed');
     expect((await mustGet(stores.jobs, ids[1] ?? '')).status).toBe('cancelled');
@@ -88,6 +90,7 @@ describe('JobReaper.runOnce', () => {
       cancelled: 0,
       lost: 1,
       errors: 0,
+      skipped: 0,
     });
     const job = await mustGet(stores.jobs, ids[0] ?? '');
     expect([job.status, job.result]).toEqual(['completed', 'late']);
@@ -123,6 +126,7 @@ describe('JobReaper.runOnce', () => {
       cancelled: 0,
       lost: 0,
       errors: 3,
+      skipped: 0,
     });
     expect(errors).toHaveLength(3);
     for (const id of ids) {

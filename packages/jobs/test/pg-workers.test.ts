@@ -85,6 +85,7 @@ describe('BasicJobRunner across processes (PostgreSQL)', () => {
       cancelled: 0,
       lost: 0,
       errors: 0,
+      skipped: 0,
     });
     const survivor = new BasicJobRunner({ jobStore: stores.jobs, engine, logger: noopLogger });
     expect(await survivor.runOnce()).toEqual({ claimed: 1 });
@@ -103,6 +104,7 @@ describe('BasicJobRunner across processes (PostgreSQL)', () => {
       cancelled: 0,
       lost: 0,
       errors: 0,
+      skipped: 0,
     });
   });
 
