@@ -251,6 +251,32 @@ export function assertDurationMs(value: unknown, field: string): number {
   return value;
 }
 
+/** Longest retry or snooze delay accepted, in ms (100 years of 365.25 days). */
+export const MAX_DELAY_MS = 3_155_760_000_000;
+
+/**
+ * Checks the pair of ways to say when a job runs again: an absolute time `at` (epoch ms
+ * or `Date`) or a delay in ms from the store's now (finite, 0..{@link MAX_DELAY_MS}).
+ * `null`/`undefined` mean not given; both given is a {@link ValidationError} naming
+ * `delayField`. Returns the checked values, `null` where not given.
+ */
+export function assertRunAtOrDelay(
+  at: unknown,
+  atField: string,
+  delay: unknown,
+  delayField: string,
+): { at: number | null; delayMs: number | null } {
+  const given = (v: unknown) => v !== undefined && v !== null;
+  if (given(at) && given(delay)) {
+    throw new ValidationError(delayField, `must not be given together with ${atField}`);
+  }
+  const delayMs = given(delay) ? assertDurationMs(delay, delayField) : null;
+  if (delayMs !== null && delayMs > MAX_DELAY_MS) {
+    throw new ValidationError(delayField, `must be at most ${MAX_DELAY_MS} ms`);
+  }
+  return { at: given(at) ? assertTimestamp(at, atField) : null, delayMs };
+}
+
 /**
  * Checks a timestamp (epoch ms or a valid `Date`) between 1970 and the year 10000 and
  * returns it as epoch ms.

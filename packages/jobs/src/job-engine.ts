@@ -35,7 +35,12 @@ export interface JobHandlerRegistry {
 export interface JobEngine {
   completeJob(params: LeaseRef & { result: unknown; now?: number }): Promise<JobSettlement>;
   failJob(
-    params: LeaseRef & { error: ErrorInfo; retryAt?: number | null; now?: number },
+    params: LeaseRef & {
+      error: ErrorInfo;
+      retryAt?: number | null;
+      retryDelayMs?: number | null;
+      now?: number;
+    },
   ): Promise<JobSettlement>;
   confirmJobCancel(params: LeaseRef & { reason?: string; now?: number }): Promise<JobSettlement>;
   resetStalledJob(

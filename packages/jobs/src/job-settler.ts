@@ -10,7 +10,11 @@ import type { JobEngine } from './job-engine.js';
  */
 export interface JobSettler {
   complete(job: Job, result: unknown): Promise<Job>;
-  fail(job: Job, error: ErrorInfo, retryAt: number | null): Promise<Job>;
+  /**
+   * `retryDelayMs`: ms from the store's now (database time) until the retry, or `null`
+   * for no retry; the store computes the time, so a skewed process clock shifts nothing.
+   */
+  fail(job: Job, error: ErrorInfo, retryDelayMs: number | null): Promise<Job>;
   confirmCancel(job: Job, reason: string): Promise<Job>;
   /**
    * `stall` (optional): the reaper's `stalledThresholdMs` and `now`, so a job whose runner
@@ -31,6 +35,11 @@ export function createJobSettler(jobStore: JobStore, engine: JobEngine | undefin
     if (job.leaseId === null) throw new TypeError(`job "${job.id}" holds no lease`);
     return { jobId: job.id, leaseId: job.leaseId };
   };
+  // Plain jobs complete in batches when the store can (one round trip per batch).
+  const batcher =
+    jobStore.completeMany === undefined
+      ? undefined
+      : new CompletionBatcher(jobStore, jobStore.completeMany.bind(jobStore));
   return {
     async complete(job, result) {
       const e = viaEngine(job);
@@ -47,15 +56,10 @@ export function createJobSettler(jobStore: JobStore, engine: JobEngine | undefin
         updatedAt: at,
       };
     },
-    async fail(job, error, retryAt) {
+    async fail(job, error, retryDelayMs) {
       const e = viaEngine(job);
-  // Plain jobs complete in batches when the store can (one round trip per batch).
-  const batcher =
-    jobStore.completeMany === undefined
-      ? undefined
-      : new CompletionBatcher(jobStore, jobStore.completeMany.bind(jobStore));
-      if (e !== undefined) return (await e.failJob({ ...ref(job), error, retryAt })).job;
-      return jobStore.fail({ ...ref(job), error, retryAt });
+      if (e !== undefined) return (await e.failJob({ ...ref(job), error, retryDelayMs })).job;
+      return jobStore.fail({ ...ref(job), error, retryDelayMs });
     },
     async confirmCancel(job, reason) {
       const e = viaEngine(job);

@@ -4,11 +4,12 @@ import {
   assertInteger,
   assertJsonPayload,
   assertOptionalText,
+  assertRunAtOrDelay,
   assertText,
   assertTimestamp,
   type ClaimBatchParams,
-  type ErrorInfo,
   type CompleteManyResult,
+  type ErrorInfo,
   type HeartbeatManyResult,
   InvalidStateError,
   type Job,
@@ -194,7 +195,6 @@ export class PgJobStore implements JobStore {
     return rowToJob(await this.#fenced('complete', params, [result, nowValue(params.now)]));
   }
 
-  async fail(
   async completeMany(params: {
     items: readonly (LeaseRef & { result: unknown })[];
     now?: number;
@@ -233,20 +233,33 @@ export class PgJobStore implements JobStore {
     };
   }
 
-    params: LeaseRef & { error: ErrorInfo; retryAt?: number | null; now?: number },
+  async fail(
+    params: LeaseRef & {
+      error: ErrorInfo;
+      retryAt?: number | null;
+      retryDelayMs?: number | null;
+      now?: number;
+    },
   ): Promise<Job> {
     const error = assertErrorInfo(params.error, 'error', { maxBytes: this.#ctx.maxPayloadBytes });
-    const retryAt =
-      params.retryAt === undefined || params.retryAt === null
-        ? null
-        : new Date(assertTimestamp(params.retryAt, 'retryAt'));
-    return rowToJob(await this.#fenced('fail', params, [error, retryAt, nowValue(params.now)]));
+    const retry = assertRunAtOrDelay(
+      params.retryAt,
+      'retryAt',
+      params.retryDelayMs,
+      'retryDelayMs',
+    );
+    const retryAt = retry.at === null ? null : new Date(retry.at);
+    return rowToJob(
+      await this.#fenced('fail', params, [error, retryAt, nowValue(params.now), retry.delayMs]),
+    );
   }
 
-  async release(params: LeaseRef & { runAt?: number; now?: number }): Promise<Job> {
-    const runAt =
-      params.runAt === undefined ? null : new Date(assertTimestamp(params.runAt, 'runAt'));
-    const row = await this.#fenced('release', params, [runAt, nowValue(params.now)]);
+  async release(
+    params: LeaseRef & { runAt?: number; delayMs?: number; now?: number },
+  ): Promise<Job> {
+    const when = assertRunAtOrDelay(params.runAt, 'runAt', params.delayMs, 'delayMs');
+    const runAt = when.at === null ? null : new Date(when.at);
+    const row = await this.#fenced('release', params, [runAt, nowValue(params.now), when.delayMs]);
     if (row.due === true) this.#ctx.wake.jobsDue();
     return rowToJob(row);
   }

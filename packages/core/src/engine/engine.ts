@@ -314,11 +314,17 @@ export class Engine {
 
   /**
    * Records a failed attempt (lease-fenced). When the job goes back to `pending` for a retry
-   * (`retryAt` given and attempts left) the parent keeps waiting; when it became `failed`,
-   * the parent resumes with the failure (its step's `onFailure`), in the same transaction.
+   * (`retryAt`, or `retryDelayMs` from the store's now, given and attempts left) the parent
+   * keeps waiting; when it became `failed`, the parent resumes with the failure (its step's
+   * `onFailure`), in the same transaction.
    */
   failJob(
-    p: LeaseRef & { error: ErrorInfo; retryAt?: number | null; now?: number },
+    p: LeaseRef & {
+      error: ErrorInfo;
+      retryAt?: number | null;
+      retryDelayMs?: number | null;
+      now?: number;
+    },
   ): Promise<JobSettlement> {
     return this.#resumer.settle((tx) => tx.jobs.fail(p), failureOf);
   }

@@ -17,6 +17,7 @@ import {
   assertErrorInfo,
   assertInteger,
   assertJsonPayload,
+  assertRunAtOrDelay,
   assertText,
   assertTimestamp,
   MAX_TEXT_LENGTH,
@@ -201,7 +202,6 @@ export class MemoryJobStore implements JobStore {
     return copy(job);
   }
 
-  async fail(
   async completeMany(params: {
     items: readonly (LeaseRef & { result: unknown })[];
     now?: number;
@@ -229,14 +229,23 @@ export class MemoryJobStore implements JobStore {
     return out;
   }
 
-    params: LeaseRef & { error: ErrorInfo; retryAt?: number | null; now?: number },
+  async fail(
+    params: LeaseRef & {
+      error: ErrorInfo;
+      retryAt?: number | null;
+      retryDelayMs?: number | null;
+      now?: number;
+    },
   ): Promise<Job> {
     const now = this.#now(params.now);
     const error = this.#errorInfo(params.error, 'error');
-    const retryAt =
-      params.retryAt === undefined || params.retryAt === null
-        ? null
-        : assertTimestamp(params.retryAt, 'retryAt');
+    const retry = assertRunAtOrDelay(
+      params.retryAt,
+      'retryAt',
+      params.retryDelayMs,
+      'retryDelayMs',
+    );
+    const retryAt = retry.delayMs === null ? retry.at : now + retry.delayMs;
     const job = this.#fenced(params);
     if (job.cancelRequested) return copy(this.#cancelRequested(job, now, error));
     job.error = { ...error, attempt: job.attempts, at: now };
@@ -248,9 +257,12 @@ export class MemoryJobStore implements JobStore {
     return copy(job);
   }
 
-  async release(params: LeaseRef & { runAt?: number; now?: number }): Promise<Job> {
+  async release(
+    params: LeaseRef & { runAt?: number; delayMs?: number; now?: number },
+  ): Promise<Job> {
     const now = this.#now(params.now);
-    const runAt = params.runAt === undefined ? now : assertTimestamp(params.runAt, 'runAt');
+    const when = assertRunAtOrDelay(params.runAt, 'runAt', params.delayMs, 'delayMs');
+    const runAt = when.at ?? now + (when.delayMs ?? 0);
     const job = this.#fenced(params);
     if (job.cancelRequested) return copy(this.#cancelRequested(job, now));
     job.attempts = Math.max(0, job.attempts - 1);

@@ -133,18 +133,28 @@ export interface JobStore {
   }): Promise<CompleteManyResult>;
 
   /**
-   * Records a failed attempt. With `retryAt` and attempts remaining the job goes back to
-   * `pending` with `runAt = retryAt`; otherwise it becomes `failed`.
+   * Records a failed attempt. With `retryAt` (epoch ms) or `retryDelayMs` (ms from the
+   * store's now: database time for Postgres, so a skewed process clock does not shift
+   * retries) and attempts remaining, the job goes back to `pending` with that `runAt`;
+   * otherwise it becomes `failed`. Giving both is a `ValidationError`. A job whose
+   * cancellation was requested becomes `cancelled` instead.
    */
   fail(
-    params: LeaseRef & { error: ErrorInfo; retryAt?: number | null; now?: number },
+    params: LeaseRef & {
+      error: ErrorInfo;
+      retryAt?: number | null;
+      retryDelayMs?: number | null;
+      now?: number;
+    },
   ): Promise<Job>;
 
   /**
    * Gives a running job back: `pending` again with the attempt refunded (`attempts - 1`),
-   * `runAt` = the given time or now. Used on graceful shutdown and for snoozes.
+   * `runAt` = `runAt` (epoch ms), or the store's now plus `delayMs` (ms, default 0); giving
+   * both is a `ValidationError`. Used on graceful shutdown and for snoozes. A job whose
+   * cancellation was requested becomes `cancelled` instead.
    */
-  release(params: LeaseRef & { runAt?: number; now?: number }): Promise<Job>;
+  release(params: LeaseRef & { runAt?: number; delayMs?: number; now?: number }): Promise<Job>;
 
   /**
    * Requests cancellation. A `pending` job becomes `cancelled` at once; a `running` job gets

@@ -7,6 +7,7 @@ import { describeJobCreateContract } from './job-create-contract.js';
 import { describeJobDeadLetterContract } from './job-dead-letter-contract.js';
 import { describeJobLeaseContract } from './job-lease-contract.js';
 import { describeJobQueryContract } from './job-query-contract.js';
+import { describeJobRetryDelayContract } from './job-retry-delay-contract.js';
 
 /**
  * Registers the `JobStore` contract suite under `describe(name)`: one `describe` per
@@ -21,6 +22,7 @@ export function describeJobStoreContract(name: string, factory: StoresFactory): 
     describeJobLeaseContract(stores);
     describeJobCompleteManyContract(stores);
     describeJobCancelRequestContract(stores);
+    describeJobRetryDelayContract(stores);
     describeJobQueryContract(stores);
     describeJobDeadLetterContract(stores);
   });

@@ -39,9 +39,18 @@ function jobError(errorParam: string, at: string): string {
   return `${errorParam}::jsonb || jsonb_build_object('attempt', attempts, 'at', ${epochMs(at)})`;
 }
 
-/** `fail`'s retry condition: a retry time, attempts left and no cancellation requested. */
-const FAIL_RETRIES = `NOT cancel_requested AND $4::timestamptz IS NOT NULL
-  AND attempts < max_attempts`;
+/**
+ * `fail`'s retry condition: a retry time ($4) or delay ($6), attempts left and no
+ * cancellation requested.
+ */
+const FAIL_RETRIES = `NOT cancel_requested
+  AND ($4::timestamptz IS NOT NULL OR $6::float8 IS NOT NULL) AND attempts < max_attempts`;
+
+/** When a job runs again: `$at` (timestamptz) or, when NULL, `now` plus `$delay` ms. */
+function runAgainAt(at: string, delay: string, now: string): string {
+  return `coalesce(${at}::timestamptz,
+    ${now} + coalesce(${delay}::float8, 0) * interval '1 millisecond')`;
+}
 
 /**
  * The error column of a job cancelled because cancellation was requested, at SQL time `at`;
@@ -128,13 +137,15 @@ export function jobStatements(s: string, schema: string): Record<JobStatementNam
         RETURNING j.id, j.attempts, l.lease_id AS old_lease_id, j.updated_at
       ), ev AS (${appendEvents(s, "'completed'", 'NULL', 'old_lease_id')})
       SELECT id, old_lease_id, ${epochMs('updated_at')} AS at FROM src`,
-    // $3 ErrorInfo JSON, $4 retryAt (NULL: no retry), $5 now.
-    // A job whose cancellation was requested becomes `cancelled` instead of retrying.
+    // $3 ErrorInfo JSON, $4 retryAt, $5 now, $6 retryDelayMs (from now, database time
+    // unless injected); $4 and $6 NULL: no retry. A job whose cancellation was requested
+    // becomes `cancelled` instead of retrying.
     fail: `WITH src AS (
         UPDATE ${s}.jobs SET
           status = CASE WHEN cancel_requested THEN 'cancelled'
             WHEN ${FAIL_RETRIES} THEN 'pending' ELSE 'failed' END,
-          run_at = CASE WHEN ${FAIL_RETRIES} THEN $4::timestamptz ELSE run_at END,
+          run_at = CASE WHEN ${FAIL_RETRIES} THEN ${runAgainAt('$4', '$6', nowParam(5))}
+            ELSE run_at END,
           finished_at = CASE WHEN ${FAIL_RETRIES} THEN NULL ELSE ${nowParam(5)} END,
           error = CASE WHEN cancel_requested THEN ${cancelledError(nowParam(5), '$3::jsonb')}
             ELSE ${jobError('$3', nowParam(5))} END,
@@ -142,14 +153,15 @@ export function jobStatements(s: string, schema: string): Record<JobStatementNam
         WHERE ${FENCE} RETURNING *
       ), ev AS (${appendEvents(s, "CASE status WHEN 'pending' THEN 'retried' ELSE status END", 'error', '$2::uuid')})
       SELECT * FROM src`,
-    // The attempt is refunded: a release is not a failure. A job whose cancellation was
-    // requested becomes `cancelled` instead (the request must not be lost).
+    // $3 runAt, $4 now, $5 delayMs (from now; NULL: 0). The attempt is refunded: a release
+    // is not a failure. A job whose cancellation was requested becomes `cancelled` instead
+    // (the request must not be lost).
     release: `WITH src AS (
         UPDATE ${s}.jobs SET
           status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'pending' END,
           attempts = CASE WHEN cancel_requested THEN attempts ELSE greatest(attempts - 1, 0) END,
           run_at = CASE WHEN cancel_requested THEN run_at
-            ELSE coalesce($3::timestamptz, ${nowParam(4)}) END,
+            ELSE ${runAgainAt('$3', '$5', nowParam(4))} END,
           finished_at = CASE WHEN cancel_requested THEN ${nowParam(4)} ELSE finished_at END,
           error = CASE WHEN cancel_requested THEN ${cancelledError(nowParam(4))} ELSE error END,
           lease_id = NULL, cancel_requested = false, updated_at = ${nowParam(4)}
