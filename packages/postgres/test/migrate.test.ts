@@ -1,19 +1,35 @@
+import { readdirSync } from 'node:fs';
 import { ConfigError } from '@flowmonkey/core';
 import { describe, expect, it } from 'vitest';
 import { createPgStores } from '../src/create-pg-stores.js';
 import { migrate } from '../src/migrate.js';
 import { createTestPool, useTestDatabase } from '../src/testing/index.js';
 
+/** Every migration shipped, by name (`00002_dead_letters_retention.sql` → `dead_letters_retention`). */
+const SHIPPED = readdirSync(new URL('../migrations/', import.meta.url))
+  .filter((file) => file.endsWith('.sql'))
+  .sort()
+  .map((file) => file.replace(/^\d+_/, '').replace(/\.sql$/, ''));
+
 describe('migrate', () => {
   const db = useTestDatabase();
 
+  it('ships migrations numbered from 1 without gaps', () => {
+    expect(SHIPPED[0]).toBe('initial');
+    const numbers = readdirSync(new URL('../migrations/', import.meta.url))
+      .filter((file) => file.endsWith('.sql'))
+      .map((file) => Number(file.slice(0, 5)))
+      .sort((a, b) => a - b);
+    expect(numbers).toEqual(numbers.map((_, i) => i + 1));
+  });
+
   it('is a no-op on an up-to-date schema', async () => {
     const first = await migrate({ pool: db().pool, schema: 'again' });
-    expect(first.applied).toEqual(['initial']);
+    expect(first.applied).toEqual(SHIPPED);
     const second = await migrate({ pool: db().pool, schema: 'again' });
     expect(second.applied).toEqual([]);
     const { rows } = await db().pool.query('SELECT count(*)::int AS n FROM again.migrations');
-    expect(rows[0].n).toBe(2); // the library's bookkeeping row plus 'initial'
+    expect(rows[0].n).toBe(SHIPPED.length + 1); // the library's bookkeeping row plus ours
   });
 
   it('succeeds from two pools at once, applying each migration exactly once', async () => {
@@ -24,7 +40,7 @@ describe('migrate', () => {
         migrate({ pool: a, schema: 'racing' }),
         migrate({ pool: b, schema: 'racing' }),
       ]);
-      expect(results.flatMap((r) => r.applied)).toEqual(['initial']);
+      expect(results.flatMap((r) => r.applied)).toEqual(SHIPPED);
     } finally {
       await Promise.all([a.end(), b.end()]);
     }
