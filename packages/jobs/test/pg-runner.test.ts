@@ -141,7 +141,13 @@ describe('BasicJobRunner on PostgreSQL', () => {
   it('cancels a running job through NOTIFY, and a pending one at once', async () => {
     const wakeups = new JobListener({ pool: db().pool });
     await wakeups.start();
-    const { stores, runner } = pgRunner({ wakeups, pollIntervalMs: 3_600_000 });
+    // Poll and heartbeat far beyond the test's timeout: only NOTIFY can deliver the cancel.
+    const { stores, runner } = pgRunner({
+      wakeups,
+      pollIntervalMs: 3_600_000,
+      heartbeatIntervalMs: 60_000,
+      leaseMs: 180_000,
+    });
     const started = deferred();
     runner.registerHandler('cancellable', async (_input, ctx) => {
       started.resolve();

@@ -86,7 +86,13 @@ describe('BasicJobRunner cancellation', () => {
 
   it('wakes on the wakeups source for new jobs and cancellations', async () => {
     const wakeups = new EventEmitter();
-    const { stores, runner } = setup({ wakeups, pollIntervalMs: 3_600_000 });
+    // Poll and heartbeat far beyond the test's timeout: only the wake-ups can deliver.
+    const { stores, runner } = setup({
+      wakeups,
+      pollIntervalMs: 3_600_000,
+      heartbeatIntervalMs: 60_000,
+      leaseMs: 180_000,
+    });
     const started = deferred();
     runner.registerHandler('c', async (_input, ctx) => {
       started.resolve();
