@@ -4,19 +4,18 @@ import { useTestDatabase } from '@flowmonkey/postgres/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BasicJobRunner } from '../src/basic-job-runner.js';
 import { JobReaper } from '../src/job-reaper.js';
-import { orderEngine } from './fixtures/order-flow.js';
+import { type ChargeMode, orderEngine } from './fixtures/order-flow.js';
 import { WorkerProcess } from './fixtures/worker-process.js';
 
 const db = useTestDatabase();
 const workers: WorkerProcess[] = [];
 
-function worker(mode: 'complete' | 'hang' | 'stubborn', workerId: string): WorkerProcess {
-  const w = new WorkerProcess({
-    databaseUrl: db().connectionString,
-    workerId,
-    mode,
-    env: { HEARTBEAT_INTERVAL_SECONDS: '0.1', LEASE_DURATION_SECONDS: '30' },
-  });
+function worker(
+  mode: ChargeMode,
+  workerId: string,
+  env: Record<string, string> = { HEARTBEAT_INTERVAL_SECONDS: '0.1', LEASE_DURATION_SECONDS: '30' },
+): WorkerProcess {
+  const w = new WorkerProcess({ databaseUrl: db().connectionString, workerId, mode, env });
   workers.push(w);
   return w;
 }
@@ -134,5 +133,40 @@ describe('BasicJobRunner across processes (PostgreSQL)', () => {
     expect(after?.result).toMatchObject({ by: process.pid, amount: 8 });
     expect(await stepVisits(engine, execution.id)).toEqual(['charge', 'receipt']);
     expect(paused.events.some((e) => e.event === 'job:completed')).toBe(false);
+  });
+
+  it('refuses the stale COMPLETE of a worker that finishes right after SIGCONT, before any heartbeat could notice', async () => {
+    const { engine, stores } = world();
+    // No heartbeat within the test (first one after 60 s): only the COMPLETE meets the fence.
+    const paused = worker('late', 'late', {
+      HEARTBEAT_INTERVAL_SECONDS: '60',
+      LEASE_DURATION_SECONDS: '180',
+      CHARGE_DELAY_MS: '1000',
+    });
+    await paused.next('ready');
+    const execution = await engine.start('order', { amount: 5 });
+    const [job] = await stores.jobs.getByExecution(execution.id);
+    const jobId = job?.id ?? '';
+    await paused.next('started', { jobId });
+    paused.kill('SIGSTOP');
+    await ageHeartbeat(jobId);
+    const reaper = new JobReaper({ jobStore: stores.jobs, engine, logger: noopLogger });
+    expect(await reaper.runOnce()).toMatchObject({ reset: 1 });
+    const other = new BasicJobRunner({ jobStore: stores.jobs, engine, logger: noopLogger });
+    await other.runOnce();
+    await other.whenIdle();
+    const completed = await stores.jobs.get(jobId);
+    expect([completed?.status, completed?.attempts]).toEqual(['completed', 2]);
+    paused.kill('SIGCONT');
+    const refused = await paused.next('complete-refused', { jobId });
+    expect(refused.code).toBe('LEASE_LOST');
+    expect((await paused.next('returning', { jobId })).aborted).toBe(false);
+    await paused.next('job:lease-lost', { jobId });
+    expect(paused.events.some((e) => e.event === 'job:completed')).toBe(false);
+    const after = await stores.jobs.get(jobId);
+    expect(after).toEqual(completed);
+    expect(after?.result).toMatchObject({ by: process.pid, amount: 5 });
+    expect(await stepVisits(engine, execution.id)).toEqual(['charge', 'receipt']);
+    expect((await engine.get(execution.id))?.status).toBe('completed');
   });
 });
