@@ -520,6 +520,14 @@ export function assertErrorInfo(
   return assertJsonPayload(value, field, options);
 }
 
+/** Checks an execution status (one of `pending` .. `cancelled`) and returns it. */
+export function assertExecutionStatus(value: unknown, field: string): ExecutionStatus {
+  if (!EXECUTION_STATUSES.includes(value as ExecutionStatus)) {
+    throw new ValidationError(field, `must be one of ${EXECUTION_STATUSES.join(', ')}`);
+  }
+  return value as ExecutionStatus;
+}
+
 /** JSON texts of an execution's payload columns, as returned by {@link assertExecution}. */
 export interface ExecutionJson {
   input: string;

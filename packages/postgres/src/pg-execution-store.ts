@@ -1,5 +1,6 @@
 import {
   assertExecution,
+  assertExecutionStatus,
   assertInteger,
   assertOptionalText,
   ConcurrencyError,
@@ -75,7 +76,7 @@ export class PgExecutionStore implements ExecutionStore {
     offset?: number;
   }): Promise<Execution[]> {
     const rows = await runStatement(this.#ctx.db, this.#sql().list, [
-      params.status ?? null,
+      params.status === undefined ? null : assertExecutionStatus(params.status, 'status'),
       assertOptionalText(params.flowId, 'flowId', TEXT),
       assertOptionalText(params.tenantId, 'tenantId', TEXT),
       assertInteger(params.limit, 'limit', { min: 0, max: 100_000 }),

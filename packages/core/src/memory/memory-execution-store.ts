@@ -3,6 +3,7 @@ import type { Execution, ExecutionStatus } from '../execution.js';
 import type { CreateExecutionResult, ExecutionStore } from '../stores/execution-store.js';
 import {
   assertExecution,
+  assertExecutionStatus,
   assertInteger,
   assertTimestamp,
   type ExecutionJson,
@@ -77,6 +78,7 @@ export class MemoryExecutionStore implements ExecutionStore {
     limit: number;
     offset?: number;
   }): Promise<Execution[]> {
+    if (params.status !== undefined) assertExecutionStatus(params.status, 'status');
     const limit = assertInteger(params.limit, 'limit', { min: 0, max: MAX_LIMIT });
     const offset = assertInteger(params.offset ?? 0, 'offset', {
       min: 0,

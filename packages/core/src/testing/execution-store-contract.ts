@@ -204,6 +204,11 @@ function describeQueries(stores: () => Stores): void {
       expect(await ids({ limit: 10, tenantId: 't1' })).toEqual([a.id]);
       expect(await ids({ limit: 10, flowId: 'f2', status: 'running' })).toEqual([]);
     });
+
+    it('rejects an unknown status', async () => {
+      const status = 'bogus' as Execution['status'];
+      await expectValidationError(stores().executions.list({ limit: 10, status }), 'status');
+    });
   });
 
   describe('ExecutionStore.listDueWakeups', () => {
