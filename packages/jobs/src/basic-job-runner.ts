@@ -80,6 +80,9 @@ export class BasicJobRunner {
       run: () => this.runOnce(),
       logger: o.logger,
       random: o.random,
+      // A started runner keeps its process alive, like a listening server, also while
+      // every database connection is down (PostgreSQL restarting).
+      keepProcessAlive: true,
     });
     this.#beat = new Service({
       name: 'job-runner-heartbeat',

@@ -16,14 +16,21 @@ export interface ServiceOptions {
   logger: Logger;
   /** Source of randomness in [0, 1) for the first-run jitter. @default Math.random */
   random?: () => number;
+  /**
+   * Keep the process alive while started, as a listening server does: a worker process
+   * whose database connections all dropped (a PostgreSQL restart) must not exit just
+   * because nothing else is pending. @default false (timers are unref'd)
+   */
+  keepProcessAlive?: boolean;
 }
 
 /**
  * The start/stop base shared by the runner's loops and the reaper: a jittered first run,
  * then one run every `intervalMs` after the previous one ended (runs never overlap).
  * `trigger()` asks for a run as soon as possible. `start()` and `stop()` are idempotent:
- * stopping twice, or before start, is fine. Timers are unref'd, so a started service
- * never keeps a process alive on its own, and nothing busy-waits.
+ * stopping twice, or before start, is fine. Timers are unref'd unless `keepProcessAlive`,
+ * so by default a started service never keeps a process alive on its own; nothing
+ * busy-waits.
  */
 export class Service {
   readonly #options: ServiceOptions;
@@ -71,7 +78,7 @@ export class Service {
   #schedule(delayMs: number): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => this.#tick(), delayMs);
-    this.#timer.unref();
+    if (this.#options.keepProcessAlive !== true) this.#timer.unref();
   }
 
   #tick(): void {
