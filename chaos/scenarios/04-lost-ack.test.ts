@@ -57,7 +57,11 @@ describe('scenario 4: lost acknowledgement of a completion COMMIT', () => {
     // The first `cuts` COMMITs of the worker's transactions (its completions) lose their answer.
     proxy.cutAfterCommit(cuts);
     await worker.start();
-    const drainMs = await until('every execution finished', async () => (await unfinished(db.pool, workload)) === 0, 60_000);
+    const drainMs = await until(
+      'every execution finished',
+      async () => (await unfinished(db.pool, workload)) === 0,
+      60_000,
+    );
     await Promise.all([worker.stop(), sweeper.stop(), control.stop()]);
     const figures = await checkOracle(db.pool, {
       jobIds: await workloadJobIds(db.pool, workload),

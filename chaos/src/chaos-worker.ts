@@ -12,6 +12,8 @@ import pg from 'pg';
 
 /** Handler type of the plain background jobs of the workload. */
 export const WORK_JOB = 'chaos.work';
+/** Handler type of plain jobs whose first attempt fails (then retried by the job's policy). */
+export const FLAKY_JOB = 'chaos.flaky';
 /** Handler type of the stateful steps of {@link chaosFlow}. */
 export const STEP_JOB = 'chaos.step';
 
@@ -147,6 +149,11 @@ export function createChaosWorker(o: ChaosWorkerOptions): ChaosWorker {
     defaultRetry: { strategy: 'FIXED', baseDelayMs: 200, jitter: false },
   });
   runner.registerHandler(WORK_JOB, async (input, ctx) => {
+    await work(ctx.job.id, ctx.attempt, input, ctx.signal);
+    return { by: o.workerId };
+  });
+  runner.registerHandler(FLAKY_JOB, async (input, ctx) => {
+    if (ctx.attempt === 1) throw new Error('first attempts of chaos.flaky always fail');
     await work(ctx.job.id, ctx.attempt, input, ctx.signal);
     return { by: o.workerId };
   });
