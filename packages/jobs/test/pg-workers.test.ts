@@ -141,7 +141,6 @@ describe('BasicJobRunner across processes (PostgreSQL)', () => {
     const paused = worker('late', 'late', {
       HEARTBEAT_INTERVAL_SECONDS: '60',
       LEASE_DURATION_SECONDS: '180',
-      CHARGE_DELAY_MS: '1000',
     });
     await paused.next('ready');
     const execution = await engine.start('order', { amount: 5 });
