@@ -14,7 +14,7 @@ async function stalledJobs(count: number, maxAttempts = 3) {
   for (let i = 0; i < count; i++) {
     ids.push((await stores.jobs.create({ handler: 'h', maxAttempts, input: i })).id);
   }
-  await stores.jobs.claimBatch({ runnerId: 'dead-runner', limit: count });
+  if (count > 0) await stores.jobs.claimBatch({ runnerId: 'dead-runner', limit: count });
   clock.advance(THRESHOLD + 1);
   const reaper = (jobStore: JobStore = stores.jobs) =>
     new JobReaper({
