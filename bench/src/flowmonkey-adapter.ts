@@ -5,6 +5,9 @@ import pg from 'pg';
 import type { BenchAdapter, BenchJob, WorkerSpec } from './adapter.js';
 
 const HANDLER = 'noop';
+/** Jobs claimed per round trip and held beyond the free slots (graphile's local queue is 500). */
+const BATCH = Number(process.env.BENCH_FM_BATCH ?? 250);
+const PREFETCH = Number(process.env.BENCH_FM_PREFETCH ?? 500);
 
 /** FlowMonkey plain jobs: `PgJobStore.create`/`createMany` and a `BasicJobRunner`. */
 export class FlowMonkeyAdapter implements BenchAdapter {
@@ -16,7 +19,13 @@ export class FlowMonkeyAdapter implements BenchAdapter {
   #runner: BasicJobRunner | undefined;
 
   settings(spec: WorkerSpec): Record<string, unknown> {
-    return { maxConcurrent: spec.concurrency, batchSize: batchSize(spec), listen: true, pool: 10 };
+    return {
+      maxConcurrent: spec.concurrency,
+      batchSize: BATCH,
+      prefetch: PREFETCH,
+      listen: true,
+      pool: 10,
+    };
   }
 
   async prepare(url: string): Promise<void> {
@@ -49,7 +58,8 @@ export class FlowMonkeyAdapter implements BenchAdapter {
       jobStore: stores.jobs,
       wakeups: this.#listener,
       maxConcurrent: spec.concurrency,
-      batchSize: batchSize(spec),
+      batchSize: BATCH,
+      prefetch: PREFETCH,
       logger: noopLogger,
     });
     this.#runner.registerHandler(HANDLER, async (input: BenchJob) => {
@@ -71,8 +81,4 @@ export class FlowMonkeyAdapter implements BenchAdapter {
     if (this.#stores === undefined) throw new Error('adapter not opened');
     return this.#stores;
   }
-}
-
-function batchSize(spec: WorkerSpec): number {
-  return spec.concurrency;
 }

@@ -6,6 +6,7 @@ import { JobExecution } from './job-execution.js';
 import type { JobHandlerFunction, JobHandlerOptions, RegisteredJobHandler } from './job-handler.js';
 import type { JobSettler } from './job-settler.js';
 import { createJobSettler } from './job-settler.js';
+import { PrefetchBuffer } from './prefetch-buffer.js';
 import { resolveHandlerOptions } from './resolve-handler-options.js';
 import type { BasicJobRunnerOptions, ResolvedRunnerOptions } from './runner-options.js';
 import { resolveRunnerOptions } from './runner-options.js';
@@ -41,6 +42,10 @@ export class BasicJobRunner {
   readonly #settler: JobSettler;
   readonly #handlers = new Map<string, RegisteredJobHandler>();
   readonly #active = new Map<string, JobExecution>();
+  /** Claimed jobs waiting for a free slot (the `prefetch` option). */
+  readonly #buffer = new PrefetchBuffer();
+  /** Handlers running now (a slot is free once its handler settled, before the write). */
+  #running = 0;
   readonly #stats = new RunnerStatsCounter();
   readonly #poll: Service;
   readonly #beat: Service;
@@ -182,6 +187,7 @@ export class BasicJobRunner {
     wakeups?.off?.('jobs', this.#onJobs);
     wakeups?.off?.('cancel', this.#onCancel);
     await this.#poll.stop();
+    await this.#releaseBuffered();
     if (graceful && this.#active.size > 0) {
       await waitOrTimeout(this.whenIdle(), timeoutMs ?? shutdownTimeoutMs);
     }
@@ -198,10 +204,13 @@ export class BasicJobRunner {
    * calls; tests call it directly.
    */
   async runOnce(): Promise<{ claimed: number }> {
-    const { maxConcurrent, batchSize, jobStore, runnerId, queues } = this.#options;
-    const free = maxConcurrent - this.#active.size - this.#reserved;
+    const { maxConcurrent, prefetch, batchSize, jobStore, runnerId, queues } = this.#options;
+    const capacity = maxConcurrent + prefetch;
+    const free = capacity - this.#running - this.#buffer.size - this.#reserved;
     const types = this.handlerTypes();
     if (this.#state === 'stopping' || free <= 0 || types.length === 0) return { claimed: 0 };
+    // A runner with a buffer refills it once half drained: big claims, not one per slot.
+    if (this.#buffer.size > 0 && free < Math.min(batchSize, capacity) / 2) return { claimed: 0 };
     const limit = Math.min(batchSize, free);
     // Slots are reserved while the claim is in flight, so overlapping calls never claim
     // more jobs than there are free slots.
@@ -218,7 +227,8 @@ export class BasicJobRunner {
     } finally {
       this.#reserved -= limit;
     }
-    for (const job of jobs) await this.#launch(job, claimedAt);
+    this.#buffer.push(jobs, claimedAt);
+    await this.#startBuffered();
     if (jobs.length === limit && free > limit) this.#poll.trigger();
     return { claimed: jobs.length };
   }
@@ -230,15 +240,17 @@ export class BasicJobRunner {
    */
   async heartbeatOnce(): Promise<{ extended: number; lost: number; cancelRequested: number }> {
     const held = [...this.#active.values()].filter((e) => e.holdsLease);
-    if (held.length === 0) return { extended: 0, lost: 0, cancelRequested: 0 };
+    const leases = [...held.map((e) => e.lease), ...this.#buffer.leases()];
+    if (leases.length === 0) return { extended: 0, lost: 0, cancelRequested: 0 };
     const sentAt = performance.now();
-    const result = await this.#options.jobStore.heartbeatMany({ leases: held.map((e) => e.lease) });
+    const result = await this.#options.jobStore.heartbeatMany({ leases });
     const lost = new Set(result.lost);
     for (const e of held) if (!lost.has(e.job.id)) e.leaseConfirmed(sentAt);
     for (const id of result.lost) this.#active.get(id)?.abort('lease-lost');
     for (const id of result.cancelRequested) this.#active.get(id)?.abort('cancel');
+    for (const job of this.#buffer.heartbeat(result, sentAt)) this.#cancelBuffered(job);
     return {
-      extended: held.length - result.lost.length,
+      extended: leases.length - result.lost.length,
       lost: result.lost.length,
       cancelRequested: result.cancelRequested.length,
     };
@@ -316,6 +328,16 @@ export class BasicJobRunner {
       return;
     }
     const o = this.#options;
+    // The slot is freed once, when the handler settles (or, at the latest, when it ends).
+    let slotHeld = true;
+    const freeSlot = () => {
+      if (!slotHeld) return;
+      slotHeld = false;
+      this.#running--;
+      void this.#startBuffered();
+      this.#poll.trigger();
+    };
+    this.#running++;
     const execution = new JobExecution(
       job,
       handler,
@@ -330,6 +352,7 @@ export class BasicJobRunner {
         cancelGraceMs: o.cancelGraceMs,
         defaultRetry: o.defaultRetry,
         defaultTimeoutMs: o.defaultTimeoutMs,
+        onHandlerSettled: freeSlot,
       },
       claimedAt,
     );
@@ -340,18 +363,59 @@ export class BasicJobRunner {
         execution.log.error({ err: error }, 'job execution crashed');
         return 'store-error';
       })
-      .then((end) => this.#finished(job.id, end));
+      .then((end) => {
+        freeSlot();
+        this.#finished(job.id, end);
+      });
   }
 
   #finished(jobId: string, end: AttemptEnd): void {
     this.#stats.count(end);
     this.#active.delete(jobId);
+    void this.#startBuffered();
     if (this.#active.size === 0) {
       const waiters = this.#idle;
       this.#idle = [];
       for (const resolve of waiters) resolve();
     }
     this.#poll.trigger();
+  }
+
+  /** Starts buffered jobs in the free slots; drops those whose lease went unconfirmed too long. */
+  async #startBuffered(): Promise<void> {
+    const { maxConcurrent, leaseMs, heartbeatIntervalMs, logger } = this.#options;
+    while (this.#buffer.size > 0 && this.#running < maxConcurrent) {
+      const { next, dropped } = this.#buffer.take(performance.now(), leaseMs - heartbeatIntervalMs);
+      for (const job of dropped) {
+        logger.warn(
+          { jobId: job.id },
+          'prefetched job not started: its lease could not be extended',
+        );
+      }
+      if (next !== undefined) await this.#launch(next.job, next.confirmedAt);
+    }
+  }
+
+  #cancelBuffered(job: Job): void {
+    const reason = 'cancellation requested';
+    this.#settler.confirmCancel(job, reason).then(
+      (stored) => this.events.emit('job:cancelled', { job: stored, reason }),
+      (error: unknown) => this.#options.logger.warn({ err: error, jobId: job.id }, 'cancel failed'),
+    );
+  }
+
+  /** Gives every buffered job back (pending again, attempt refunded), in parallel. */
+  async #releaseBuffered(): Promise<void> {
+    const jobs = this.#buffer.drain();
+    if (jobs.length === 0) return;
+    const { jobStore, logger } = this.#options;
+    const results = await Promise.allSettled(
+      jobs.map((job) =>
+        jobStore.release({ jobId: job.id, leaseId: job.leaseId ?? '', runAt: job.runAt }),
+      ),
+    );
+    const failed = results.filter((r) => r.status === 'rejected').length;
+    logger.info({ released: jobs.length - failed, failed }, 'released prefetched jobs');
   }
 
   /**

@@ -4,10 +4,6 @@ import { LeaseLostError } from '@flowmonkey/core';
 /** Most completions written by one `completeMany` call. */
 const MAX_BATCH = 500;
 
-type CompleteMany = (params: {
-  items: readonly (LeaseRef & { result: unknown })[];
-}) => Promise<CompleteManyResult>;
-
 interface Pending {
   item: LeaseRef & { result: unknown };
   resolve: (finishedAt: number) => void;
@@ -16,7 +12,7 @@ interface Pending {
 
 /**
  * Group commit for job completions: completions requested while a write is in flight (or
- * in the same turn of the event loop) are written together by one `completeMany` call, so
+ * in the same microtask turn) are written together by one `completeMany` call, so
  * N handlers finishing together cost one round trip and one commit instead of N. Nothing
  * waits on a timer: with no write in flight the next completion is written at once.
  * Each caller still gets its own outcome: `LeaseLostError` for a fenced-out lease, and if
@@ -25,13 +21,12 @@ interface Pending {
  */
 export class CompletionBatcher {
   readonly #store: JobStore;
-  readonly #completeMany: CompleteMany;
   #queue: Pending[] = [];
   #flushing = false;
 
-  constructor(store: JobStore, completeMany: CompleteMany) {
+  /** Batches over `store.completeMany`; a store without it gets one `complete` per job. */
+  constructor(store: JobStore) {
     this.#store = store;
-    this.#completeMany = completeMany;
   }
 
   /** Completes the job under its lease; resolves with the stored `finishedAt` (epoch ms). */
@@ -45,8 +40,9 @@ export class CompletionBatcher {
   async #flush(): Promise<void> {
     this.#flushing = true;
     try {
-      // Completions of the same event-loop turn join the first write.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      // Completions already queued as microtasks join the first write; no timer is used
+      // (batching comes from writes in flight, and fake timers in tests never stall it).
+      await Promise.resolve();
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, MAX_BATCH);
         await this.#write(batch);
@@ -57,9 +53,14 @@ export class CompletionBatcher {
   }
 
   async #write(batch: Pending[]): Promise<void> {
+    const many = this.#store.completeMany;
+    if (many === undefined) {
+      await Promise.all(batch.map((p) => this.#writeOne(p)));
+      return;
+    }
     let result: CompleteManyResult;
     try {
-      result = await this.#completeMany({ items: batch.map((p) => p.item) });
+      result = await many.call(this.#store, { items: batch.map((p) => p.item) });
     } catch (error) {
       if (batch.length === 1) {
         batch[0]?.reject(error);

@@ -36,10 +36,7 @@ export function createJobSettler(jobStore: JobStore, engine: JobEngine | undefin
     return { jobId: job.id, leaseId: job.leaseId };
   };
   // Plain jobs complete in batches when the store can (one round trip per batch).
-  const batcher =
-    jobStore.completeMany === undefined
-      ? undefined
-      : new CompletionBatcher(jobStore, jobStore.completeMany.bind(jobStore));
+  const batcher = jobStore.completeMany === undefined ? undefined : new CompletionBatcher(jobStore);
   return {
     async complete(job, result) {
       const e = viaEngine(job);

@@ -14,10 +14,12 @@ function flakyStore(store: JobStore, down: { value: boolean }, completeGate?: Pr
           return target.heartbeatMany(params);
         };
       }
-      if (prop === 'complete' && completeGate !== undefined) {
-        return async (params: Parameters<JobStore['complete']>[0]) => {
+      // Plain-job outcomes are written through completeMany (batched) when the store has it.
+      if ((prop === 'complete' || prop === 'completeMany') && completeGate !== undefined) {
+        const write = Reflect.get(target, prop, target) as (params: unknown) => Promise<unknown>;
+        return async (params: unknown) => {
           await completeGate;
-          return target.complete(params);
+          return write.call(target, params);
         };
       }
       const value = Reflect.get(target, prop, target);

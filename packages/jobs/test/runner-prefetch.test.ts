@@ -1,0 +1,113 @@
+import { describe, expect, it, vi } from 'vitest';
+import { deferred, mustGet, setup } from './helpers.js';
+
+async function createJobs(
+  jobs: { create(job: { handler: string; input: number }): Promise<{ id: string }> },
+  n: number,
+) {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) ids.push((await jobs.create({ handler: 'h', input: i })).id);
+  return ids;
+}
+
+describe('BasicJobRunner prefetch', () => {
+  it('claims up to batchSize beyond the free slots in one call but runs at most maxConcurrent handlers', async () => {
+    const { stores, runner } = setup({ maxConcurrent: 2, prefetch: 5, batchSize: 50 });
+    const gate = deferred();
+    let running = 0;
+    runner.registerHandler('h', async () => {
+      running++;
+      await gate.promise;
+      running--;
+      return null;
+    });
+    await createJobs(stores.jobs, 20);
+    const claim = vi.spyOn(stores.jobs, 'claimBatch');
+    expect(await runner.runOnce()).toEqual({ claimed: 7 });
+    expect(claim).toHaveBeenCalledTimes(1);
+    expect(running).toBe(2);
+    expect((await stores.jobs.listByStatus({ status: 'running', limit: 100 })).length).toBe(7);
+    gate.resolve();
+    await runner.whenIdle();
+    await runner.stop();
+  });
+
+  it('starts buffered jobs as slots free up, without another claim, and runs each once', async () => {
+    const { stores, runner } = setup({ maxConcurrent: 2, prefetch: 10, batchSize: 12 });
+    const seen: number[] = [];
+    runner.registerHandler('h', async (input: number) => {
+      seen.push(input);
+      return input;
+    });
+    const ids = await createJobs(stores.jobs, 12);
+    const claim = vi.spyOn(stores.jobs, 'claimBatch');
+    await runner.runOnce();
+    await vi.waitFor(async () => {
+      expect((await stores.jobs.listByStatus({ status: 'completed', limit: 100 })).length).toBe(12);
+    });
+    expect(claim).toHaveBeenCalledTimes(1);
+    expect([...seen].sort((a, b) => a - b)).toEqual([...Array(12).keys()]);
+    expect((await mustGet(stores.jobs, ids[11] ?? '')).result).toBe(11);
+  });
+
+  it('heartbeats buffered leases together with the running ones', async () => {
+    const { stores, runner } = setup({ maxConcurrent: 1, prefetch: 3, batchSize: 10 });
+    const gate = deferred();
+    runner.registerHandler('h', async () => gate.promise.then(() => null));
+    await createJobs(stores.jobs, 4);
+    await runner.runOnce();
+    expect(await runner.heartbeatOnce()).toEqual({ extended: 4, lost: 0, cancelRequested: 0 });
+    gate.resolve();
+    await runner.stop();
+  });
+
+  it('releases buffered jobs on stop with the attempt refunded, and finishes the running one', async () => {
+    const { stores, runner } = setup({ maxConcurrent: 1, prefetch: 4, batchSize: 10 });
+    const gate = deferred();
+    runner.registerHandler('h', async () => gate.promise.then(() => 'done'));
+    await createJobs(stores.jobs, 5);
+    await runner.start();
+    await runner.runOnce();
+    const stopping = runner.stop({ timeoutMs: 10_000 });
+    gate.resolve();
+    await stopping;
+    const completed = await stores.jobs.listByStatus({ status: 'completed', limit: 10 });
+    const pending = await stores.jobs.listByStatus({ status: 'pending', limit: 10 });
+    expect(completed.length).toBe(1);
+    expect(pending.map((j) => j.attempts)).toEqual([0, 0, 0, 0]);
+  });
+});
+
+describe('BasicJobRunner completion batching', () => {
+  it('writes the outcomes of handlers that finish together with one completeMany call', async () => {
+    const { stores, runner } = setup({ maxConcurrent: 5, batchSize: 5 });
+    const gate = deferred();
+    runner.registerHandler('h', async (input: number) => gate.promise.then(() => input * 2));
+    const ids = await createJobs(stores.jobs, 5);
+    const completeMany = vi.spyOn(stores.jobs, 'completeMany');
+    const complete = vi.spyOn(stores.jobs, 'complete');
+    await runner.runOnce();
+    gate.resolve();
+    await runner.whenIdle();
+    expect(completeMany).toHaveBeenCalledTimes(1);
+    expect(complete).not.toHaveBeenCalled();
+    const results = await Promise.all(
+      ids.map(async (id) => (await mustGet(stores.jobs, id)).result),
+    );
+    expect(results).toEqual([0, 2, 4, 6, 8]);
+  });
+
+  it('falls back to one write per job when the batch fails, so one bad result fails alone', async () => {
+    const { stores, runner } = setup({ maxConcurrent: 2, batchSize: 2 });
+    const gate = deferred();
+    runner.registerHandler('h', async (input: number) =>
+      gate.promise.then(() => (input === 1 ? () => 'not json' : 'ok')),
+    );
+    const [good, bad] = await createJobs(stores.jobs, 2);
+    await runner.runOnce();
+    gate.resolve();
+    await runner.whenIdle();
+    expect((await mustGet(stores.jobs, good ?? '')).status).toBe('completed');
+    expect((await mustGet(stores.jobs, bad ?? '')).status).toBe('running');
+  });
+});
