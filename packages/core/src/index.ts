@@ -14,6 +14,7 @@ export type * from './handler.js';
 export * from './handler-registry.js';
 export * from './ids.js';
 export * from './job.js';
+export * from './job-store-checks.js';
 export * from './logger.js';
 export * from './memory/memory-execution-store.js';
 export * from './memory/memory-job-store.js';

@@ -59,11 +59,12 @@ export interface JsonPayloadOptions {
 
 /**
  * Checks that `value` can be stored as PostgreSQL `jsonb` without loss and returns its JSON
- * text. Rejects BigInt, functions, symbols, NaN and infinities, cycles, Map and Set, strings
- * or object keys holding NUL or a lone surrogate, nesting deeper than
- * {@link MAX_PAYLOAD_DEPTH}, and JSON longer than `maxBytes` UTF-8 bytes. `undefined` at the
- * top level is accepted and stored as `null`; below it, `undefined` properties are dropped as
- * `JSON.stringify` does. Throws {@link ValidationError} whose `field` is the path to the bad
+ * text. Rejects BigInt, functions, symbols, NaN and infinities, cycles, Map and Set, binary
+ * data (ArrayBuffer, typed arrays; a Buffer goes through its `toJSON`), a getter or
+ * `toJSON` that throws, strings or object keys holding NUL or a lone surrogate, nesting
+ * deeper than {@link MAX_PAYLOAD_DEPTH}, and JSON longer than `maxBytes` UTF-8 bytes.
+ * `undefined` at the top level is accepted and stored as `null`; below it, `undefined`
+ * properties are dropped as `JSON.stringify` does. Throws {@link ValidationError} whose `field` is the path to the bad
  * value, starting with `field`.
  */
 export function assertJsonPayload(
@@ -73,7 +74,15 @@ export function assertJsonPayload(
 ): string {
   if (value === undefined) return 'null';
   const path: (string | number)[] = [];
-  walkJson(value, field, path, [], 0);
+  try {
+    walkJson(value, field, path, [], 0);
+  } catch (error) {
+    if (error instanceof ValidationError) throw error;
+    // A getter or toJSON threw; `path` still points at the value being read.
+    throw new ValidationError(formatPath(field, path), 'could not be read as JSON (it threw)', {
+      cause: error,
+    });
+  }
   let json: string;
   try {
     json = JSON.stringify(value);
@@ -128,6 +137,9 @@ function walkJson(
   const object = value as object;
   if (object instanceof Map || object instanceof Set) {
     throw pathError(root, path, `a ${object.constructor.name} is not JSON-serialisable`);
+  }
+  if (ArrayBuffer.isView(object) || object instanceof ArrayBuffer) {
+    throw pathError(root, path, 'binary data (ArrayBuffer, typed array) is not JSON-safe');
   }
   if (depth >= MAX_PAYLOAD_DEPTH)
     throw pathError(root, path, `nests deeper than ${MAX_PAYLOAD_DEPTH} levels`);

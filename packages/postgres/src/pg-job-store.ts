@@ -3,6 +3,8 @@ import {
   assertErrorInfo,
   assertInteger,
   assertJsonPayload,
+  assertLeaseRef,
+  assertLeaseRefs,
   assertOptionalText,
   assertRunAtOrDelay,
   assertText,
@@ -19,8 +21,11 @@ import {
   type LeaseRef,
   type ListDeadLettersParams,
   type NewJob,
+  type NormalizedNewJob,
   NotFoundError,
+  normalizeClaimBatch,
   normalizeNewJob,
+  normalizeNewJobs,
   type PruneFinishedParams,
   type PruneFinishedResult,
   type RedriveManyParams,
@@ -86,17 +91,11 @@ export class PgJobStore implements JobStore {
 
   /** One round trip for the batch; a second only when idempotency keys were already taken. */
   async #insert(jobs: readonly NewJob[], indexed: boolean): Promise<Job[]> {
-    const normalized = jobs.map((job, i) => {
-      try {
-        return normalizeNewJob(job, {
-          now: Date.now(),
-          maxPayloadBytes: this.#ctx.maxPayloadBytes,
-        });
-      } catch (error) {
-        if (!indexed || !(error instanceof ValidationError)) throw error;
-        throw new ValidationError(`jobs[${i}].${error.field}`, error.message, { cause: error });
-      }
-    });
+    const options = { now: Date.now(), maxPayloadBytes: this.#ctx.maxPayloadBytes };
+    const normalized = indexed
+      ? normalizeNewJobs(jobs, options)
+      : jobs.map((job) => normalizeNewJob(job, options));
+    assertNoDuplicateIds(normalized);
     const defaultRunAt = jobs.map((job) => job.runAt === undefined);
     const rows = await runStatement(this.#ctx.db, this.#sql().createMany, [
       newJobsJson(normalized, defaultRunAt),
@@ -127,15 +126,13 @@ export class PgJobStore implements JobStore {
   }
 
   async claimBatch(params: ClaimBatchParams): Promise<Job[]> {
-    const runnerId = assertText(params.runnerId, 'runnerId', { maxLength: 255 });
-    const limit = limitValue(params.limit);
-    if (limit === 0) return [];
+    const { runnerId, limit, handlers, queues } = normalizeClaimBatch(params);
     const rows = await runStatement(this.#ctx.db, this.#sql().claimBatch, [
       runnerId,
       limit,
       nowValue(params.now),
-      params.handlers === undefined ? null : [...params.handlers],
-      params.queues === undefined ? null : [...params.queues],
+      handlers,
+      queues,
     ]);
     return rows.map(rowToJob);
   }
@@ -149,7 +146,8 @@ export class PgJobStore implements JobStore {
     leases: readonly LeaseRef[];
     now?: number;
   }): Promise<HeartbeatManyResult> {
-    const valid = params.leases.filter((l) => UUID.test(l.jobId) && UUID.test(l.leaseId));
+    const leases = assertLeaseRefs(params.leases);
+    const valid = leases.filter((l) => UUID.test(l.jobId) && UUID.test(l.leaseId));
     const rows =
       valid.length === 0
         ? []
@@ -168,8 +166,8 @@ export class PgJobStore implements JobStore {
       }
     }
     return {
-      lost: params.leases.filter((l) => !held.has(key(l.jobId, l.leaseId))).map((l) => l.jobId),
-      cancelRequested: params.leases
+      lost: leases.filter((l) => !held.has(key(l.jobId, l.leaseId))).map((l) => l.jobId),
+      cancelRequested: leases
         .filter((l) => held.get(key(l.jobId, l.leaseId)) === true)
         .map((l) => l.jobId),
     };
@@ -448,17 +446,28 @@ export class PgJobStore implements JobStore {
     lease: LeaseRef,
     values: readonly unknown[],
   ): Promise<Row> {
-    const { jobId, leaseId } = lease;
-    if (typeof jobId !== 'string' || typeof leaseId !== 'string') {
-      throw new ValidationError(
-        typeof jobId !== 'string' ? 'jobId' : 'leaseId',
-        'must be a string',
-      );
-    }
-    if (!UUID.test(jobId) || !UUID.test(leaseId)) throw new LeaseLostError(jobId, leaseId);
+    const { jobId, leaseId } = assertLeaseRef(lease);
+    if (!UUID.test(leaseId)) throw new LeaseLostError(jobId, leaseId);
     const db = name === 'heartbeat' ? (this.#ctx.heartbeatDb ?? this.#ctx.db) : this.#ctx.db;
     const [row] = await runStatement(db, this.#sql()[name], [jobId, leaseId, ...values]);
     if (row === undefined) throw new LeaseLostError(jobId, leaseId);
     return row;
   }
+}
+
+/**
+ * A batch naming one job id twice (without a shared idempotency key, which dedupes) is
+ * rejected before the insert, naming the later one (`jobs[1].id`) as the memory store does.
+ */
+function assertNoDuplicateIds(jobs: readonly NormalizedNewJob[]): void {
+  const seen = new Map<string, string | null>();
+  jobs.forEach((job, i) => {
+    if (
+      seen.has(job.id) &&
+      (job.idempotencyKey === null || seen.get(job.id) !== job.idempotencyKey)
+    ) {
+      throw new ValidationError(`jobs[${i}].id`, 'a job with this id already exists');
+    }
+    seen.set(job.id, job.idempotencyKey);
+  });
 }

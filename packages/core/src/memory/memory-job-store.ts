@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { LeaseLostError, NotFoundError, ValidationError } from '../errors.js';
 import type { Job, JobError, JobStatus, LeaseRef, NewJob } from '../job.js';
+import { assertLeaseRef, assertLeaseRefs, normalizeClaimBatch } from '../job-store-checks.js';
 import type { ErrorInfo } from '../result.js';
 import type {
   ClaimBatchParams,
@@ -89,11 +90,11 @@ export class MemoryJobStore implements JobStore {
   }
 
   async claimBatch(params: ClaimBatchParams): Promise<Job[]> {
-    const runnerId = assertText(params.runnerId, 'runnerId', { maxLength: MAX_TEXT_LENGTH });
-    const limit = assertInteger(params.limit, 'limit', { min: 0, max: MAX_LIMIT });
+    const checked = normalizeClaimBatch(params);
+    const { runnerId, limit } = checked;
     const now = this.#now(params.now);
-    const handlers = params.handlers === undefined ? null : new Set(params.handlers);
-    const queues = params.queues === undefined ? null : new Set(params.queues);
+    const handlers = checked.handlers === null ? null : new Set(checked.handlers);
+    const queues = checked.queues === null ? null : new Set(checked.queues);
     const due: Job[] = [];
     for (const job of this.#ctx.state.jobs.values()) {
       // A pending job never carries a cancel request (fail/release cancel it instead);
@@ -157,9 +158,10 @@ export class MemoryJobStore implements JobStore {
     leases: readonly LeaseRef[];
     now?: number;
   }): Promise<HeartbeatManyResult> {
+    const leases = assertLeaseRefs(params.leases);
     const now = this.#now(params.now);
     const result: HeartbeatManyResult = { lost: [], cancelRequested: [] };
-    for (const lease of params.leases) {
+    for (const lease of leases) {
       const job = this.#held(lease);
       if (job === undefined) {
         result.lost.push(lease.jobId);
@@ -314,10 +316,7 @@ export class MemoryJobStore implements JobStore {
     now?: number;
   }): Promise<Job[]> {
     const now = this.#now(params.now);
-    const threshold = assertInteger(params.stalledThresholdMs, 'stalledThresholdMs', {
-      min: 0,
-      max: Number.MAX_SAFE_INTEGER,
-    });
+    const threshold = assertDurationMs(params.stalledThresholdMs, 'stalledThresholdMs');
     const limit = assertInteger(params.limit, 'limit', { min: 0, max: MAX_LIMIT });
     const cutoff = now - threshold;
     const stalled = [...this.#ctx.state.jobs.values()].filter(
@@ -425,6 +424,7 @@ export class MemoryJobStore implements JobStore {
 
   /** The stored job running under `lease`; throws `LeaseLostError` otherwise. */
   #fenced(lease: LeaseRef): Job {
+    assertLeaseRef(lease);
     const job = this.#held(lease);
     if (job === undefined) throw new LeaseLostError(String(lease.jobId), String(lease.leaseId));
     return job;

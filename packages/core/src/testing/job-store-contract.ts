@@ -5,6 +5,7 @@ import { describeJobClaimContract } from './job-claim-contract.js';
 import { describeJobCompleteManyContract } from './job-complete-many-contract.js';
 import { describeJobCreateContract } from './job-create-contract.js';
 import { describeJobDeadLetterContract } from './job-dead-letter-contract.js';
+import { describeJobInputContract } from './job-input-contract.js';
 import { describeJobLeaseContract } from './job-lease-contract.js';
 import { describeJobQueryContract } from './job-query-contract.js';
 import { describeJobRetryDelayContract } from './job-retry-delay-contract.js';
@@ -25,5 +26,6 @@ export function describeJobStoreContract(name: string, factory: StoresFactory): 
     describeJobRetryDelayContract(stores);
     describeJobQueryContract(stores);
     describeJobDeadLetterContract(stores);
+    describeJobInputContract(stores);
   });
 }

@@ -1,0 +1,77 @@
+/**
+ * Boundary checks of `JobStore` parameters shared by the in-memory and Postgres stores, so
+ * both reject the same input with the same {@link ValidationError} field.
+ */
+import { ValidationError } from './errors.js';
+import type { LeaseRef } from './job.js';
+import type { ClaimBatchParams } from './stores/job-store.js';
+import { assertInteger, assertText, assertUuid, MAX_TEXT_LENGTH } from './validation.js';
+
+/** Most jobs one `claimBatch` call hands out; a larger `limit` is clamped to it. */
+export const MAX_CLAIM_BATCH = 1000;
+
+/** {@link ClaimBatchParams} after {@link normalizeClaimBatch}; `null` filters mean any. */
+export interface NormalizedClaimBatch {
+  runnerId: string;
+  /** 1..{@link MAX_CLAIM_BATCH}. */
+  limit: number;
+  handlers: string[] | null;
+  queues: string[] | null;
+}
+
+/**
+ * Checks `claimBatch` parameters: `runnerId` text, `limit` a positive integer (clamped to
+ * {@link MAX_CLAIM_BATCH}), `handlers` and `queues` arrays of non-empty strings without
+ * NUL (a plain string is rejected, not spread into characters). Throws
+ * {@link ValidationError} naming the field (`handlers[2]`).
+ */
+export function normalizeClaimBatch(params: ClaimBatchParams): NormalizedClaimBatch {
+  if (typeof params !== 'object' || params === null) {
+    throw new ValidationError('params', 'must be an object');
+  }
+  const runnerId = assertText(params.runnerId, 'runnerId', { maxLength: MAX_TEXT_LENGTH });
+  const limit = assertInteger(params.limit, 'limit', { min: 1, max: Number.MAX_SAFE_INTEGER });
+  return {
+    runnerId,
+    limit: Math.min(limit, MAX_CLAIM_BATCH),
+    handlers: textList(params.handlers, 'handlers', MAX_TEXT_LENGTH),
+    queues: textList(params.queues, 'queues', 128),
+  };
+}
+
+function textList(value: unknown, field: string, maxLength: number): string[] | null {
+  if (value === undefined || value === null) return null;
+  if (!Array.isArray(value)) throw new ValidationError(field, 'must be an array of strings');
+  return value.map((item, i) => assertText(item, `${field}[${i}]`, { maxLength }));
+}
+
+/**
+ * Checks a job id given to a store method: a UUID string (every job id is one), else
+ * {@link ValidationError} naming `field`. Returns it unchanged.
+ */
+export function assertJobId(value: unknown, field = 'jobId'): string {
+  assertUuid(value, field);
+  return value as string;
+}
+
+/**
+ * Checks a lease reference: `jobId` a UUID ({@link assertJobId}) and `leaseId` a string
+ * (a string that is not a lease ever issued is a lost lease, not bad input). Fields are
+ * prefixed with `prefix` (`leases[3].jobId`).
+ */
+export function assertLeaseRef(value: unknown, prefix = ''): LeaseRef {
+  if (typeof value !== 'object' || value === null) {
+    throw new ValidationError(prefix || 'lease', 'must be an object with jobId and leaseId');
+  }
+  const { jobId, leaseId } = value as Partial<Record<keyof LeaseRef, unknown>>;
+  const dot = prefix === '' ? '' : `${prefix}.`;
+  const checkedId = assertJobId(jobId, `${dot}jobId`);
+  if (typeof leaseId !== 'string') throw new ValidationError(`${dot}leaseId`, 'must be a string');
+  return { jobId: checkedId, leaseId };
+}
+
+/** Checks `heartbeatMany`'s `leases`: an array of lease references (`leases[i].jobId`). */
+export function assertLeaseRefs(value: unknown, field = 'leases'): LeaseRef[] {
+  if (!Array.isArray(value)) throw new ValidationError(field, 'must be an array of leases');
+  return value.map((lease, i) => assertLeaseRef(lease, `${field}[${i}]`));
+}
