@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { ChaosWorkerOptions } from './chaos-worker.js';
+import type { ChaosSchedulerOptions } from './scheduler-main.js';
 
 /** One line a worker printed. */
 export type WorkerEvent = Record<string, unknown> & { event: string };
@@ -16,10 +17,19 @@ export class WorkerProcess {
   readonly exited: Promise<void>;
   #waiters: { match: (e: WorkerEvent) => boolean; resolve: (e: WorkerEvent) => void }[] = [];
 
-  constructor(options: Omit<ChaosWorkerOptions, 'report'>) {
-    const script = fileURLToPath(new URL('./worker-main.ts', import.meta.url));
+  /**
+   * Spawns a workload worker; with `kind: 'scheduler'` a scheduler process
+   * (`scheduler-main.ts`) configured by `options` instead.
+   */
+  constructor(
+    options: Omit<ChaosWorkerOptions, 'report'> | ChaosSchedulerOptions,
+    kind: 'worker' | 'scheduler' = 'worker',
+  ) {
+    const main = kind === 'worker' ? './worker-main.ts' : './scheduler-main.ts';
+    const script = fileURLToPath(new URL(main, import.meta.url));
+    const variable = kind === 'worker' ? 'CHAOS_WORKER' : 'CHAOS_SCHEDULER';
     this.child = spawn(process.execPath, ['--import', 'tsx', script], {
-      env: { ...process.env, CHAOS_WORKER: JSON.stringify(options) },
+      env: { ...process.env, [variable]: JSON.stringify(options) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     this.exited = new Promise((resolve) => this.child.on('exit', () => resolve()));

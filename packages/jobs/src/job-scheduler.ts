@@ -124,6 +124,8 @@ export class JobScheduler {
       run: () => this.runOnce(),
       logger: this.#o.logger,
       random: this.#o.random,
+      // A started scheduler keeps its process alive, like a listening server.
+      keepProcessAlive: true,
     });
   }
 
