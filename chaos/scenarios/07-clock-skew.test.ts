@@ -1,3 +1,4 @@
+import { JobScheduler } from '@flowmonkey/jobs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChaosDatabase, size, startChaosDatabase } from '../src/chaos-database.js';
 import { createChaosWorker, FLAKY_JOB, WORK_JOB } from '../src/chaos-worker.js';
@@ -19,8 +20,8 @@ afterAll(async () => {
   await db?.close();
 });
 
-describe('scenario 7: runners whose clocks are 10 minutes ahead and behind', () => {
-  it('reaps nothing early, runs no delayed job or retry early', async () => {
+describe('scenario 7: runners and schedulers whose clocks are 10 minutes ahead and behind', () => {
+  it('reaps nothing early, runs no delayed job or retry early, fires each cron tick once', async () => {
     const control = createChaosWorker({
       url: db.url,
       workerId: 'control',
@@ -46,6 +47,26 @@ describe('scenario 7: runners whose clocks are 10 minutes ahead and behind', () 
       workers.push(w);
       await w.next('ready');
     }
+    for (const [id, skew] of [
+      ['sched-ahead', SKEW_MS],
+      ['sched-behind', -SKEW_MS],
+    ] as const) {
+      const s = new WorkerProcess(
+        { url: db.url, schedulerId: id, tickIntervalMs: 200, leaseMs: 1000, clockSkewMs: skew },
+        'scheduler',
+      );
+      workers.push(s);
+      await s.next('ready');
+    }
+    const admin = new JobScheduler({
+      jobStore: control.stores.jobs,
+      scheduleStore: control.stores.schedules,
+    });
+    await admin.scheduleRecurring({
+      name: 'skewed-ticks',
+      cron: '* * * * * *',
+      handler: 'chaos.tick',
+    });
     control.reaper?.start();
     const n = size(40, 200);
     const { rows: now } = await db.pool.query<{ now: Date }>('SELECT now()');
@@ -98,6 +119,22 @@ describe('scenario 7: runners whose clocks are 10 minutes ahead and behind', () 
       `SELECT count(*) AS n FROM flowmonkey.job_events WHERE job_id = ANY($1::uuid[]) AND kind = 'reset'`,
       [ids],
     );
+    const { rows: cron } = await db.pool.query<{
+      fires: string;
+      distinct_fires: string;
+      early: string;
+      span: string;
+    }>(
+      `SELECT count(*) AS fires, count(DISTINCT fire_at) AS distinct_fires,
+              count(*) FILTER (WHERE created_at < fire_at) AS early,
+              extract(epoch FROM max(fire_at) - min(fire_at))::int + 1 AS span
+         FROM flowmonkey.schedule_fires WHERE schedule_name = 'skewed-ticks'`,
+    );
+    const c = cron[0];
+    const cronTicks = Number(c?.fires);
+    const cronDuplicated = cronTicks - Number(c?.distinct_fires);
+    const cronMissing = Number(c?.span) - Number(c?.distinct_fires);
+    const cronEarly = Number(c?.early);
     const figures = await checkOracle(db.pool, { jobIds: ids });
     report('07-clock-skew', {
       ...figures,
@@ -105,9 +142,14 @@ describe('scenario 7: runners whose clocks are 10 minutes ahead and behind', () 
       delayedJobsRunEarly: delayedEarly,
       retriesRunEarly: retriesEarly,
       prematureReaps: reaped,
-      cronTicks: 'scheduler not built yet',
+      cronTicks,
+      cronDuplicated,
+      cronMissing,
+      cronFiredEarly: cronEarly,
     });
     expect(oracleViolations(figures)).toEqual([]);
     expect([delayedEarly, retriesEarly, reaped]).toEqual([0, 0, 0]);
+    expect(cronTicks).toBeGreaterThan(3);
+    expect([cronDuplicated, cronMissing, cronEarly]).toEqual([0, 0, 0]);
   });
 });

@@ -131,8 +131,8 @@ export function createChaosWorker(o: ChaosWorkerOptions): ChaosWorker {
     healthCheckTimeoutMs: o.listenHealthMs ?? o.pollIntervalMs / 2,
   });
   listener.on('disconnected', () => report({ event: 'listen-lost', at: Date.now() }));
-  const skew = o.clockSkewMs ?? 0;
-  const clock: Clock = { now: () => Date.now() + skew };
+  // In a worker process the skew is applied to Date.now itself (worker-main.ts).
+  const clock: Clock = { now: () => Date.now() };
   const runner = new BasicJobRunner({
     jobStore: stores.jobs,
     engine,

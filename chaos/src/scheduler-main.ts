@@ -21,7 +21,11 @@ const o = JSON.parse(process.env.CHAOS_SCHEDULER ?? '{}') as ChaosSchedulerOptio
 const pool = new pg.Pool({ connectionString: o.url, max: 2 });
 pool.on('error', () => {});
 const stores = createPgStores({ pool });
+// A skewed machine: the process's own clock is off (the scheduler's `clock` option is a
+// test hook whose time the store trusts, so it is not what a skewed machine looks like).
 const skew = o.clockSkewMs ?? 0;
+const realNow = Date.now.bind(Date);
+if (skew !== 0) Date.now = () => realNow() + skew;
 const scheduler = new JobScheduler({
   jobStore: stores.jobs,
   scheduleStore: stores.schedules,
@@ -31,7 +35,6 @@ const scheduler = new JobScheduler({
   catchUpWindowMs: 120_000,
   maxCatchUpFires: 1000,
   logger: noopLogger,
-  clock: { now: () => Date.now() + skew },
 });
 scheduler.start();
 process.stdout.write(`${JSON.stringify({ event: 'ready', pid: process.pid })}\n`);

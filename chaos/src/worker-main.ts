@@ -9,6 +9,9 @@ const report = (event: Record<string, unknown>): void => {
   process.stdout.write(`${JSON.stringify(event)}\n`);
 };
 const options = JSON.parse(process.env.CHAOS_WORKER ?? '{}') as ChaosWorkerOptions;
+// A skewed machine: the whole process's clock is off, not only the runner's `clock`.
+const realNow = Date.now.bind(Date);
+if (options.clockSkewMs) Date.now = () => realNow() + (options.clockSkewMs ?? 0);
 const worker = createChaosWorker({ ...options, report });
 await worker.start();
 report({ event: 'ready', pid: process.pid });
