@@ -4,6 +4,7 @@ import { createTestPool, useTestDatabase } from '@flowmonkey/postgres/testing';
 import type pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JobScheduler } from '../src/job-scheduler.js';
+import { alwaysLeader } from './fixtures/always-leader.js';
 
 const db = useTestDatabase();
 const pools: pg.Pool[] = [];
@@ -83,6 +84,36 @@ describe('JobScheduler on PostgreSQL', () => {
     const expected = Array.from({ length: (lastTick - T0) / 1000 }, (_, i) => T0 + (i + 1) * 1000);
     expect(fires.map((f) => f.fireAt)).toEqual(expected);
     expect(fires.every((f) => f.jobs === 1)).toBe(true);
+  });
+
+  it('makes one job per tick when three schedulers all believe they lead (split brain)', async () => {
+    const clock = new ManualClock(T0);
+    const all = ['a', 'b', 'c'].map((id) => {
+      const pool = createTestPool(db().connectionString, { max: 2 });
+      pools.push(pool);
+      const stores = createPgStores({ pool });
+      return new JobScheduler({
+        jobStore: stores.jobs,
+        scheduleStore: alwaysLeader(stores.schedules),
+        schedulerId: id,
+        logger: noopLogger,
+        clock,
+      });
+    });
+    await all[0]?.scheduleRecurring({ name: 'tick', cron: '* * * * * *', handler: 'h' });
+    let fired = 0;
+    for (let i = 0; i < 40; i++) {
+      clock.advance(i % 3 === 0 ? 1700 : 400);
+      const counts = await Promise.all(all.map((s) => s.runOnce()));
+      fired += counts.reduce((n, c) => n + c.fired, 0);
+    }
+    const fires = await firesOf('tick');
+    const last = Math.floor(clock.now() / 1000) * 1000;
+    expect(fires.map((f) => f.fireAt)).toEqual(
+      Array.from({ length: (last - T0) / 1000 }, (_, i) => T0 + (i + 1) * 1000),
+    );
+    expect(fires.every((f) => f.jobs === 1)).toBe(true);
+    expect(fired).toBe(fires.length);
   });
 
   it('judges due ticks by database time when no clock is injected', async () => {

@@ -12,6 +12,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { JobScheduler } from '../src/job-scheduler.js';
 import type { JobSchedulerOptions } from '../src/scheduler-options.js';
+import { alwaysLeader } from './fixtures/always-leader.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 const SEC = 1000;
@@ -45,24 +46,6 @@ async function fireTimes(stores: Stores, name = 'tick'): Promise<number[]> {
     .filter((j) => j.correlationId === `schedule:${name}` && j.idempotencyKey === null)
     .map((j) => j.runAt)
     .sort((a, b) => a - b);
-}
-
-/** A store that grants leadership to everyone: a split brain. */
-function alwaysLeader(store: ScheduleStore): ScheduleStore {
-  return new Proxy(store, {
-    get(target, prop) {
-      if (prop === 'acquireLeadership') {
-        return async (p: { holderId: string; ttlMs: number }) => ({
-          isLeader: true,
-          holderId: p.holderId,
-          term: 1,
-          expiresAt: Number.MAX_SAFE_INTEGER,
-        });
-      }
-      const value = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
 }
 
 describe('JobScheduler.runOnce', () => {
