@@ -9,7 +9,7 @@ import {
   type Stores,
   ValidationError,
 } from '@flowmonkey/core';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { JobScheduler } from '../src/job-scheduler.js';
 import type { JobSchedulerOptions } from '../src/scheduler-options.js';
 import { alwaysLeader } from './fixtures/always-leader.js';
@@ -212,6 +212,30 @@ describe('JobScheduler.runOnce', () => {
     clock.advance(MIN);
     expect(await scheduler.runOnce()).toMatchObject({ fired: 1, skipped: 0 });
     expect(await fireTimes(stores)).toHaveLength(2);
+  });
+});
+
+describe('JobScheduler.start', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('ticks on its own every tickIntervalMs until stopped, then releases the lease', async () => {
+    vi.useFakeTimers();
+    const { clock, stores, make } = world({ random: () => 0 });
+    const scheduler = make('timed');
+    await scheduler.scheduleRecurring({ name: 'tick', cron: '* * * * * *', handler: 'h' });
+    scheduler.start();
+    for (let i = 0; i < 3; i++) {
+      clock.advance(SEC);
+      await vi.advanceTimersByTimeAsync(SEC);
+    }
+    expect(scheduler.isLeader).toBe(true);
+    await scheduler.stop();
+    clock.advance(SEC);
+    await vi.advanceTimersByTimeAsync(5 * SEC);
+    expect(await fireTimes(stores)).toEqual([1, 2, 3].map((i) => T0 + i * SEC));
+    expect((await make('other').runOnce()).leader).toBe(true);
   });
 });
 
