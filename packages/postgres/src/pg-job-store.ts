@@ -32,6 +32,8 @@ import {
   TERMINAL_JOB_STATUSES,
   ValidationError,
 } from '@flowmonkey/core';
+import pg from 'pg';
+import { GroupCommit } from './group-commit.js';
 import { newJobsJson } from './new-jobs-json.js';
 import { type Row, runStatement } from './queryable.js';
 import { rowToJob } from './rows.js';
@@ -78,6 +80,18 @@ export class PgJobStore implements JobStore {
   }
 
   async create(job: NewJob): Promise<Job> {
+    // On the pool, concurrent creates are group-committed: one INSERT and commit for all
+    // those waiting while the previous one runs. Inside a transaction: written at once.
+    if (this.#ctx.db instanceof pg.Pool) return this.#creates.add(job);
+    return this.#createOne(job);
+  }
+
+  readonly #creates = new GroupCommit<NewJob, Job>({
+    writeMany: (jobs) => this.#insert(jobs, false),
+    writeOne: (job) => this.#createOne(job),
+  });
+
+  async #createOne(job: NewJob): Promise<Job> {
     const [created] = await this.#insert([job], false);
     if (created === undefined) throw new Error('createMany returned no job for one input');
     return created;
