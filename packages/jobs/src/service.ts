@@ -36,6 +36,7 @@ export class Service {
   readonly #options: ServiceOptions;
   #started = false;
   #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
   #inFlight: Promise<void> | undefined;
   #rerun = false;
 
@@ -72,11 +73,24 @@ export class Service {
     this.#rerun = false;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+    this.#immediate = undefined;
     await this.#inFlight;
   }
 
   #schedule(delayMs: number): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (delayMs === 0) {
+      // A triggered run starts on the next turn of the event loop: setTimeout(0) waits at
+      // least 1 ms, which is most of a wake-up's latency budget.
+      this.#immediate ??= setImmediate(() => {
+        this.#immediate = undefined;
+        this.#tick();
+      });
+      return;
+    }
+    if (this.#immediate !== undefined) return; // a run is about to start anyway
     this.#timer = setTimeout(() => this.#tick(), delayMs);
     if (this.#options.keepProcessAlive !== true) this.#timer.unref();
   }
