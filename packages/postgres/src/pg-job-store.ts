@@ -35,6 +35,7 @@ import {
 import pg from 'pg';
 import { GroupCommit } from './group-commit.js';
 import { newJobsJson } from './new-jobs-json.js';
+import { PgNotifier } from './pg-notifier.js';
 import { type Row, runStatement } from './queryable.js';
 import { rowToJob } from './rows.js';
 import type { StoreContext } from './store-context.js';
@@ -111,10 +112,14 @@ export class PgJobStore implements JobStore {
       : jobs.map((job) => normalizeNewJob(job, options));
     assertNoDuplicateIds(normalized);
     const defaultRunAt = jobs.map((job) => job.runAt === undefined);
+    // Outside a transaction the wake-up rides on the INSERT itself (no extra round trip).
+    const wake = this.#ctx.wake;
+    const channel = wake instanceof PgNotifier ? wake.inlineJobsChannel() : null;
     const rows = await runStatement(this.#ctx.db, this.#sql().createMany, [
       newJobsJson(normalized, defaultRunAt),
+      channel,
     ]);
-    if (rows.some((row) => row.due === true)) this.#ctx.wake.jobsDue();
+    if (channel === null && rows.some((row) => row.due === true)) wake.jobsDue();
     const byId = new Map(rows.map((row) => [String(row.id), rowToJob(row)]));
     const missingKeys = normalized
       .filter((job) => !byId.has(job.id) && job.idempotencyKey !== null)

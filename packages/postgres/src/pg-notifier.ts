@@ -49,6 +49,15 @@ export class PgNotifier {
     this.#inFlight = this.#sendJobs();
   }
 
+  /**
+   * The jobs channel for a store that sends its wake-up inside its own statement
+   * (`pg_notify` runs with the INSERT and is delivered at its commit, saving a round trip),
+   * or `null` when notifications are disabled (poll-only mode).
+   */
+  inlineJobsChannel(): string | null {
+    return this.#enabled ? this.#jobsChannel : null;
+  }
+
   /** Announces that cancellation of running job `jobId` was requested. */
   cancelRequested(jobId: string): void {
     if (!this.#enabled) return;

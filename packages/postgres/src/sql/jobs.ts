@@ -70,6 +70,7 @@ function cancelledError(at: string, cause?: string): string {
 export function jobStatements(s: string, schema: string): Record<JobStatementName, NamedStatement> {
   return namedStatements<JobStatementName>(schema, 'jobs', {
     // $1: JSON array of new jobs (with `ord`); idempotent on the partial unique index.
+    // $2: channel for an in-statement NOTIFY, or NULL.
     createMany: `WITH r AS (
         SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(
           ord int, id uuid, queue text, handler text, execution_id text, step_id text,
@@ -85,8 +86,13 @@ export function jobStatements(s: string, schema: string): Record<JobStatementNam
         FROM r ORDER BY ord
         ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING j.*
-      ), ev AS (${appendEvents(s, "'created'")})
-      SELECT src.*, src.run_at <= now() AS due FROM src`,
+      ), ev AS (${appendEvents(s, "'created'")}),
+      -- $2: the jobs channel to NOTIFY (delivered at commit) when a due job was inserted;
+      -- NULL leaves the wake-up to the caller. Referenced below so that it runs.
+      wake AS (SELECT pg_notify($2::text, '') FROM src
+        WHERE $2::text IS NOT NULL AND src.run_at <= now() LIMIT 1)
+      SELECT src.*, src.run_at <= now() AS due, (SELECT count(*) FROM wake) AS notified
+      FROM src`,
     getByIdempotencyKeys: `SELECT * FROM ${s}.jobs WHERE idempotency_key = ANY($1::text[])`,
     get: `SELECT * FROM ${s}.jobs WHERE id = $1`,
     // Served by jobs_claim_idx: an index scan in claim order that stops after $2 rows.
