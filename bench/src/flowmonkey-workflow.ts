@@ -65,7 +65,8 @@ export async function startWorkflowWorker(
     engine,
     wakeups: listener,
     maxConcurrent: concurrency,
-    batchSize: concurrency,
+    batchSize: 250,
+    prefetch: 500,
     logger: noopLogger,
   });
   await listener.start();

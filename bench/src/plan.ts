@@ -8,6 +8,8 @@ export interface WorkloadPlan {
   params: WorkloadParams;
   /** Metrics shown in the table, with their unit and whether higher is better. */
   metrics: { key: string; label: string; higherIsBetter: boolean }[];
+  /** Metrics that get a ratio-to-graphile-worker column. @default the last metric */
+  ratioKeys?: string[];
   /** Hard limit for one run, ms: the process is killed after it. */
   hardLimitMs: number;
 }
@@ -26,6 +28,7 @@ export function workloadPlans(quick: boolean): WorkloadPlan[] {
       adapters: PEERS,
       params: { ...base, kind: 'drain', n: scale(20_000, 2000) },
       metrics: [rate('enqueuePerSec', 'bulk enqueue jobs/s'), rate('processPerSec', 'jobs/s')],
+      ratioKeys: ['enqueuePerSec', 'processPerSec'],
       hardLimitMs: 120_000,
     },
     {
@@ -45,6 +48,7 @@ export function workloadPlans(quick: boolean): WorkloadPlan[] {
         rate('oneByOnePerSec', 'one by one, jobs/s'),
         rate('tenProducersPerSec', '10 producers, jobs/s'),
       ],
+      ratioKeys: ['oneByOnePerSec', 'tenProducersPerSec'],
       hardLimitMs: 120_000,
     },
     {
@@ -57,6 +61,7 @@ export function workloadPlans(quick: boolean): WorkloadPlan[] {
         label: `${key.slice(0, -2)} ms`,
         higherIsBetter: false,
       })),
+      ratioKeys: ['p50Ms', 'p99Ms'],
       hardLimitMs: 60_000,
     },
     {
@@ -95,6 +100,7 @@ export function workloadPlans(quick: boolean): WorkloadPlan[] {
         { key: 'rssAt20pctMb', label: 'RSS at 20 % MB', higherIsBetter: false },
         { key: 'growthMb', label: 'RSS growth 20 %→end MB', higherIsBetter: false },
       ],
+      ratioKeys: ['processPerSec', 'peakRssMb'],
       hardLimitMs: 240_000,
     },
   ];

@@ -24,8 +24,9 @@ export function workloadSection(plan: WorkloadPlan, runs: RunsByAdapter): string
   const lines = [`### ${plan.title}`, ''];
   const header = ['adapter', ...plan.metrics.map((m) => m.label)];
   const hasRef = runs.has(REFERENCE);
-  if (hasRef)
-    header.push(`ratio to ${REFERENCE} (${plan.metrics[plan.metrics.length - 1]?.label})`);
+  const keys = plan.ratioKeys ?? [plan.metrics.at(-1)?.key];
+  const ratioMetrics = plan.metrics.filter((m) => keys.includes(m.key));
+  if (hasRef) for (const m of ratioMetrics) header.push(`× ${REFERENCE}: ${m.label}`);
   header.push('exactly once');
   lines.push(`| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`);
   const values = (adapter: string, key: string) =>
@@ -35,12 +36,9 @@ export function workloadSection(plan: WorkloadPlan, runs: RunsByAdapter): string
   for (const [adapter, results] of runs) {
     const row = [adapter, ...plan.metrics.map((m) => cell(values(adapter, m.key)))];
     if (hasRef) {
-      const last = plan.metrics[plan.metrics.length - 1];
-      row.push(
-        last === undefined
-          ? '–'
-          : ratio(values(adapter, last.key), values(REFERENCE, last.key), last.higherIsBetter),
-      );
+      for (const m of ratioMetrics) {
+        row.push(ratio(values(adapter, m.key), values(REFERENCE, m.key), m.higherIsBetter));
+      }
     }
     row.push(checkCell(results));
     lines.push(`| ${row.join(' | ')} |`);
