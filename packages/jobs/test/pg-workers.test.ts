@@ -157,7 +157,7 @@ describe('BasicJobRunner across processes (PostgreSQL)', () => {
     const completed = await stores.jobs.get(jobId);
     expect([completed?.status, completed?.attempts]).toEqual(['completed', 2]);
     paused.kill('SIGCONT');
-    paused.kill('SIGUSR2');
+    paused.send('release');
     const refused = await paused.next('complete-refused', { jobId });
     expect(refused.code).toBe('LEASE_LOST');
     expect((await paused.next('returning', { jobId })).aborted).toBe(false);
