@@ -13,7 +13,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Engine, type Execution } from '@flowmonkey/core';
-import { ExecutionSweeper, JobReaper } from '@flowmonkey/jobs';
+import { ExecutionSweeper, JobReaper, JobScheduler } from '@flowmonkey/jobs';
 import { createPgStores, migrate, startEmbeddedPostgres } from '@flowmonkey/postgres';
 import pg from 'pg';
 import pino from 'pino';
@@ -101,9 +101,24 @@ async function main(): Promise<void> {
     reaper.start();
     const sweeper = new ExecutionSweeper({ engine, intervalMs: 1000, logger });
     sweeper.start();
+    const scheduler = new JobScheduler({
+      jobStore: stores.jobs,
+      scheduleStore: stores.schedules,
+      tickIntervalMs: 250,
+      leaseMs: 1000,
+      logger,
+    });
+    await scheduler.scheduleRecurring({
+      name: 'reconcile-payments',
+      cron: '*/2 * * * * *',
+      handler: 'reconcile-payments',
+      input: { provider: 'fake-gateway' },
+      overlap: 'skip',
+    });
+    scheduler.start();
     const workers = await startWorkers(database.connectionString);
     out(
-      `  started a reaper, an execution sweeper and ${WORKERS} worker processes (pids ${workers.map((w) => w.pid).join(', ')})`,
+      `  started a scheduler (reconcile-payments every 2 s), a reaper, an execution sweeper and ${WORKERS} worker processes (pids ${workers.map((w) => w.pid).join(', ')})`,
     );
 
     const orders = demoOrders();
@@ -117,7 +132,7 @@ async function main(): Promise<void> {
 
     await watchProgress(pool, SCHEMA, orders.length, started, DEADLINE_MS);
 
-    await Promise.all([stopWorkers(workers), reaper.stop(), sweeper.stop()]);
+    await Promise.all([stopWorkers(workers), reaper.stop(), sweeper.stop(), scheduler.stop()]);
     await printSummary(
       pool,
       SCHEMA,
@@ -136,12 +151,15 @@ async function printSummary(pool: pg.Pool, schema: string, executions: Execution
     retried: number;
     timeouts: number;
     declined: number;
+    reconciled: number;
   }>(
     `SELECT coalesce(sum(attempts), 0)::int AS attempts,
             count(*) FILTER (WHERE attempts > 1)::int AS retried,
             (SELECT count(*)::int FROM ${schema}.job_events WHERE data->>'code' = 'JOB_TIMEOUT') AS timeouts,
-            count(*) FILTER (WHERE error->>'code' = 'CARD_DECLINED')::int AS declined
-       FROM ${schema}.jobs`,
+            count(*) FILTER (WHERE error->>'code' = 'CARD_DECLINED')::int AS declined,
+            (SELECT count(*)::int FROM ${schema}.jobs
+              WHERE handler = 'reconcile-payments' AND status = 'completed') AS reconciled
+       FROM ${schema}.jobs WHERE handler = 'charge-payment'`,
   );
   const jobs = rows[0]!;
   const byStatus = new Map<string, number>();
@@ -151,6 +169,7 @@ async function printSummary(pool: pg.Pool, schema: string, executions: Execution
   out(
     `  payment jobs: ${executions.length} jobs, ${jobs.attempts} attempts, ${jobs.retried} retried, ${jobs.timeouts} attempts timed out, ${jobs.declined} declined`,
   );
+  out(`  scheduled reconcile-payments runs (cron */2 s): ${jobs.reconciled} completed`);
   for (const e of executions.filter((x) => x.status === 'failed')) {
     out(`  ${(e.input as Order).id} failed: ${e.error?.code}: ${e.error?.message}`);
   }

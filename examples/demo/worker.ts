@@ -37,6 +37,12 @@ const runner = new BasicJobRunner({
   ...runnerOptionsFromEnv(process.env),
 });
 
+// The scheduler's recurring job: a plain background job, no workflow around it.
+runner.registerHandler('reconcile-payments', async (input: { provider: string }) => ({
+  provider: input.provider,
+  reconciledAt: new Date().toISOString(),
+}));
+
 await listener.start();
 await runner.start();
 process.send?.({ ready: runner.runnerId });
