@@ -44,7 +44,7 @@ export class BasicJobRunner {
   readonly #active = new Map<string, JobExecution>();
   /** Claimed jobs waiting for a free slot (the `prefetch` option). */
   readonly #buffer = new PrefetchBuffer();
-  /** Handlers running now (a slot is free once its handler settled, before the write). */
+  /** Handlers running now (a slot is free once its outcome is stored). */
   #running = 0;
   readonly #stats = new RunnerStatsCounter();
   readonly #poll: Service;
@@ -228,6 +228,14 @@ export class BasicJobRunner {
       this.#reserved -= limit;
     }
     this.#buffer.push(jobs, claimedAt);
+    // A claim that waited long for a pooled connection (handlers holding them all) returns
+    // leases set at an unknown moment after `claimedAt`: extend them now, on the heartbeat
+    // connection, rather than dropping the jobs as unconfirmed and leaving them to the reaper.
+    if (jobs.length > 0 && performance.now() - claimedAt > this.#options.heartbeatIntervalMs) {
+      await this.heartbeatOnce().catch((error: unknown) => {
+        this.#options.logger.warn({ err: error }, 'could not extend the leases of a slow claim');
+      });
+    }
     await this.#startBuffered();
     if (jobs.length === limit && free > limit) this.#poll.trigger();
     return { claimed: jobs.length };
@@ -328,7 +336,9 @@ export class BasicJobRunner {
       return;
     }
     const o = this.#options;
-    // The slot is freed once, when the handler settles (or, at the latest, when it ends).
+    // The slot is freed once, when the attempt ends: the handler has settled and its outcome
+    // is stored. (Freeing it before the write let new claims queue behind handlers holding
+    // every pooled connection, and their leases lapsed: chaos scenario 9.)
     let slotHeld = true;
     const freeSlot = () => {
       if (!slotHeld) return;
@@ -352,7 +362,6 @@ export class BasicJobRunner {
         cancelGraceMs: o.cancelGraceMs,
         defaultRetry: o.defaultRetry,
         defaultTimeoutMs: o.defaultTimeoutMs,
-        onHandlerSettled: freeSlot,
       },
       claimedAt,
     );

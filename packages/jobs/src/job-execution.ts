@@ -43,13 +43,6 @@ export interface JobExecutionDeps {
   cancelGraceMs: number;
   defaultRetry: ResolvedRetryPolicy;
   defaultTimeoutMs: number | null;
-  /**
-   * Called once the handler has settled and before its outcome is stored, so the runner can
-   * give the slot to the next job while the outcome waits for its (batched) write. The lease
-   * is still held and heartbeated until the write; an overdue handler calls it only when it
-   * finally settles. @default nothing
-   */
-  onHandlerSettled?: () => void;
 }
 
 type HandlerEnd = StepResult | { kind: 'thrown'; error: unknown };
@@ -187,10 +180,8 @@ export class JobExecution {
       );
       end = await this.#record(null);
       await handlerEnd;
-      this.#deps.onHandlerSettled?.();
       this.log.warn('overdue handler settled; its result was dropped');
     } else {
-      this.#deps.onHandlerSettled?.();
       end = await this.#record(first);
     }
     for (const t of this.#timers) clearTimeout(t);
