@@ -41,11 +41,10 @@ export class BasicJobRunner {
   readonly #options: ResolvedRunnerOptions;
   readonly #settler: JobSettler;
   readonly #handlers = new Map<string, RegisteredJobHandler>();
+  /** Attempts holding a slot: from launch until the outcome is stored (or the handler, if overdue, settles). */
   readonly #active = new Map<string, JobExecution>();
   /** Claimed jobs waiting for a free slot (the `prefetch` option). */
   readonly #buffer = new PrefetchBuffer();
-  /** Handlers running now (a slot is free once its outcome is stored). */
-  #running = 0;
   readonly #stats = new RunnerStatsCounter();
   readonly #poll: Service;
   readonly #beat: Service;
@@ -206,7 +205,7 @@ export class BasicJobRunner {
   async runOnce(): Promise<{ claimed: number }> {
     const { maxConcurrent, prefetch, batchSize, jobStore, runnerId, queues } = this.#options;
     const capacity = maxConcurrent + prefetch;
-    const free = capacity - this.#running - this.#buffer.size - this.#reserved;
+    const free = capacity - this.#active.size - this.#buffer.size - this.#reserved;
     const types = this.handlerTypes();
     if (this.#state === 'stopping' || free <= 0 || types.length === 0) return { claimed: 0 };
     // A runner with a buffer refills it once half drained: big claims, not one per slot.
@@ -336,18 +335,9 @@ export class BasicJobRunner {
       return;
     }
     const o = this.#options;
-    // The slot is freed once, when the attempt ends: the handler has settled and its outcome
-    // is stored. (Freeing it before the write let new claims queue behind handlers holding
-    // every pooled connection, and their leases lapsed: chaos scenario 9.)
-    let slotHeld = true;
-    const freeSlot = () => {
-      if (!slotHeld) return;
-      slotHeld = false;
-      this.#running--;
-      void this.#startBuffered();
-      this.#poll.trigger();
-    };
-    this.#running++;
+    // A job holds its slot (an entry in #active) until its outcome is stored, not just until
+    // its handler settles: freeing it earlier let new claims queue behind handlers holding
+    // every pooled connection, and their leases lapsed (chaos scenario 9).
     const execution = new JobExecution(
       job,
       handler,
@@ -372,10 +362,7 @@ export class BasicJobRunner {
         execution.log.error({ err: error }, 'job execution crashed');
         return 'store-error';
       })
-      .then((end) => {
-        freeSlot();
-        this.#finished(job.id, end);
-      });
+      .then((end) => this.#finished(job.id, end));
   }
 
   #finished(jobId: string, end: AttemptEnd): void {
@@ -393,7 +380,7 @@ export class BasicJobRunner {
   /** Starts buffered jobs in the free slots; drops those whose lease went unconfirmed too long. */
   async #startBuffered(): Promise<void> {
     const { maxConcurrent, leaseMs, heartbeatIntervalMs, logger } = this.#options;
-    while (this.#buffer.size > 0 && this.#running < maxConcurrent) {
+    while (this.#buffer.size > 0 && this.#active.size < maxConcurrent) {
       const { next, dropped } = this.#buffer.take(performance.now(), leaseMs - heartbeatIntervalMs);
       for (const job of dropped) {
         logger.warn(
