@@ -37,9 +37,10 @@ export interface SweepCounts {
 }
 
 /**
- * The engine's maintenance loop, meant to run next to the `JobReaper` in a sidecar: every
- * `intervalMs` it resumes due timed waits (`engine.wakeDue`) and re-runs executions a crash
- * left `running` between two steps (`engine.recoverStale`). Both are safe with any number of
+ * The engine's maintenance loops, meant to run next to the `JobReaper` in a sidecar: every
+ * `intervalMs` it resumes due timed waits (`engine.wakeDue`), and a few times per
+ * `recoverAfterMs` it re-runs executions a crash left `running` between two steps
+ * (`engine.recoverStale`). Both are safe with any number of
  * sweepers at once: each transition is an optimistic write that exactly one of them wins.
  */
 export class ExecutionSweeper {
@@ -47,7 +48,8 @@ export class ExecutionSweeper {
   readonly #recoverAfterMs: number;
   readonly #batchSize: number;
   readonly #logger: Logger;
-  readonly #service: Service;
+  readonly #wakeLoop: Service;
+  readonly #recoverLoop: Service;
 
   constructor(options: ExecutionSweeperOptions) {
     checkKnownKeys(options, ['engine', 'intervalMs', 'recoverAfterMs', 'batchSize', 'logger']);
@@ -71,32 +73,53 @@ export class ExecutionSweeper {
       int: true,
     });
     this.#logger = options.logger ?? defaultLogger();
-    this.#service = new Service({
-      name: 'execution-sweeper',
+    this.#wakeLoop = new Service({
+      name: 'execution-sweeper-wake',
       intervalMs,
-      run: () => this.runOnce(),
+      run: () => this.#wake(),
+      logger: this.#logger,
+    });
+    // Recovery pages through every running execution, and only finds ones idle for
+    // recoverAfterMs: checking a few times per recoverAfterMs is enough.
+    this.#recoverLoop = new Service({
+      name: 'execution-sweeper-recover',
+      intervalMs: Math.max(intervalMs, Math.min(this.#recoverAfterMs / 4, 60_000)),
+      run: () => this.#recover(),
       logger: this.#logger,
     });
   }
 
-  /** Starts sweeping: a first sweep after a random delay up to `intervalMs`, then every interval. */
+  /**
+   * Starts sweeping: timed waits every `intervalMs`, orphan recovery every quarter of
+   * `recoverAfterMs` (at least `intervalMs`, at most a minute), each after a random first delay.
+   */
   start(): void {
-    this.#service.start();
+    this.#wakeLoop.start();
+    this.#recoverLoop.start();
   }
 
-  /** Stops sweeping and waits for a sweep in flight. Idempotent; fine before `start()`. */
-  stop(): Promise<void> {
-    return this.#service.stop();
+  /** Stops sweeping and waits for sweeps in flight. Idempotent; fine before `start()`. */
+  async stop(): Promise<void> {
+    await Promise.all([this.#wakeLoop.stop(), this.#recoverLoop.stop()]);
   }
 
-  /** Runs one sweep now and returns what it did. */
+  /** Runs both duties once now and returns what they did. */
   async runOnce(): Promise<SweepCounts> {
+    return { woken: await this.#wake(), recovered: await this.#recover() };
+  }
+
+  async #wake(): Promise<number> {
     const woken = await this.#engine.wakeDue({ limit: this.#batchSize });
+    if (woken > 0) this.#logger.info({ woken }, 'woke timed waits');
+    return woken;
+  }
+
+  async #recover(): Promise<number> {
     const recovered = await this.#engine.recoverStale({
       olderThanMs: this.#recoverAfterMs,
       limit: this.#batchSize,
     });
-    if (woken + recovered > 0) this.#logger.info({ woken, recovered }, 'swept executions');
-    return { woken, recovered };
+    if (recovered > 0) this.#logger.info({ recovered }, 'recovered orphaned executions');
+    return recovered;
   }
 }
