@@ -23,14 +23,31 @@ const SIDE_EFFECTS = `CREATE TABLE IF NOT EXISTS chaos_side_effects (
   at timestamptz NOT NULL DEFAULT clock_timestamp()
 )`;
 
+/** Options of {@link startChaosDatabase}; every field is optional. */
+export interface ChaosDatabaseOptions {
+  /**
+   * Server settings as `name=value`, added after the suite's own (`fsync=off`,
+   * `full_page_writes=off`, `max_connections=300`), e.g. `autovacuum_naptime=1s`.
+   * @default none
+   */
+  settings?: readonly string[];
+}
+
 /**
  * Starts an embedded PostgreSQL server for one scenario (`fsync=off` for speed: an
- * immediate stop kills processes, not the OS, so no commit is lost), migrates the
- * `flowmonkey` schema and creates the oracle's table.
+ * immediate stop kills processes, not the OS, so no commit is lost) with any extra
+ * `settings`, migrates the `flowmonkey` schema and creates the oracle's table.
  */
-export async function startChaosDatabase(): Promise<ChaosDatabase> {
+export async function startChaosDatabase(
+  options: ChaosDatabaseOptions = {},
+): Promise<ChaosDatabase> {
   const server = await startEmbeddedPostgres({
-    settings: ['fsync=off', 'full_page_writes=off', 'max_connections=300'],
+    settings: [
+      'fsync=off',
+      'full_page_writes=off',
+      'max_connections=300',
+      ...(options.settings ?? []),
+    ],
   });
   const pool = new pg.Pool({ connectionString: server.connectionString, max: 10 });
   pool.on('error', () => {});
