@@ -226,15 +226,10 @@ export class BasicJobRunner {
     } finally {
       this.#reserved -= limit;
     }
-    this.#buffer.push(jobs, claimedAt);
     // A claim that waited long for a pooled connection (handlers holding them all) returns
-    // leases set at an unknown moment after `claimedAt`: extend them now, on the heartbeat
-    // connection, rather than dropping the jobs as unconfirmed and leaving them to the reaper.
-    if (jobs.length > 0 && performance.now() - claimedAt > this.#options.heartbeatIntervalMs) {
-      await this.heartbeatOnce().catch((error: unknown) => {
-        this.#options.logger.warn({ err: error }, 'could not extend the leases of a slow claim');
-      });
-    }
+    // leases granted at an unknown moment after `claimedAt`; #startBuffered then waits for a
+    // heartbeat to confirm them before starting their handlers.
+    this.#buffer.push(jobs, claimedAt);
     await this.#startBuffered();
     if (jobs.length === limit && free > limit) this.#poll.trigger();
     return { claimed: jobs.length };
@@ -247,7 +242,8 @@ export class BasicJobRunner {
    */
   async heartbeatOnce(): Promise<{ extended: number; lost: number; cancelRequested: number }> {
     const held = [...this.#active.values()].filter((e) => e.holdsLease);
-    const leases = [...held.map((e) => e.lease), ...this.#buffer.leases()];
+    const buffered = this.#buffer.leases();
+    const leases = [...held.map((e) => e.lease), ...buffered];
     if (leases.length === 0) return { extended: 0, lost: 0, cancelRequested: 0 };
     const sentAt = performance.now();
     const result = await this.#options.jobStore.heartbeatMany({ leases });
@@ -255,7 +251,12 @@ export class BasicJobRunner {
     for (const e of held) if (!lost.has(e.job.id)) e.leaseConfirmed(sentAt);
     for (const id of result.lost) this.#active.get(id)?.abort('lease-lost');
     for (const id of result.cancelRequested) this.#active.get(id)?.abort('cancel');
-    for (const job of this.#buffer.heartbeat(result, sentAt)) this.#cancelBuffered(job);
+    const sentBuffered = new Set(buffered.map((l) => l.jobId));
+    for (const job of this.#buffer.heartbeat(sentBuffered, result, sentAt)) {
+      this.#cancelBuffered(job);
+    }
+    // Buffered jobs waiting for this confirmation can start now.
+    if (buffered.length > 0) void this.#startBuffered();
     return {
       extended: leases.length - result.lost.length,
       lost: result.lost.length,
@@ -377,18 +378,22 @@ export class BasicJobRunner {
     this.#poll.trigger();
   }
 
-  /** Starts buffered jobs in the free slots; drops those whose lease went unconfirmed too long. */
+  /**
+   * Starts buffered jobs in the free slots, in claim order. A job whose lease has gone
+   * unconfirmed for `leaseMs - heartbeatIntervalMs` (a claim that waited long for a pooled
+   * connection, or heartbeats that did not get through) is not started on a guess: a
+   * heartbeat is asked for, and its result starts the job or removes it as lost.
+   */
   async #startBuffered(): Promise<void> {
-    const { maxConcurrent, leaseMs, heartbeatIntervalMs, logger } = this.#options;
+    const { maxConcurrent, leaseMs, heartbeatIntervalMs } = this.#options;
+    const maxSilentMs = leaseMs - heartbeatIntervalMs;
     while (this.#buffer.size > 0 && this.#active.size < maxConcurrent) {
-      const { next, dropped } = this.#buffer.take(performance.now(), leaseMs - heartbeatIntervalMs);
-      for (const job of dropped) {
-        logger.warn(
-          { jobId: job.id },
-          'prefetched job not started: its lease could not be extended',
-        );
+      const next = this.#buffer.take(performance.now(), maxSilentMs);
+      if (next === undefined) {
+        this.#beat.trigger();
+        return;
       }
-      if (next !== undefined) await this.#launch(next.job, next.confirmedAt);
+      await this.#launch(next.job, next.confirmedAt);
     }
   }
 

@@ -11,7 +11,9 @@ interface Entry {
  * The runner's local queue (its `prefetch` option): claimed jobs waiting for a free slot.
  * Every buffered job is `running` under the runner's lease, so the buffer keeps, per job,
  * when its lease was last confirmed: the runner heartbeats buffered leases with the running
- * ones, and a job whose lease could not be confirmed in time is dropped, never started.
+ * ones. A job whose lease has gone unconfirmed too long is not started until a heartbeat
+ * confirms it (or reports it lost, which removes it): only the database knows whether the
+ * lease still holds, and a job dropped on a guess would sit `running` until the reaper.
  */
 export class PrefetchBuffer {
   #entries: Entry[] = [];
@@ -34,21 +36,16 @@ export class PrefetchBuffer {
   }
 
   /**
-   * Takes the next job to start, with the time its lease was last confirmed. Jobs whose
-   * lease is older than `maxSilentMs` at `now` are dropped (the reaper may already have
-   * handed them to someone else) and returned in `dropped`.
+   * Takes the next job to start, in claim order, with the time its lease was last
+   * confirmed; `undefined` when the buffer is empty or when the next job's lease was last
+   * confirmed `maxSilentMs` or more before `now` (it stays first in line until a
+   * heartbeat confirms its lease or reports it lost).
    */
-  take(
-    now: number,
-    maxSilentMs: number,
-  ): { next?: { job: Job; confirmedAt: number }; dropped: Job[] } {
-    const dropped: Job[] = [];
-    for (;;) {
-      const entry = this.#entries.shift();
-      if (entry === undefined) return { dropped };
-      if (now - entry.confirmedAt < maxSilentMs) return { next: entry, dropped };
-      dropped.push(entry.job);
-    }
+  take(now: number, maxSilentMs: number): { job: Job; confirmedAt: number } | undefined {
+    const head = this.#entries[0];
+    if (head === undefined || now - head.confirmedAt >= maxSilentMs) return undefined;
+    this.#entries.shift();
+    return head;
   }
 
   /** The leases of every buffered job, for one `heartbeatMany` with the running ones. */
@@ -57,10 +54,13 @@ export class PrefetchBuffer {
   }
 
   /**
-   * Applies a heartbeat sent at `sentAt`: lost leases are dropped, held ones confirmed, and
-   * jobs whose cancellation was requested are removed and returned (to be confirmed).
+   * Applies a heartbeat sent at `sentAt` for `sent` (the leases it carried): lost leases are
+   * dropped, held ones confirmed, and jobs whose cancellation was requested are removed and
+   * returned (to be confirmed). Jobs claimed after the heartbeat was built are left as they
+   * are.
    */
   heartbeat(
+    sent: ReadonlySet<string>,
     result: { lost: readonly string[]; cancelRequested: readonly string[] },
     sentAt: number,
   ): Job[] {
@@ -68,12 +68,13 @@ export class PrefetchBuffer {
     const cancel = new Set(result.cancelRequested);
     const cancelled: Job[] = [];
     this.#entries = this.#entries.filter((e) => {
+      if (!sent.has(e.job.id)) return true;
       if (lost.has(e.job.id)) return false;
       if (cancel.has(e.job.id)) {
         cancelled.push(e.job);
         return false;
       }
-      e.confirmedAt = sentAt;
+      if (sentAt > e.confirmedAt) e.confirmedAt = sentAt;
       return true;
     });
     return cancelled;

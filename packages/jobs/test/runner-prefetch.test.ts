@@ -111,3 +111,64 @@ describe('BasicJobRunner completion batching', () => {
     expect((await mustGet(stores.jobs, bad ?? '')).status).toBe('running');
   });
 });
+
+describe('BasicJobRunner prefetch: leases of a slow claim', () => {
+  it('runs a job whose claim outlived the lease budget once a heartbeat confirms it, even when another job frees a slot first', async () => {
+    // The second claim takes longer than leaseMs - heartbeatIntervalMs (900 ms), so its
+    // lease comes back unconfirmed. The heartbeat loop runs every 100 ms and keeps the
+    // first job's lease confirmed meanwhile.
+    const { stores, runner } = setup({
+      maxConcurrent: 2,
+      batchSize: 1,
+      leaseMs: 1000,
+      heartbeatIntervalMs: 100,
+      pollIntervalMs: 60_000,
+    });
+    const gate = deferred();
+    const started: string[] = [];
+    const finished: string[] = [];
+    runner.registerHandler('h', async (_input: number, ctx) => {
+      started.push(ctx.job.id);
+      if (started.length === 1) await gate.promise;
+      finished.push(ctx.job.id);
+      return null;
+    });
+    await createJobs(stores.jobs, 2);
+    const claim = stores.jobs.claimBatch.bind(stores.jobs);
+    const slowClaimBack = deferred();
+    vi.spyOn(stores.jobs, 'claimBatch')
+      .mockImplementationOnce(claim)
+      .mockImplementationOnce(async (params) => {
+        const jobs = await claim(params);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        slowClaimBack.resolve();
+        return jobs;
+      });
+    let holdBeats: Promise<void> | undefined;
+    const heartbeatMany = stores.jobs.heartbeatMany.bind(stores.jobs);
+    const beat = vi.spyOn(stores.jobs, 'heartbeatMany').mockImplementation(async (params) => {
+      await holdBeats;
+      return heartbeatMany(params);
+    });
+    await runner.start();
+    await runner.runOnce(); // the first job runs, held by the gate; the poll loop claims the second, slowly
+    await slowClaimBack.promise;
+    const beatsHeld = deferred();
+    holdBeats = beatsHeld.promise; // heartbeats are held up from now on
+    const calls = beat.mock.calls.length;
+    await vi.waitFor(() => expect(beat.mock.calls.length).toBeGreaterThan(calls));
+    gate.resolve(); // the first job ends and frees its slot before a heartbeat confirms the second
+    const [first] = started;
+    await vi.waitFor(async () => {
+      expect((await mustGet(stores.jobs, first ?? '')).status).toBe('completed');
+    });
+    expect(started).toEqual([first]);
+    beatsHeld.resolve();
+    await vi.waitFor(() => expect(finished.length).toBe(2));
+    const second = started[1] ?? '';
+    await vi.waitFor(async () => {
+      expect((await mustGet(stores.jobs, second)).status).toBe('completed');
+    });
+    await runner.stop();
+  });
+});
