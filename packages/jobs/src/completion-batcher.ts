@@ -1,5 +1,6 @@
 import type { CompleteManyResult, JobStore, LeaseRef } from '@flowmonkey/core';
 import { LeaseLostError } from '@flowmonkey/core';
+import { GroupQueue } from './group-queue.js';
 
 /** Most completions written by one `completeMany` call. */
 const MAX_BATCH = 500;
@@ -11,18 +12,16 @@ interface Pending {
 }
 
 /**
- * Group commit for job completions: completions requested while a write is in flight (or
- * in the same microtask turn) are written together by one `completeMany` call, so
- * N handlers finishing together cost one round trip and one commit instead of N. Nothing
- * waits on a timer: with no write in flight the next completion is written at once.
- * Each caller still gets its own outcome: `LeaseLostError` for a fenced-out lease, and if
- * a batch fails as a whole (say one result is not JSON) its items are retried one by one
- * with `complete`, so one bad item never fails the others.
+ * Group commit for job completions (a {@link GroupQueue}): completions requested while a
+ * write is in flight are written together by one `completeMany` call, so N handlers
+ * finishing together cost one round trip and one commit instead of N. Each caller still
+ * gets its own outcome: `LeaseLostError` for a fenced-out lease, and if a batch fails as a
+ * whole (say one result is not JSON) its items are retried one by one with `complete`, so
+ * one bad item never fails the others.
  */
 export class CompletionBatcher {
   readonly #store: JobStore;
-  #queue: Pending[] = [];
-  #flushing = false;
+  readonly #queue = new GroupQueue<Pending>((batch) => this.#write(batch), MAX_BATCH);
 
   /** Batches over `store.completeMany`; a store without it gets one `complete` per job. */
   constructor(store: JobStore) {
@@ -33,23 +32,7 @@ export class CompletionBatcher {
   complete(item: LeaseRef & { result: unknown }): Promise<number> {
     return new Promise<number>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
-      if (!this.#flushing) void this.#flush();
     });
-  }
-
-  async #flush(): Promise<void> {
-    this.#flushing = true;
-    try {
-      // Completions already queued as microtasks join the first write; no timer is used
-      // (batching comes from writes in flight, and fake timers in tests never stall it).
-      await Promise.resolve();
-      while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, MAX_BATCH);
-        await this.#write(batch);
-      }
-    } finally {
-      this.#flushing = false;
-    }
   }
 
   async #write(batch: Pending[]): Promise<void> {
