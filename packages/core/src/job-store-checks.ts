@@ -4,8 +4,14 @@
  */
 import { ValidationError } from './errors.js';
 import type { LeaseRef } from './job.js';
-import type { ClaimBatchParams } from './stores/job-store.js';
-import { assertInteger, assertText, assertUuid, MAX_TEXT_LENGTH } from './validation.js';
+import type { ClaimBatchParams, RunnerJobEvent, RunnerJobEventKind } from './stores/job-store.js';
+import {
+  assertInteger,
+  assertJsonPayload,
+  assertText,
+  assertUuid,
+  MAX_TEXT_LENGTH,
+} from './validation.js';
 
 /** Most jobs one `claimBatch` call hands out; a larger `limit` is clamped to it. */
 export const MAX_CLAIM_BATCH = 1000;
@@ -74,4 +80,45 @@ export function assertLeaseRef(value: unknown, prefix = ''): LeaseRef {
 export function assertLeaseRefs(value: unknown, field = 'leases'): LeaseRef[] {
   if (!Array.isArray(value)) throw new ValidationError(field, 'must be an array of leases');
   return value.map((lease, i) => assertLeaseRef(lease, `${field}[${i}]`));
+}
+
+const RUNNER_EVENT_KINDS: readonly RunnerJobEventKind[] = ['started', 'timeout', 'lease-lost'];
+
+/** A {@link RunnerJobEvent} after {@link normalizeRunnerEvents}: `data` as JSON text or `null`. */
+export interface NormalizedRunnerEvent {
+  jobId: string;
+  leaseId: string;
+  kind: RunnerJobEventKind;
+  attempt: number;
+  data: string | null;
+}
+
+/**
+ * Checks `recordEvents`' `events`: an array of lease references (`events[i].jobId`) with a
+ * known `kind`, an integer `attempt` >= 1 and JSON `data` of at most `maxDataBytes`.
+ * Throws {@link ValidationError} naming the field.
+ */
+export function normalizeRunnerEvents(
+  value: unknown,
+  maxDataBytes: number,
+): NormalizedRunnerEvent[] {
+  if (!Array.isArray(value)) throw new ValidationError('events', 'must be an array of events');
+  return value.map((event: Partial<RunnerJobEvent>, i) => {
+    const { jobId, leaseId } = assertLeaseRef(event, `events[${i}]`);
+    if (!RUNNER_EVENT_KINDS.includes(event.kind as RunnerJobEventKind)) {
+      throw new ValidationError(
+        `events[${i}].kind`,
+        `must be one of ${RUNNER_EVENT_KINDS.join(', ')}`,
+      );
+    }
+    const attempt = assertInteger(event.attempt, `events[${i}].attempt`, {
+      min: 1,
+      max: 2_147_483_647,
+    });
+    const data =
+      event.data === undefined || event.data === null
+        ? null
+        : assertJsonPayload(event.data, `events[${i}].data`, { maxBytes: maxDataBytes });
+    return { jobId, leaseId, kind: event.kind as RunnerJobEventKind, attempt, data };
+  });
 }

@@ -26,9 +26,12 @@ import {
   normalizeClaimBatch,
   normalizeNewJob,
   normalizeNewJobs,
+  normalizeRunnerEvents,
   type PruneFinishedParams,
   type PruneFinishedResult,
+  type RecordEventsResult,
   type RedriveManyParams,
+  type RunnerJobEvent,
   TERMINAL_JOB_STATUSES,
   ValidationError,
 } from '@flowmonkey/core';
@@ -248,6 +251,22 @@ export class PgJobStore implements JobStore {
       lost: params.items.filter((l) => !isDone(l)).map((l) => l.jobId),
       finishedAt: at === undefined ? (now?.getTime() ?? Date.now()) : Number(at),
     };
+  }
+
+  async recordEvents(params: { events: readonly RunnerJobEvent[] }): Promise<RecordEventsResult> {
+    const events = normalizeRunnerEvents(params?.events, this.#ctx.maxPayloadBytes);
+    if (events.length === 0) return { recorded: 0, fenced: 0 };
+    // A lease id that is not a UUID was never issued: its started/timeout events are
+    // fenced out, and a lease-lost event is kept without it.
+    const [row] = await runStatement(this.#ctx.db, this.#sql().recordEvents, [
+      events.map((e) => e.jobId),
+      events.map((e) => (UUID.test(e.leaseId) ? e.leaseId : null)),
+      events.map((e) => e.kind),
+      events.map((e) => e.attempt),
+      events.map((e) => e.data),
+    ]);
+    const recorded = Number(row?.recorded ?? 0);
+    return { recorded, fenced: events.length - recorded };
   }
 
   async fail(

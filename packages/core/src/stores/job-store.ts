@@ -32,6 +32,33 @@ export interface HeartbeatManyResult {
   cancelRequested: string[];
 }
 
+/**
+ * Kinds of {@link RunnerJobEvent}: what a runner observes about an attempt that no store
+ * write records by itself. `started`: the handler was invoked (after the claim, possibly
+ * later with prefetch). `timeout`: the runner aborted the handler for its time limit (the
+ * attempt's failure follows as `retried` or `failed` with code `JOB_TIMEOUT`).
+ * `lease-lost`: the runner found that it no longer holds the lease (the job was reaped,
+ * taken over or finished elsewhere) and dropped the attempt.
+ */
+export type RunnerJobEventKind = 'started' | 'timeout' | 'lease-lost';
+
+/** One event for {@link JobStore.recordEvents}. */
+export interface RunnerJobEvent extends LeaseRef {
+  kind: RunnerJobEventKind;
+  /** The attempt it concerns (the job's `attempts` when it was claimed), >= 1. */
+  attempt: number;
+  /** JSON details, e.g. `{ runnerId }` or `{ timeoutMs }`. @default null */
+  data?: Record<string, unknown> | null;
+}
+
+/** Result of {@link JobStore.recordEvents}. */
+export interface RecordEventsResult {
+  /** Events written. */
+  recorded: number;
+  /** `started` and `timeout` events not written because their lease was no longer held. */
+  fenced: number;
+}
+
 /** Parameters of {@link JobStore.listDeadLetters}. */
 export interface ListDeadLettersParams {
   /** Most jobs to return (0..100 000). */
@@ -131,6 +158,18 @@ export interface JobStore {
     items: readonly (LeaseRef & { result: unknown })[];
     now?: number;
   }): Promise<CompleteManyResult>;
+
+  /**
+   * Appends runner-observed events to the job's history (in the order given, at the
+   * store's now), in one round trip for the Postgres store. `started` and `timeout` are
+   * fenced like every write of a running job: one whose lease is no longer held is not
+   * written (counted in `fenced`), so a job's history never shows an attempt starting
+   * after it was taken from its runner. `lease-lost` is written whatever the job's state:
+   * it records that the holder's writes were refused. Validates every event first
+   * (`ValidationError` naming `events[i].kind`, nothing written). Optional: a store that
+   * keeps no event history (the in-memory one) omits it, and runners then skip it.
+   */
+  recordEvents?(params: { events: readonly RunnerJobEvent[] }): Promise<RecordEventsResult>;
 
   /**
    * Records a failed attempt. With `retryAt` (epoch ms) or `retryDelayMs` (ms from the

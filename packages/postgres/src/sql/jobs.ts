@@ -11,6 +11,7 @@ export type JobStatementName =
   | 'progress'
   | 'complete'
   | 'completeMany'
+  | 'recordEvents'
   | 'fail'
   | 'release'
   | 'cancel'
@@ -143,6 +144,21 @@ export function jobStatements(s: string, schema: string): Record<JobStatementNam
         RETURNING j.id, j.attempts, l.lease_id AS old_lease_id, j.updated_at
       ), ev AS (${appendEvents(s, "'completed'", 'NULL', 'old_lease_id')})
       SELECT id, old_lease_id, ${epochMs('updated_at')} AS at FROM src`,
+    // $1 job ids, $2 lease ids, $3 kinds, $4 attempts, $5 data as JSON text or NULL (parallel
+    // arrays, in order). `started` and `timeout` only while their lease is held (a stale
+    // runner's history ends where its lease did); `lease-lost` always.
+    recordEvents: `WITH e AS (
+        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[])
+          WITH ORDINALITY AS e(job_id, lease_id, kind, attempt, data, ord)
+      ), ins AS (
+        INSERT INTO ${s}.job_events (job_id, kind, attempt, lease_id, data, at)
+        SELECT e.job_id, e.kind, e.attempt, e.lease_id, e.data::jsonb, now() FROM e
+        WHERE e.kind = 'lease-lost' OR EXISTS (SELECT 1 FROM ${s}.jobs j
+          WHERE j.id = e.job_id AND j.lease_id = e.lease_id AND j.status = 'running')
+        ORDER BY e.ord
+        RETURNING 1
+      )
+      SELECT count(*)::int AS recorded FROM ins`,
     // $3 ErrorInfo JSON, $4 retryAt, $5 now, $6 retryDelayMs (from now, database time
     // unless injected); $4 and $6 NULL: no retry. A job whose cancellation was requested
     // becomes `cancelled` instead of retrying.
