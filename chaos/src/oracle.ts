@@ -68,7 +68,9 @@ export async function checkOracle(
          SELECT job_id, min(id) AS end_id FROM flowmonkey.job_events
          WHERE job_id = ANY($1::uuid[]) AND kind IN ('completed', 'failed', 'cancelled')
            AND NOT (kind = 'cancelled' AND coalesce((data->>'requested')::boolean, false))
-         GROUP BY job_id) t ON t.job_id = e.job_id AND e.id > t.end_id`,
+         GROUP BY job_id) t ON t.job_id = e.job_id AND e.id > t.end_id
+       -- a stale holder recording that its writes were refused is not a move
+       WHERE e.kind <> 'lease-lost'`,
     ),
     completedWithoutEffect: await one(
       `SELECT count(*) AS n FROM flowmonkey.jobs j WHERE j.id = ANY($1::uuid[])

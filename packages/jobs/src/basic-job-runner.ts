@@ -1,6 +1,7 @@
 import type { Job, JobStore, StepHandler } from '@flowmonkey/core';
 import { DuplicateError, EventBus, MAX_TIMEOUT_MS, ValidationError } from '@flowmonkey/core';
 import type { JobEngine } from './job-engine.js';
+import { JobEventRecorder } from './job-event-recorder.js';
 import type { AttemptEnd } from './job-execution.js';
 import { JobExecution } from './job-execution.js';
 import type { JobHandlerFunction, JobHandlerOptions, RegisteredJobHandler } from './job-handler.js';
@@ -40,6 +41,7 @@ export class BasicJobRunner {
   readonly events: EventBus;
   readonly #options: ResolvedRunnerOptions;
   readonly #settler: JobSettler;
+  readonly #recorder: JobEventRecorder;
   readonly #handlers = new Map<string, RegisteredJobHandler>();
   /** Attempts holding a slot: from launch until the outcome is stored (or the handler, if overdue, settles). */
   readonly #active = new Map<string, JobExecution>();
@@ -78,6 +80,7 @@ export class BasicJobRunner {
     const o = this.#options;
     this.events = o.events ?? new EventBus({ logger: o.logger });
     this.#settler = createJobSettler(o.jobStore, o.engine);
+    this.#recorder = new JobEventRecorder(o.jobStore, o.logger);
     this.#poll = new Service({
       name: 'job-runner-poll',
       intervalMs: o.pollIntervalMs,
@@ -193,7 +196,7 @@ export class BasicJobRunner {
     const left = [...this.#active.values()];
     for (const execution of left) execution.abort('shutdown');
     await Promise.all(left.map((e) => e.recorded));
-    await Promise.all([this.#beat.stop(), this.#fence.stop()]);
+    await Promise.all([this.#beat.stop(), this.#fence.stop(), this.#recorder.idle()]);
     logger.info({ runnerId: this.runnerId, aborted: left.length }, 'job runner stopped');
   }
 
@@ -346,6 +349,7 @@ export class BasicJobRunner {
         jobStore: o.jobStore,
         engine: o.engine,
         settler: this.#settler,
+        recorder: this.#recorder,
         events: this.events,
         logger: o.logger.child({ runnerId: o.runnerId }),
         clock: o.clock,

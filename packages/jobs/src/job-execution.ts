@@ -6,6 +6,7 @@ import type {
   JobStore,
   LeaseRef,
   Logger,
+  RunnerJobEventKind,
   StepResult,
 } from '@flowmonkey/core';
 import {
@@ -20,6 +21,7 @@ import type { ResolvedRetryPolicy } from './compute-retry-delay.js';
 import { computeRetryDelay, resolveRetryPolicy } from './compute-retry-delay.js';
 import { invokeHandler } from './invoke-handler.js';
 import type { JobEngine } from './job-engine.js';
+import type { JobEventRecorder } from './job-event-recorder.js';
 import type { JobHandlerContext, JobOutcome, RegisteredJobHandler } from './job-handler.js';
 import { callHook } from './job-hooks.js';
 import type { JobSettler } from './job-settler.js';
@@ -36,6 +38,8 @@ export interface JobExecutionDeps {
   jobStore: JobStore;
   engine: JobEngine | undefined;
   settler: JobSettler;
+  /** Where `started`, `timeout` and `lease-lost` go into the job's history. */
+  recorder: JobEventRecorder;
   events: EventBus;
   logger: Logger;
   clock: Clock;
@@ -67,6 +71,8 @@ export class JobExecution {
   #leaseConfirmedAt: number;
   #overdue = false;
   #timers: NodeJS.Timeout[] = [];
+  /** This attempt's event writes (`started`, `timeout`); its outcome is written after them. */
+  #eventWrites: Promise<void>[] = [];
   #graceExpired!: () => void;
   readonly #grace = new Promise<'grace-expired'>((resolve) => {
     this.#graceExpired = () => resolve('grace-expired');
@@ -146,10 +152,11 @@ export class JobExecution {
       const timeoutMs = this.#timeoutMs() ?? 0;
       this.log.warn({ timeoutMs }, 'job timed out; aborting handler');
       this.#deps.events.emit('job:timeout', { job: this.job, timeoutMs });
+      this.#note('timeout', { timeoutMs });
     }
     if (cause === 'lease-lost') {
       this.log.warn('lease lost; aborting handler and dropping its result');
-      this.#deps.events.emit('job:lease-lost', { job: this.job });
+      this.#leaseLost();
     }
     if (first) {
       this.#controller.abort(this.#reasonError(cause));
@@ -166,6 +173,7 @@ export class JobExecution {
   /** Runs the attempt to its end; resolves when the handler has settled and the outcome is stored. */
   async run(): Promise<AttemptEnd> {
     this.#deps.events.emit('job:started', { job: this.job });
+    this.#note('started', { runnerId: this.job.runnerId });
     await callHook(this.#handler.options.onStart, this.#hookContext(), this.log, 'onStart');
     const timeoutMs = this.#timeoutMs();
     if (timeoutMs !== null) this.#later(timeoutMs, () => this.abort('timeout'));
@@ -208,6 +216,8 @@ export class JobExecution {
   async #record(end: HandlerEnd | null): Promise<AttemptEnd> {
     this.#writing = true;
     try {
+      // The history shows this attempt's start (and timeout) before its outcome.
+      await Promise.all(this.#eventWrites);
       const outcome = await this.#settle(end);
       await callHook(
         this.#handler.options.onEnd,
@@ -218,7 +228,7 @@ export class JobExecution {
       return outcome;
     } catch (error) {
       if (error instanceof LeaseLostError) {
-        this.#deps.events.emit('job:lease-lost', { job: this.job });
+        this.#leaseLost();
         this.log.warn('lease lost before the outcome was stored; result dropped');
         return 'lease-lost';
       }
@@ -331,6 +341,8 @@ export class JobExecution {
   }
 
   async #progress(percent: number, message?: string): Promise<void> {
+    // Progress rows follow the attempt's `started` row in the history.
+    await Promise.all(this.#eventWrites);
     try {
       const params =
         message === undefined ? { ...this.#ref, percent } : { ...this.#ref, percent, message };
@@ -342,6 +354,25 @@ export class JobExecution {
       if (error instanceof LeaseLostError) this.abort('lease-lost');
       throw error;
     }
+  }
+
+  /** Emits `job:lease-lost` and records it in the job's history. */
+  #leaseLost(): void {
+    this.#deps.events.emit('job:lease-lost', { job: this.job });
+    this.#note('lease-lost', { runnerId: this.job.runnerId });
+  }
+
+  /** Records a runner-observed event of this attempt in the job's history (best effort). */
+  #note(kind: RunnerJobEventKind, data: Record<string, unknown>): void {
+    const { jobId, leaseId } = this.#ref;
+    const write = this.#deps.recorder.record({
+      jobId,
+      leaseId,
+      kind,
+      attempt: this.job.attempts,
+      data,
+    });
+    if (kind !== 'lease-lost') this.#eventWrites.push(write);
   }
 
   #policy(): ResolvedRetryPolicy {

@@ -67,11 +67,12 @@ describe('TypedJob.later on PostgreSQL', () => {
     expect(events.map((e) => e.kind)).toEqual([
       'created',
       'claimed',
+      'started',
       'progress',
       'progress',
       'completed',
     ]);
-    expect(events[2]?.data).toEqual({ percent: 40, message: 'querying' });
+    expect(events[3]?.data).toEqual({ percent: 40, message: 'querying' });
   });
 
   it('fails an attempt whose output does not pass the schema with a validation error', async () => {
