@@ -43,8 +43,17 @@ export class BasicJobRunner {
   readonly #settler: JobSettler;
   readonly #recorder: JobEventRecorder;
   readonly #handlers = new Map<string, RegisteredJobHandler>();
-  /** Attempts holding a slot: from launch until the outcome is stored (or the handler, if overdue, settles). */
+  /**
+   * Attempts holding a lease: from launch until the outcome is stored and the handler has
+   * settled. Heartbeats, cancellations and self-fencing go through it.
+   */
   readonly #active = new Map<string, JobExecution>();
+  /**
+   * Ids of the attempts whose handler holds one of the `maxConcurrent` slots: from launch
+   * until the handler really settles (an overdue one included), not until its outcome is
+   * stored, so the next handler runs while the outcome is written with others in a batch.
+   */
+  readonly #slots = new Set<string>();
   /** Claimed jobs waiting for a free slot (the `prefetch` option). */
   readonly #buffer = new PrefetchBuffer();
   readonly #stats = new RunnerStatsCounter();
@@ -208,7 +217,16 @@ export class BasicJobRunner {
   async runOnce(): Promise<{ claimed: number }> {
     const { maxConcurrent, prefetch, batchSize, jobStore, runnerId, queues } = this.#options;
     const capacity = maxConcurrent + prefetch;
-    const free = capacity - this.#active.size - this.#buffer.size - this.#reserved;
+    // Outcomes waiting to be stored hold no slot, but more of them than there are slots
+    // take claiming room: a runner whose writes cannot keep up (a starved pool, a slow
+    // database) stops taking jobs instead of piling up leases.
+    const storing = this.#active.size - this.#slots.size;
+    const free =
+      capacity -
+      this.#slots.size -
+      this.#buffer.size -
+      this.#reserved -
+      Math.max(0, storing - maxConcurrent);
     const types = this.handlerTypes();
     if (this.#state === 'stopping' || free <= 0 || types.length === 0) return { claimed: 0 };
     // A runner with a buffer refills it once half drained: big claims, not one per slot.
@@ -292,15 +310,22 @@ export class BasicJobRunner {
     return { aborted };
   }
 
-  /** Resolves when no handler is running (immediately if none is). */
+  /**
+   * Resolves when no handler is running and every outcome (and runner-observed event) is
+   * stored; at once if so.
+   */
   whenIdle(): Promise<void> {
-    if (this.#active.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
+    const idle =
+      this.#active.size === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => this.#idle.push(resolve));
+    // Also the attempts' started/timeout/lease-lost rows, so their history is complete.
+    return idle.then(() => this.#recorder.idle());
   }
 
-  /** Handlers running now, overdue ones included. */
+  /** Handlers running now, overdue ones included (outcomes being stored not counted). */
   activeCount(): number {
-    return this.#active.size;
+    return this.#slots.size;
   }
 
   /** Jobs this runner completed since it was created. */
@@ -321,7 +346,8 @@ export class BasicJobRunner {
       ...this.#stats.snapshot(),
       runnerId: this.runnerId,
       running: this.#state === 'running',
-      active: this.#active.size,
+      active: this.#slots.size,
+      storing: this.#active.size - this.#slots.size,
       overdueCount: overdue,
       maxConcurrent: this.#options.maxConcurrent,
     };
@@ -339,9 +365,6 @@ export class BasicJobRunner {
       return;
     }
     const o = this.#options;
-    // A job holds its slot (an entry in #active) until its outcome is stored, not just until
-    // its handler settles: freeing it earlier let new claims queue behind handlers holding
-    // every pooled connection, and their leases lapsed (chaos scenario 9).
     const execution = new JobExecution(
       job,
       handler,
@@ -361,6 +384,8 @@ export class BasicJobRunner {
       claimedAt,
     );
     this.#active.set(job.id, execution);
+    this.#slots.add(job.id);
+    void execution.settled.then(() => this.#freeSlot(job.id));
     execution
       .run()
       .catch((error: unknown): AttemptEnd => {
@@ -370,10 +395,17 @@ export class BasicJobRunner {
       .then((end) => this.#finished(job.id, end));
   }
 
+  /** The handler of `jobId` settled: its slot takes the next buffered job, or a claim. */
+  #freeSlot(jobId: string): void {
+    if (!this.#slots.delete(jobId)) return;
+    void this.#startBuffered();
+    this.#poll.trigger();
+  }
+
   #finished(jobId: string, end: AttemptEnd): void {
     this.#stats.count(end);
+    this.#freeSlot(jobId);
     this.#active.delete(jobId);
-    void this.#startBuffered();
     if (this.#active.size === 0) {
       const waiters = this.#idle;
       this.#idle = [];
@@ -391,7 +423,7 @@ export class BasicJobRunner {
   async #startBuffered(): Promise<void> {
     const { maxConcurrent, leaseMs, heartbeatIntervalMs } = this.#options;
     const maxSilentMs = leaseMs - heartbeatIntervalMs;
-    while (this.#buffer.size > 0 && this.#active.size < maxConcurrent) {
+    while (this.#buffer.size > 0 && this.#slots.size < maxConcurrent) {
       const next = this.#buffer.take(performance.now(), maxSilentMs);
       if (next === undefined) {
         this.#beat.trigger();

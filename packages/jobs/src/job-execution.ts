@@ -82,6 +82,14 @@ export class JobExecution {
   readonly recorded = new Promise<void>((resolve) => {
     this.#markRecorded = resolve;
   });
+  #markSettled!: () => void;
+  /**
+   * Resolves once the handler has really settled (returned, thrown, or, if it ignored its
+   * abort, finally given up): until then it holds one of the runner's `maxConcurrent` slots.
+   */
+  readonly settled = new Promise<void>((resolve) => {
+    this.#markSettled = resolve;
+  });
 
   /**
    * `claimedAt` is when the claim was sent, in `performance.now()` ms: the lease is known to
@@ -170,7 +178,10 @@ export class JobExecution {
     await this.#heartbeat().catch(() => undefined);
   }
 
-  /** Runs the attempt to its end; resolves when the handler has settled and the outcome is stored. */
+  /**
+   * Runs the attempt to its end; resolves when the handler has settled and the outcome is
+   * stored (see {@link settled} for the handler alone).
+   */
   async run(): Promise<AttemptEnd> {
     this.#deps.events.emit('job:started', { job: this.job });
     this.#note('started', { runnerId: this.job.runnerId });
@@ -178,6 +189,7 @@ export class JobExecution {
     const timeoutMs = this.#timeoutMs();
     if (timeoutMs !== null) this.#later(timeoutMs, () => this.abort('timeout'));
     const handlerEnd = this.#invoke();
+    void handlerEnd.finally(this.#markSettled);
     const first = await Promise.race([handlerEnd, this.#grace]);
     let end: AttemptEnd;
     if (first === 'grace-expired') {

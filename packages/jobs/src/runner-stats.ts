@@ -8,6 +8,11 @@ export interface RunnerStats {
   /** Handlers running now, overdue ones included. */
   active: number;
   /**
+   * Attempts whose handler has settled and whose outcome is being stored: they hold a
+   * lease (and are heartbeated) but no slot.
+   */
+  storing: number;
+  /**
    * Handlers that ignored their abort (timeout, cancel, shutdown) for longer than
    * `cancelGraceMs`: their outcome is stored, but they still take a slot until they settle.
    */
@@ -33,7 +38,7 @@ export interface RunnerStats {
 
 type Counters = Omit<
   RunnerStats,
-  'runnerId' | 'running' | 'active' | 'overdueCount' | 'maxConcurrent'
+  'runnerId' | 'running' | 'active' | 'storing' | 'overdueCount' | 'maxConcurrent'
 >;
 
 /** Tallies attempt ends for {@link RunnerStats}. */
