@@ -16,6 +16,7 @@ import {
   MAX_TIMEOUT_MS,
   NonRetryableError,
   toErrorInfo,
+  ValidationError,
 } from '@flowmonkey/core';
 import type { ResolvedRetryPolicy } from './compute-retry-delay.js';
 import { computeRetryDelay, resolveRetryPolicy } from './compute-retry-delay.js';
@@ -280,7 +281,16 @@ export class JobExecution {
   }
 
   async #complete(result: unknown): Promise<JobOutcome> {
-    const job = await this.#deps.settler.complete(this.job, result);
+    let job: Job;
+    try {
+      job = await this.#deps.settler.complete(this.job, result);
+    } catch (error) {
+      // A result the store refuses (not JSON, too large) fails the attempt for good: the
+      // same handler would return the same thing again. Nothing was written for it.
+      if (!(error instanceof ValidationError)) throw error;
+      this.log.warn({ err: error }, 'handler result refused by the store; failing the job');
+      return this.#fail(toErrorInfo(error), false);
+    }
     this.#deps.events.emit('job:completed', { job });
     await callHook(
       this.#handler.options.onSuccess,

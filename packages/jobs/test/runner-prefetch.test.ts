@@ -97,7 +97,7 @@ describe('BasicJobRunner completion batching', () => {
     expect(results).toEqual([0, 2, 4, 6, 8]);
   });
 
-  it('falls back to one write per job when the batch fails, so one bad result fails alone', async () => {
+  it('falls back to one write per job when the batch fails, so one bad result fails its job alone', async () => {
     const { stores, runner } = setup({ maxConcurrent: 2, batchSize: 2 });
     const gate = deferred();
     runner.registerHandler('h', async (input: number) =>
@@ -108,7 +108,9 @@ describe('BasicJobRunner completion batching', () => {
     gate.resolve();
     await runner.whenIdle();
     expect((await mustGet(stores.jobs, good ?? '')).status).toBe('completed');
-    expect((await mustGet(stores.jobs, bad ?? '')).status).toBe('running');
+    const refused = await mustGet(stores.jobs, bad ?? '');
+    expect([refused.status, refused.error?.code]).toEqual(['failed', 'VALIDATION_ERROR']);
+    expect(refused.error?.message).toContain('result');
   });
 });
 

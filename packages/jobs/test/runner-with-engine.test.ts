@@ -115,6 +115,19 @@ describe('BasicJobRunner with an engine', () => {
     expect(job?.attempts).toBe(1);
   });
 
+  it('fails the job and takes the failure branch when the step returns a result that is not JSON', async () => {
+    const { engine, drive, stores } = world(charge(async () => 10n));
+    const started = await engine.start('order', { amount: 5 });
+    await drive();
+    const [job] = await stores.jobs.getByExecution(started.id);
+    expect([job?.status, job?.attempts, job?.error?.code]).toEqual([
+      'failed',
+      1,
+      'VALIDATION_ERROR',
+    ]);
+    expect((await engine.get(started.id))?.output).toBe('refunded');
+  });
+
   it('fails the step with a cancellation error when its running job is cancelled', async () => {
     let release: () => void = () => {};
     const { engine, stores, runner } = world(
