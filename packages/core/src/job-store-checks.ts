@@ -95,12 +95,13 @@ export interface NormalizedRunnerEvent {
 
 /**
  * Checks `recordEvents`' `events`: an array of lease references (`events[i].jobId`) with a
- * known `kind`, an integer `attempt` >= 1 and JSON `data` of at most `maxDataBytes`.
+ * known `kind`, an integer `attempt` >= 1 and JSON `data` of at most `maxDataBytes`
+ * (default: the payload limit of `assertJsonPayload`).
  * Throws {@link ValidationError} naming the field.
  */
 export function normalizeRunnerEvents(
   value: unknown,
-  maxDataBytes: number,
+  maxDataBytes?: number,
 ): NormalizedRunnerEvent[] {
   if (!Array.isArray(value)) throw new ValidationError('events', 'must be an array of events');
   return value.map((event: Partial<RunnerJobEvent>, i) => {

@@ -22,6 +22,7 @@ import {
   type ListDeadLettersParams,
   type NewJob,
   type NormalizedNewJob,
+  type NormalizedRunnerEvent,
   NotFoundError,
   normalizeClaimBatch,
   normalizeNewJob,
@@ -217,8 +218,10 @@ export class PgJobStore implements JobStore {
 
   async completeMany(params: {
     items: readonly (LeaseRef & { result: unknown })[];
+    events?: readonly RunnerJobEvent[];
     now?: number;
   }): Promise<CompleteManyResult> {
+    const events = normalizeRunnerEvents(params.events ?? [], this.#ctx.maxPayloadBytes);
     const results = params.items.map((item, i) =>
       assertJsonPayload(item.result, `items[${i}].result`, {
         maxBytes: this.#ctx.maxPayloadBytes,
@@ -233,13 +236,14 @@ export class PgJobStore implements JobStore {
     const now = nowValue(params.now);
     const valid = params.items.filter((l) => UUID.test(l.jobId) && UUID.test(l.leaseId));
     const rows =
-      valid.length === 0
+      valid.length === 0 && events.length === 0
         ? []
         : await runStatement(this.#ctx.db, this.#sql().completeMany, [
             params.items.map((l) => (UUID.test(l.jobId) ? l.jobId : null)),
             params.items.map((l) => (UUID.test(l.leaseId) ? l.leaseId : null)),
             results,
             now,
+            ...eventColumns(events),
           ]);
     // Keyed by job and lease: a stale lease of a job completed under another is lost.
     const key = (jobId: string, leaseId: string) => `${jobId}/${leaseId}`.toLowerCase();
@@ -256,15 +260,7 @@ export class PgJobStore implements JobStore {
   async recordEvents(params: { events: readonly RunnerJobEvent[] }): Promise<RecordEventsResult> {
     const events = normalizeRunnerEvents(params?.events, this.#ctx.maxPayloadBytes);
     if (events.length === 0) return { recorded: 0, fenced: 0 };
-    // A lease id that is not a UUID was never issued: its started/timeout events are
-    // fenced out, and a lease-lost event is kept without it.
-    const [row] = await runStatement(this.#ctx.db, this.#sql().recordEvents, [
-      events.map((e) => e.jobId),
-      events.map((e) => (UUID.test(e.leaseId) ? e.leaseId : null)),
-      events.map((e) => e.kind),
-      events.map((e) => e.attempt),
-      events.map((e) => e.data),
-    ]);
+    const [row] = await runStatement(this.#ctx.db, this.#sql().recordEvents, eventColumns(events));
     const recorded = Number(row?.recorded ?? 0);
     return { recorded, fenced: events.length - recorded };
   }
@@ -332,8 +328,7 @@ export class PgJobStore implements JobStore {
     if (!JOB_STATUSES.includes(params.status)) {
       throw new ValidationError('status', `must be one of ${JOB_STATUSES.join(', ')}`);
     }
-    const rows = await runStatement(this.#ctx.db, this.#sql().listByStatus, [
-      params.status,
+    const rows = await runStatement(this.#ctx.db, this.#sql()[`listByStatus_${params.status}`], [
       limitValue(params.limit),
       limitValue(params.offset ?? 0, 'offset'),
     ]);
@@ -491,6 +486,21 @@ export class PgJobStore implements JobStore {
     if (row === undefined) throw new LeaseLostError(jobId, leaseId);
     return row;
   }
+}
+
+/**
+ * Runner events as the five parallel arrays of the `recordEvents` / `completeMany` SQL. A
+ * lease id that is not a UUID was never issued: its started/timeout events are fenced out,
+ * and a lease-lost event is kept without it.
+ */
+function eventColumns(events: readonly NormalizedRunnerEvent[]): unknown[] {
+  return [
+    events.map((e) => e.jobId),
+    events.map((e) => (UUID.test(e.leaseId) ? e.leaseId : null)),
+    events.map((e) => e.kind),
+    events.map((e) => e.attempt),
+    events.map((e) => e.data),
+  ];
 }
 
 /**

@@ -66,6 +66,31 @@ describe('PgJobStore.recordEvents', () => {
     ]);
   });
 
+  it('appends events given to completeMany before the completions, fenced the same way', async () => {
+    const held = await claimOne();
+    const stale = await claimOne();
+    await stores.jobs.resetStalled(stale);
+    const out = await stores.jobs.completeMany({
+      items: [{ ...held, result: 1 }],
+      events: [
+        { ...held, kind: 'started', attempt: 1 },
+        { ...stale, kind: 'started', attempt: 1 },
+      ],
+    });
+    expect(out.completed).toEqual([held.jobId]);
+    expect((await history(held.jobId)).map((e) => e.kind)).toEqual([
+      'created',
+      'claimed',
+      'started',
+      'completed',
+    ]);
+    expect((await history(stale.jobId)).map((e) => e.kind)).toEqual([
+      'created',
+      'claimed',
+      'reset',
+    ]);
+  });
+
   it('writes nothing for an empty list', async () => {
     expect(await stores.jobs.recordEvents({ events: [] })).toEqual({ recorded: 0, fenced: 0 });
   });

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { LeaseLostError, NotFoundError, ValidationError } from '../errors.js';
 import type { Job, JobError, JobStatus, LeaseRef, NewJob } from '../job.js';
-import { assertLeaseRef, assertLeaseRefs, normalizeClaimBatch } from '../job-store-checks.js';
+import {
+  assertLeaseRef,
+  assertLeaseRefs,
+  normalizeClaimBatch,
+  normalizeRunnerEvents,
+} from '../job-store-checks.js';
 import type { ErrorInfo } from '../result.js';
 import type {
   ClaimBatchParams,
@@ -12,6 +17,7 @@ import type {
   PruneFinishedParams,
   PruneFinishedResult,
   RedriveManyParams,
+  RunnerJobEvent,
 } from '../stores/job-store.js';
 import {
   assertDurationMs,
@@ -206,8 +212,11 @@ export class MemoryJobStore implements JobStore {
 
   async completeMany(params: {
     items: readonly (LeaseRef & { result: unknown })[];
+    events?: readonly RunnerJobEvent[];
     now?: number;
   }): Promise<CompleteManyResult> {
+    // Checked like the Postgres store's, then dropped: this store keeps no event history.
+    normalizeRunnerEvents(params.events ?? [], this.#ctx.maxPayloadBytes);
     const now = this.#now(params.now);
     const results = params.items.map((item, i) =>
       assertJsonPayload(item.result, `items[${i}].result`, {

@@ -152,10 +152,15 @@ export interface JobStore {
    * Postgres store), each fenced by its own lease like `complete`. A fenced-out item
    * changes nothing and is reported in `lost` instead of throwing; the others commit.
    * Validates every result first (`ValidationError` naming `items[i].result`, nothing
-   * written). Optional: callers fall back to `complete` when a store lacks it.
+   * written). `events` (optional) are appended to the history first, in the same statement
+   * and as {@link recordEvents} would (a runner's `started` rows of the same attempts, so
+   * they come before their `completed` rows; `events[i].kind` named when invalid); a store
+   * that keeps no history checks and drops them. Optional: callers fall back to `complete`
+   * when a store lacks it.
    */
   completeMany?(params: {
     items: readonly (LeaseRef & { result: unknown })[];
+    events?: readonly RunnerJobEvent[];
     now?: number;
   }): Promise<CompleteManyResult>;
 
@@ -205,7 +210,11 @@ export interface JobStore {
   /** The holder of a running job acknowledges its cancellation: the job becomes `cancelled`. */
   confirmCancel(params: LeaseRef & { reason?: string; now?: number }): Promise<Job>;
 
-  /** Lists jobs with a status, oldest first. */
+  /**
+   * Lists jobs with a status, oldest (by `createdAt`) first. For the Postgres store, pending
+   * and running jobs are read through an index; a finished status is sorted over all its
+   * rows, so it suits an operator's look, not a hot path.
+   */
   listByStatus(params: { status: JobStatus; limit: number; offset?: number }): Promise<Job[]>;
 
   /** Running jobs whose `heartbeatAt` is older than `now - stalledThresholdMs`, oldest first. */

@@ -71,5 +71,18 @@ export function describeJobCompleteManyContract(stores: () => Stores): void {
       );
       expect((await stores().jobs.get(a.id))?.status).toBe('running');
     });
+
+    it('rejects a bad runner event, naming it, and writes nothing', async () => {
+      const fn = completeMany();
+      if (fn === undefined) return;
+      const t0 = Date.now();
+      const a = await createRunning(stores().jobs, t0);
+      const events = [{ ...leaseOf(a), kind: 'finished' as 'started', attempt: 1 }];
+      await expectValidationError(
+        fn({ items: [{ ...leaseOf(a), result: 1 }], events, now: t0 + 10 }),
+        'events[0].kind',
+      );
+      expect((await stores().jobs.get(a.id))?.status).toBe('running');
+    });
   });
 }

@@ -27,6 +27,12 @@ export function describeJobQueryContract(stores: () => Stores): void {
       const runningList = await jobs.listByStatus({ status: 'running', limit: 10 });
       expect(runningList.map((j) => j.id)).toEqual([running.id]);
       expect(await jobs.listByStatus({ status: 'failed', limit: 10 })).toEqual([]);
+      await jobs.complete({ ...leaseOf(running), result: null });
+      await jobs.cancel({ jobId: a.id });
+      const [completed] = await jobs.listByStatus({ status: 'completed', limit: 10 });
+      const [cancelled] = await jobs.listByStatus({ status: 'cancelled', limit: 10 });
+      expect([completed?.id, cancelled?.id]).toEqual([running.id, a.id]);
+      expect(await jobs.listByStatus({ status: 'running', limit: 10 })).toEqual([]);
     });
 
     it('rejects an unknown status', async () => {

@@ -1,3 +1,4 @@
+import type { JobStatus } from '@flowmonkey/core';
 import { epochMs, type NamedStatement, namedStatements, nowParam } from './sql-helpers.js';
 
 /** Names of the job store's statements (each equal to the store method it serves). */
@@ -16,7 +17,7 @@ export type JobStatementName =
   | 'release'
   | 'cancel'
   | 'confirmCancel'
-  | 'listByStatus'
+  | `listByStatus_${JobStatus}`
   | 'findStalled'
   | 'resetStalled'
   | 'getByExecution'
@@ -26,13 +27,40 @@ export type JobStatementName =
   | 'redriveMany'
   | 'pruneFinished';
 
-/** The fence every write to a running job carries. */
-const FENCE = `id = $1 AND lease_id = $2 AND status = 'running'`;
+/**
+ * The fence every write to a running job carries. A lease is set exactly while the job runs
+ * (constraint `jobs_lease_iff_running`), so the lease alone proves `running`, and the fence
+ * is a primary-key lookup whatever the statistics say about running rows.
+ */
+const FENCE = `id = $1 AND lease_id = $2`;
 
 /** Appends one job event per row of CTE `src`, with `kind` a SQL expression over it. */
 function appendEvents(s: string, kind: string, data = 'NULL', lease = 'lease_id'): string {
   return `INSERT INTO ${s}.job_events (job_id, kind, attempt, lease_id, data, at)
     SELECT id, ${kind}, attempts, ${lease}, ${data}, updated_at FROM src`;
+}
+
+/**
+ * Runner-observed events as CTE `e` from five parallel array parameters starting at `$first`
+ * (job ids, lease ids, kinds, attempts, data as JSON text or NULL), in order (`ord`).
+ */
+function runnerEventsCte(first: number): string {
+  const [a, b, c, d, e] = [0, 1, 2, 3, 4].map((i) => `$${first + i}`);
+  return `e AS (
+        SELECT * FROM unnest(${a}::uuid[], ${b}::uuid[], ${c}::text[], ${d}::int[], ${e}::text[])
+          WITH ORDINALITY AS e(job_id, lease_id, kind, attempt, data, ord)
+      )`;
+}
+
+/**
+ * The rows of CTE `e` to append: `started` and `timeout` only while their lease is held (a
+ * stale runner's history ends where its lease did), `lease-lost` always. The lease is read
+ * from the statement's snapshot, before any update in the same statement.
+ */
+function fencedRunnerEvents(s: string): string {
+  return `SELECT e.job_id, e.kind, e.attempt, e.lease_id, e.data::jsonb AS data, now() AS at, e.ord
+        FROM e LEFT JOIN ${s}.jobs j ON j.id = e.job_id AND j.lease_id = e.lease_id
+        WHERE e.kind = 'lease-lost' OR j.id IS NOT NULL`;
 }
 
 /** The error column of a failed attempt: `$n` ErrorInfo plus the attempt and time. */
@@ -97,7 +125,10 @@ export function jobStatements(s: string, schema: string): Record<JobStatementNam
     getByIdempotencyKeys: `SELECT * FROM ${s}.jobs WHERE idempotency_key = ANY($1::text[])`,
     get: `SELECT * FROM ${s}.jobs WHERE id = $1`,
     // Served by jobs_claim_idx: an index scan in claim order that stops after $2 rows.
-    // SKIP LOCKED lets concurrent claimers pass over each other's rows instead of queueing.
+    // SKIP LOCKED lets concurrent claimers pass over each other's rows instead of queueing;
+    // NO KEY UPDATE is the weakest lock an update of non-key columns needs. The update finds
+    // its rows by primary key (`= ANY(ARRAY(...))`): a join with `due` was planned as a hash
+    // join over a scan of the whole table.
     claimBatch: `WITH due AS (
         SELECT id FROM ${s}.jobs
         WHERE status = 'pending' AND run_at <= ${nowParam(3)}
@@ -105,12 +136,12 @@ export function jobStatements(s: string, schema: string): Record<JobStatementNam
           AND ($5::text[] IS NULL OR queue = ANY($5::text[]))
         ORDER BY priority DESC, run_at, id
         LIMIT $2
-        FOR UPDATE SKIP LOCKED
+        FOR NO KEY UPDATE SKIP LOCKED
       ), src AS (
         UPDATE ${s}.jobs j SET status = 'running', attempts = j.attempts + 1,
           lease_id = gen_random_uuid(), runner_id = $1, heartbeat_at = ${nowParam(3)},
           started_at = ${nowParam(3)}, updated_at = ${nowParam(3)}, cancel_requested = false
-        FROM due WHERE j.id = due.id
+        WHERE j.id = ANY(ARRAY(SELECT id FROM due))
         RETURNING j.*
       ), ev AS (${appendEvents(s, "'claimed'")})
       SELECT * FROM src ORDER BY priority DESC, run_at, id`,
@@ -119,7 +150,7 @@ export function jobStatements(s: string, schema: string): Record<JobStatementNam
     // $1 job ids, $2 lease ids (parallel arrays).
     heartbeatMany: `WITH l AS (SELECT * FROM unnest($1::uuid[], $2::uuid[]) AS l(id, lease_id))
       UPDATE ${s}.jobs j SET heartbeat_at = ${nowParam(3)}
-      FROM l WHERE j.id = l.id AND j.lease_id = l.lease_id AND j.status = 'running'
+      FROM l WHERE j.id = l.id AND j.lease_id = l.lease_id
       RETURNING j.id, j.lease_id, j.cancel_requested`,
     progress: `WITH src AS (
         UPDATE ${s}.jobs SET progress_percent = $3, progress_message = $4,
@@ -133,29 +164,31 @@ export function jobStatements(s: string, schema: string): Record<JobStatementNam
         WHERE ${FENCE} RETURNING *
       ), ev AS (${appendEvents(s, "'completed'", 'NULL', '$2::uuid')})
       SELECT * FROM src`,
-    // $1 job ids, $2 lease ids, $3 results as JSON text (parallel arrays), $4 now. One
-    // statement, one commit for the whole batch; each row is fenced by its own lease.
+    // $1 job ids, $2 lease ids, $3 results as JSON text (parallel arrays), $4 now, $5-$9
+    // runner events to append first (see runnerEventsCte; empty arrays for none). One
+    // statement, one commit for the whole batch; each row is fenced by its own lease. The
+    // history rows go in one INSERT, runner events first, so their ids keep that order.
     completeMany: `WITH l AS (
         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS l(id, lease_id, result)
-      ), src AS (
+      ), ${runnerEventsCte(5)}, src AS (
         UPDATE ${s}.jobs j SET status = 'completed', result = l.result::jsonb, lease_id = NULL,
           cancel_requested = false, finished_at = ${nowParam(4)}, updated_at = ${nowParam(4)}
-        FROM l WHERE j.id = l.id AND j.lease_id = l.lease_id AND j.status = 'running'
+        FROM l WHERE j.id = l.id AND j.lease_id = l.lease_id
         RETURNING j.id, j.attempts, l.lease_id AS old_lease_id, j.updated_at
-      ), ev AS (${appendEvents(s, "'completed'", 'NULL', 'old_lease_id')})
-      SELECT id, old_lease_id, ${epochMs('updated_at')} AS at FROM src`,
-    // $1 job ids, $2 lease ids, $3 kinds, $4 attempts, $5 data as JSON text or NULL (parallel
-    // arrays, in order). `started` and `timeout` only while their lease is held (a stale
-    // runner's history ends where its lease did); `lease-lost` always.
-    recordEvents: `WITH e AS (
-        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[])
-          WITH ORDINALITY AS e(job_id, lease_id, kind, attempt, data, ord)
-      ), ins AS (
+      ), ev AS (
         INSERT INTO ${s}.job_events (job_id, kind, attempt, lease_id, data, at)
-        SELECT e.job_id, e.kind, e.attempt, e.lease_id, e.data::jsonb, now() FROM e
-        WHERE e.kind = 'lease-lost' OR EXISTS (SELECT 1 FROM ${s}.jobs j
-          WHERE j.id = e.job_id AND j.lease_id = e.lease_id AND j.status = 'running')
-        ORDER BY e.ord
+        SELECT job_id, kind, attempt, lease_id, data, at FROM (
+          SELECT *, 0 AS phase FROM (${fencedRunnerEvents(s)}) r
+          UNION ALL
+          SELECT id, 'completed', attempts, old_lease_id, NULL, updated_at, 0, 1 FROM src
+        ) x ORDER BY phase, ord
+      )
+      SELECT id, old_lease_id, ${epochMs('updated_at')} AS at FROM src`,
+    // $1-$5: the events (see runnerEventsCte).
+    recordEvents: `WITH ${runnerEventsCte(1)}, ins AS (
+        INSERT INTO ${s}.job_events (job_id, kind, attempt, lease_id, data, at)
+        SELECT job_id, kind, attempt, lease_id, data, at FROM (${fencedRunnerEvents(s)}) r
+        ORDER BY ord
         RETURNING 1
       )
       SELECT count(*)::int AS recorded FROM ins`,
@@ -211,9 +244,8 @@ export function jobStatements(s: string, schema: string): Record<JobStatementNam
         WHERE ${FENCE} RETURNING *
       ), ev AS (${appendEvents(s, "'cancelled'", "jsonb_build_object('reason', $3::text)", '$2::uuid')})
       SELECT * FROM src`,
-    listByStatus: `SELECT * FROM ${s}.jobs WHERE status = $1
-      ORDER BY created_at, id LIMIT $2 OFFSET $3`,
-    // Served by jobs_stalled_idx: running jobs in heartbeat order.
+    ...listByStatusStatements(s),
+    // Served by jobs_running_idx: the running jobs (few), filtered and sorted by heartbeat.
     findStalled: `SELECT * FROM ${s}.jobs
       WHERE status = 'running' AND heartbeat_at < ${nowParam(3)} - $1::float8 * interval '1 millisecond'
       ORDER BY heartbeat_at, id LIMIT $2`,
@@ -238,6 +270,25 @@ export function jobStatements(s: string, schema: string): Record<JobStatementNam
     getByExecution: `SELECT * FROM ${s}.jobs WHERE execution_id = $1 ORDER BY created_at, id`,
     ...deadLetterStatements(s),
   });
+}
+
+/**
+ * One `listByStatus` statement per status, with the status as a literal: only then can the
+ * planner use the partial index that holds it (`jobs_pending_created_idx` for pending, the
+ * small `jobs_running_idx` for running, `jobs_finished_idx` / `jobs_dead_letter_idx` for
+ * finished jobs, which are then sorted by creation), also in a generic prepared plan.
+ * `$1` limit, `$2` offset.
+ */
+function listByStatusStatements(s: string): Record<`listByStatus_${JobStatus}`, string> {
+  const list = (status: JobStatus) => `SELECT * FROM ${s}.jobs WHERE status = '${status}'
+      ORDER BY created_at, id LIMIT $1 OFFSET $2`;
+  return {
+    listByStatus_pending: list('pending'),
+    listByStatus_running: list('running'),
+    listByStatus_completed: list('completed'),
+    listByStatus_failed: list('failed'),
+    listByStatus_cancelled: list('cancelled'),
+  };
 }
 
 /** Redrive's SET list: back to pending with fresh attempts, the last error kept. */
