@@ -1,12 +1,12 @@
 import type { Job, JobStore, StepHandler } from '@flowmonkey/core';
 import { DuplicateError, EventBus, MAX_TIMEOUT_MS, ValidationError } from '@flowmonkey/core';
 import type { JobEngine } from './job-engine.js';
-import { JobEventRecorder } from './job-event-recorder.js';
 import type { AttemptEnd } from './job-execution.js';
 import { JobExecution } from './job-execution.js';
 import type { JobHandlerFunction, JobHandlerOptions, RegisteredJobHandler } from './job-handler.js';
 import type { JobSettler } from './job-settler.js';
 import { createJobSettler } from './job-settler.js';
+import { JobWriteBatcher } from './job-write-batcher.js';
 import { PrefetchBuffer } from './prefetch-buffer.js';
 import { resolveHandlerOptions } from './resolve-handler-options.js';
 import type { BasicJobRunnerOptions, ResolvedRunnerOptions } from './runner-options.js';
@@ -41,7 +41,7 @@ export class BasicJobRunner {
   readonly events: EventBus;
   readonly #options: ResolvedRunnerOptions;
   readonly #settler: JobSettler;
-  readonly #recorder: JobEventRecorder;
+  readonly #batcher: JobWriteBatcher;
   readonly #handlers = new Map<string, RegisteredJobHandler>();
   /**
    * Attempts holding a lease: from launch until the outcome is stored and the handler has
@@ -88,8 +88,8 @@ export class BasicJobRunner {
     );
     const o = this.#options;
     this.events = o.events ?? new EventBus({ logger: o.logger });
-    this.#settler = createJobSettler(o.jobStore, o.engine);
-    this.#recorder = new JobEventRecorder(o.jobStore, o.logger);
+    this.#batcher = new JobWriteBatcher(o.jobStore, o.logger);
+    this.#settler = createJobSettler(o.jobStore, o.engine, this.#batcher);
     this.#poll = new Service({
       name: 'job-runner-poll',
       intervalMs: o.pollIntervalMs,
@@ -205,7 +205,7 @@ export class BasicJobRunner {
     const left = [...this.#active.values()];
     for (const execution of left) execution.abort('shutdown');
     await Promise.all(left.map((e) => e.recorded));
-    await Promise.all([this.#beat.stop(), this.#fence.stop(), this.#recorder.idle()]);
+    await Promise.all([this.#beat.stop(), this.#fence.stop(), this.#batcher.idle()]);
     logger.info({ runnerId: this.runnerId, aborted: left.length }, 'job runner stopped');
   }
 
@@ -320,7 +320,7 @@ export class BasicJobRunner {
         ? Promise.resolve()
         : new Promise<void>((resolve) => this.#idle.push(resolve));
     // Also the attempts' started/timeout/lease-lost rows, so their history is complete.
-    return idle.then(() => this.#recorder.idle());
+    return idle.then(() => this.#batcher.idle());
   }
 
   /** Handlers running now, overdue ones included (outcomes being stored not counted). */
@@ -372,7 +372,7 @@ export class BasicJobRunner {
         jobStore: o.jobStore,
         engine: o.engine,
         settler: this.#settler,
-        recorder: this.#recorder,
+        batcher: this.#batcher,
         events: this.events,
         logger: o.logger.child({ runnerId: o.runnerId }),
         clock: o.clock,

@@ -22,10 +22,10 @@ import type { ResolvedRetryPolicy } from './compute-retry-delay.js';
 import { computeRetryDelay, resolveRetryPolicy } from './compute-retry-delay.js';
 import { invokeHandler } from './invoke-handler.js';
 import type { JobEngine } from './job-engine.js';
-import type { JobEventRecorder } from './job-event-recorder.js';
 import type { JobHandlerContext, JobOutcome, RegisteredJobHandler } from './job-handler.js';
 import { callHook } from './job-hooks.js';
 import type { JobSettler } from './job-settler.js';
+import type { JobWriteBatcher } from './job-write-batcher.js';
 import { planRetry } from './plan-retry.js';
 
 /** Why a running handler was aborted. */
@@ -40,7 +40,7 @@ export interface JobExecutionDeps {
   engine: JobEngine | undefined;
   settler: JobSettler;
   /** Where `started`, `timeout` and `lease-lost` go into the job's history. */
-  recorder: JobEventRecorder;
+  batcher: JobWriteBatcher;
   events: EventBus;
   logger: Logger;
   clock: Clock;
@@ -229,8 +229,6 @@ export class JobExecution {
   async #record(end: HandlerEnd | null): Promise<AttemptEnd> {
     this.#writing = true;
     try {
-      // The history shows this attempt's start (and timeout) before its outcome.
-      await Promise.all(this.#eventWrites);
       const outcome = await this.#settle(end);
       await callHook(
         this.#handler.options.onEnd,
@@ -256,8 +254,15 @@ export class JobExecution {
   async #settle(end: HandlerEnd | null): Promise<JobOutcome> {
     const cause = this.#cause;
     if (cause === 'lease-lost') return 'lease-lost';
-    if (cause === 'cancel') return this.#cancel();
-    if (end?.kind === 'success') return this.#complete(end.output);
+    // The history shows this attempt's start (and timeout) before its outcome: a completion
+    // may share their batch (the settler decides); any other outcome waits for them.
+    const earlier = Promise.all(this.#eventWrites);
+    if (cause === 'cancel') {
+      await earlier;
+      return this.#cancel();
+    }
+    if (end?.kind === 'success') return this.#complete(end.output, earlier);
+    await earlier;
     if (cause === 'shutdown') {
       await this.#deps.jobStore.release(this.#ref);
       this.log.info('released on shutdown; attempt refunded');
@@ -280,10 +285,10 @@ export class JobExecution {
     return check === undefined || check(error);
   }
 
-  async #complete(result: unknown): Promise<JobOutcome> {
+  async #complete(result: unknown, after: Promise<unknown>): Promise<JobOutcome> {
     let job: Job;
     try {
-      job = await this.#deps.settler.complete(this.job, result);
+      job = await this.#deps.settler.complete(this.job, result, after);
     } catch (error) {
       // A result the store refuses (not JSON, too large) fails the attempt for good: the
       // same handler would return the same thing again. Nothing was written for it.
@@ -387,7 +392,7 @@ export class JobExecution {
   /** Records a runner-observed event of this attempt in the job's history (best effort). */
   #note(kind: RunnerJobEventKind, data: Record<string, unknown>): void {
     const { jobId, leaseId } = this.#ref;
-    const write = this.#deps.recorder.record({
+    const write = this.#deps.batcher.record({
       jobId,
       leaseId,
       kind,

@@ -1,6 +1,6 @@
 import type { ErrorInfo, Job, JobStore } from '@flowmonkey/core';
-import { CompletionBatcher } from './completion-batcher.js';
 import type { JobEngine } from './job-engine.js';
+import type { JobWriteBatcher } from './job-write-batcher.js';
 
 /**
  * Writes a job's outcome under its lease. Jobs of an execution go through the engine
@@ -9,7 +9,12 @@ import type { JobEngine } from './job-engine.js';
  * `LeaseLostError` when the lease is gone, and then nothing changed.
  */
 export interface JobSettler {
-  complete(job: Job, result: unknown): Promise<Job>;
+  /**
+   * `after`: the attempt's earlier writes (its `started` event) that the completion must
+   * follow in the job's history; awaited first, unless the completion goes through the
+   * same batcher queue, which keeps their order by itself.
+   */
+  complete(job: Job, result: unknown, after?: Promise<unknown>): Promise<Job>;
   /**
    * `retryDelayMs`: ms from the store's now (database time) until the retry, or `null`
    * for no retry; the store computes the time, so a skewed process clock shifts nothing.
@@ -27,19 +32,25 @@ export interface JobSettler {
   ): Promise<Job>;
 }
 
-/** Builds the {@link JobSettler} for a store and an optional engine. */
-export function createJobSettler(jobStore: JobStore, engine: JobEngine | undefined): JobSettler {
+/**
+ * Builds the {@link JobSettler} for a store and an optional engine; plain-job completions go
+ * through `batcher` when given (a runner's), else straight to the store.
+ */
+export function createJobSettler(
+  jobStore: JobStore,
+  engine: JobEngine | undefined,
+  batcher?: JobWriteBatcher,
+): JobSettler {
   const viaEngine = (job: Job): JobEngine | undefined =>
     job.executionId === null ? undefined : engine;
   const ref = (job: Job) => {
     if (job.leaseId === null) throw new TypeError(`job "${job.id}" holds no lease`);
     return { jobId: job.id, leaseId: job.leaseId };
   };
-  // Plain jobs complete in batches when the store can (one round trip per batch).
-  const batcher = jobStore.completeMany === undefined ? undefined : new CompletionBatcher(jobStore);
   return {
-    async complete(job, result) {
+    async complete(job, result, after) {
       const e = viaEngine(job);
+      if (e !== undefined || batcher === undefined) await after;
       if (e !== undefined) return (await e.completeJob({ ...ref(job), result })).job;
       if (batcher === undefined) return jobStore.complete({ ...ref(job), result });
       const at = await batcher.complete({ ...ref(job), result });
