@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { mapPgError } from './map-pg-error.js';
+import { storeTypes } from './parse-timestamptz.js';
 import type { NamedStatement } from './sql/sql-helpers.js';
 
 /** Anything that runs a query: a pool, a checked-out pool client, or a client. */
@@ -10,7 +11,7 @@ export type Row = Record<string, unknown>;
 
 /**
  * Runs a named statement with `values`, mapping PostgreSQL errors to core's typed errors
- * (see `mapPgError`).
+ * (see `mapPgError`). Timestamps come back as epoch ms (`storeTypes`).
  */
 export async function runStatement(
   db: Queryable,
@@ -22,6 +23,7 @@ export async function runStatement(
       name: statement.name,
       text: statement.text,
       values: values as unknown[],
+      types: storeTypes,
     });
     return result.rows;
   } catch (error) {

@@ -1,9 +1,10 @@
 import type { Execution, Job, JobStatus, Schedule } from '@flowmonkey/core';
 import type { Row } from './queryable.js';
 
-/** A timestamptz column as epoch ms, or `null`. */
+/** A timestamptz column (epoch ms from `storeTypes`, or a `Date`) as epoch ms, or `null`. */
 export function msOrNull(value: unknown): number | null {
   if (value === null || value === undefined) return null;
+  if (typeof value === 'number') return value;
   return value instanceof Date ? value.getTime() : new Date(String(value)).getTime();
 }
 
