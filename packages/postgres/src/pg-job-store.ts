@@ -182,11 +182,8 @@ export class PgJobStore implements JobStore {
     // Keyed by job and lease: a stale lease of a job someone else holds is lost too.
     const key = (jobId: string, leaseId: string) => `${jobId}/${leaseId}`.toLowerCase();
     const held = new Map<string, boolean>();
-    for (const l of valid) {
-      const row = rows.find((r) => String(r.id) === l.jobId.toLowerCase());
-      if (row !== undefined && String(row.lease_id) === l.leaseId.toLowerCase()) {
-        held.set(key(l.jobId, l.leaseId), row.cancel_requested === true);
-      }
+    for (const row of rows) {
+      held.set(key(String(row.id), String(row.lease_id)), row.cancel_requested === true);
     }
     return {
       lost: leases.filter((l) => !held.has(key(l.jobId, l.leaseId))).map((l) => l.jobId),
