@@ -1,7 +1,7 @@
 import type { Job, JobStore, StepHandler } from '@flowmonkey/core';
 import { DuplicateError, EventBus, MAX_TIMEOUT_MS, ValidationError } from '@flowmonkey/core';
 import type { JobEngine } from './job-engine.js';
-import type { AttemptEnd } from './job-execution.js';
+import type { AttemptEnd, JobExecutionDeps } from './job-execution.js';
 import { JobExecution } from './job-execution.js';
 import type { JobHandlerFunction, JobHandlerOptions, RegisteredJobHandler } from './job-handler.js';
 import type { JobSettler } from './job-settler.js';
@@ -42,6 +42,8 @@ export class BasicJobRunner {
   readonly #options: ResolvedRunnerOptions;
   readonly #settler: JobSettler;
   readonly #batcher: JobWriteBatcher;
+  /** What every attempt of this runner shares. */
+  readonly #executionDeps: JobExecutionDeps;
   readonly #handlers = new Map<string, RegisteredJobHandler>();
   /**
    * Attempts holding a lease: from launch until the outcome is stored and the handler has
@@ -90,6 +92,19 @@ export class BasicJobRunner {
     this.events = o.events ?? new EventBus({ logger: o.logger });
     this.#batcher = new JobWriteBatcher(o.jobStore, o.logger);
     this.#settler = createJobSettler(o.jobStore, o.engine, this.#batcher);
+    this.#executionDeps = {
+      jobStore: o.jobStore,
+      engine: o.engine,
+      settler: this.#settler,
+      batcher: this.#batcher,
+      events: this.events,
+      logger: o.logger.child({ runnerId: o.runnerId }),
+      clock: o.clock,
+      random: o.random,
+      cancelGraceMs: o.cancelGraceMs,
+      defaultRetry: o.defaultRetry,
+      defaultTimeoutMs: o.defaultTimeoutMs,
+    };
     this.#poll = new Service({
       name: 'job-runner-poll',
       intervalMs: o.pollIntervalMs,
@@ -364,25 +379,7 @@ export class BasicJobRunner {
       await this.#refuseWithoutEngine(job);
       return;
     }
-    const o = this.#options;
-    const execution = new JobExecution(
-      job,
-      handler,
-      {
-        jobStore: o.jobStore,
-        engine: o.engine,
-        settler: this.#settler,
-        batcher: this.#batcher,
-        events: this.events,
-        logger: o.logger.child({ runnerId: o.runnerId }),
-        clock: o.clock,
-        random: o.random,
-        cancelGraceMs: o.cancelGraceMs,
-        defaultRetry: o.defaultRetry,
-        defaultTimeoutMs: o.defaultTimeoutMs,
-      },
-      claimedAt,
-    );
+    const execution = new JobExecution(job, handler, this.#executionDeps, claimedAt);
     this.#active.set(job.id, execution);
     this.#slots.add(job.id);
     void execution.settled.then(() => this.#freeSlot(job.id));

@@ -61,10 +61,11 @@ type HandlerEnd = StepResult | { kind: 'thrown'; error: unknown };
  */
 export class JobExecution {
   readonly job: Job;
-  readonly log: Logger;
   readonly #deps: JobExecutionDeps;
   readonly #handler: RegisteredJobHandler;
-  readonly #controller = new AbortController();
+  /** Created when the handler first reads its signal, or at the first abort. */
+  #controller: AbortController | undefined;
+  #log: Logger | undefined;
   readonly #ref: LeaseRef;
   #cause: AbortCause | null = null;
   #writing = false;
@@ -74,15 +75,11 @@ export class JobExecution {
   #timers: NodeJS.Timeout[] = [];
   /** This attempt's event writes (`started`, `timeout`); its outcome is written after them. */
   #eventWrites: Promise<void>[] = [];
-  #graceExpired!: () => void;
-  readonly #grace = new Promise<'grace-expired'>((resolve) => {
-    this.#graceExpired = () => resolve('grace-expired');
-  });
-  #markRecorded!: () => void;
-  /** Resolves once this attempt's outcome is stored (or known to be someone else's). */
-  readonly recorded = new Promise<void>((resolve) => {
-    this.#markRecorded = resolve;
-  });
+  /** Ends the wait for the handler once `cancelGraceMs` passed after an abort. */
+  #graceExpired: (() => void) | undefined;
+  #graceOver = false;
+  #recorded: Promise<void> | undefined;
+  #markRecorded: (() => void) | undefined;
   #markSettled!: () => void;
   /**
    * Resolves once the handler has really settled (returned, thrown, or, if it ignored its
@@ -108,7 +105,33 @@ export class JobExecution {
     this.#ref = { jobId: job.id, leaseId: job.leaseId };
     this.#handler = handler;
     this.#deps = deps;
-    this.log = deps.logger.child({ jobId: job.id, handler: job.handler, attempt: job.attempts });
+  }
+
+  /** The attempt's logger: the runner's, with the job id, handler and attempt bound. */
+  get log(): Logger {
+    const { job } = this;
+    this.#log ??= this.#deps.logger.child({
+      jobId: job.id,
+      handler: job.handler,
+      attempt: job.attempts,
+    });
+    return this.#log;
+  }
+
+  /** Resolves once this attempt's outcome is stored (or known to be someone else's). */
+  get recorded(): Promise<void> {
+    this.#recorded ??= this.#stored
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          this.#markRecorded = resolve;
+        });
+    return this.#recorded;
+  }
+
+  /** The handler's signal (cancel, timeout, shutdown, lease lost). */
+  get #signal(): AbortSignal {
+    this.#controller ??= new AbortController();
+    return this.#controller.signal;
   }
 
   /** The lease this attempt holds. */
@@ -168,8 +191,12 @@ export class JobExecution {
       this.#leaseLost();
     }
     if (first) {
+      this.#controller ??= new AbortController();
       this.#controller.abort(this.#reasonError(cause));
-      this.#later(this.#deps.cancelGraceMs, this.#graceExpired);
+      this.#later(this.#deps.cancelGraceMs, () => {
+        this.#graceOver = true;
+        this.#graceExpired?.();
+      });
     }
   }
 
@@ -186,12 +213,17 @@ export class JobExecution {
   async run(): Promise<AttemptEnd> {
     this.#deps.events.emit('job:started', { job: this.job });
     this.#note('started', { runnerId: this.job.runnerId });
-    await callHook(this.#handler.options.onStart, this.#hookContext(), this.log, 'onStart');
+    const { onStart } = this.#handler.options;
+    if (onStart !== undefined) await callHook(onStart, this.#hookContext(), this.log, 'onStart');
     const timeoutMs = this.#timeoutMs();
     if (timeoutMs !== null) this.#later(timeoutMs, () => this.abort('timeout'));
     const handlerEnd = this.#invoke();
     void handlerEnd.finally(this.#markSettled);
-    const first = await Promise.race([handlerEnd, this.#grace]);
+    const first = await new Promise<HandlerEnd | 'grace-expired'>((resolve) => {
+      this.#graceExpired = () => resolve('grace-expired');
+      if (this.#graceOver) this.#graceExpired();
+      void handlerEnd.then(resolve);
+    });
     let end: AttemptEnd;
     if (first === 'grace-expired') {
       this.#overdue = true;
@@ -210,11 +242,16 @@ export class JobExecution {
   }
 
   #invoke(): Promise<HandlerEnd> {
+    const execution = this;
     const context: JobHandlerContext = {
       job: this.job,
       attempt: this.job.attempts,
-      signal: this.#controller.signal,
-      log: this.log,
+      get signal() {
+        return execution.#signal;
+      },
+      get log() {
+        return execution.log;
+      },
       executionId: this.job.executionId,
       stepId: this.job.stepId,
       heartbeat: () => this.#heartbeat(),
@@ -230,12 +267,10 @@ export class JobExecution {
     this.#writing = true;
     try {
       const outcome = await this.#settle(end);
-      await callHook(
-        this.#handler.options.onEnd,
-        { ...this.#hookContext(), outcome },
-        this.log,
-        'onEnd',
-      );
+      const { onEnd } = this.#handler.options;
+      if (onEnd !== undefined) {
+        await callHook(onEnd, { ...this.#hookContext(), outcome }, this.log, 'onEnd');
+      }
       return outcome;
     } catch (error) {
       if (error instanceof LeaseLostError) {
@@ -247,7 +282,7 @@ export class JobExecution {
       return 'store-error';
     } finally {
       this.#stored = true;
-      this.#markRecorded();
+      this.#markRecorded?.();
     }
   }
 
@@ -297,12 +332,10 @@ export class JobExecution {
       return this.#fail(toErrorInfo(error), false);
     }
     this.#deps.events.emit('job:completed', { job });
-    await callHook(
-      this.#handler.options.onSuccess,
-      { ...this.#hookContext(), result },
-      this.log,
-      'onSuccess',
-    );
+    const { onSuccess } = this.#handler.options;
+    if (onSuccess !== undefined) {
+      await callHook(onSuccess, { ...this.#hookContext(), result }, this.log, 'onSuccess');
+    }
     return 'completed';
   }
 
