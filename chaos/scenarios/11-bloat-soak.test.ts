@@ -158,6 +158,9 @@ describe('scenario 11: bloat soak (a long-open transaction under a steady rate)'
     const localBefore = Date.now();
     await pause(PHASES.before);
     const scanBefore = await claimScan();
+    // The same measurement without the pin: what VACUUM keeps when no snapshot is old.
+    await db.pool.query('VACUUM flowmonkey.jobs');
+    const keptUnpinned = (await readTableStats(db.pool, ['jobs'])).jobs?.deadTuples ?? 0;
 
     const pinnedXmin = await openLongTransaction();
     const tOpen = await dbNow();
@@ -251,6 +254,7 @@ describe('scenario 11: bloat soak (a long-open transaction under a steady rate)'
       peakDeadTuplesDuring: peakDuring,
       versionsKilledDuring: killed,
       deadTuplesVacuumKept: pinned,
+      deadTuplesVacuumKeptBefore: keptUnpinned,
       pinnedXminAge: ages[0]?.age ?? 0,
       afterPeakDeadTuples: sampler.max('jobs', 'deadTuples', localAfter, localEnd),
       jobEventsPeakDeadTuples: sampler.max('job_events', 'deadTuples', started, localEnd),
