@@ -156,6 +156,7 @@ export class PgJobStore implements JobStore {
       nowValue(params.now),
       handlers,
       queues,
+      ownTransaction(this.#ctx.db),
     ]);
     return rows.map(rowToJob);
   }
@@ -171,13 +172,15 @@ export class PgJobStore implements JobStore {
   }): Promise<HeartbeatManyResult> {
     const leases = assertLeaseRefs(params.leases);
     const valid = leases.filter((l) => UUID.test(l.jobId) && UUID.test(l.leaseId));
+    const db = this.#ctx.heartbeatDb ?? this.#ctx.db;
     const rows =
       valid.length === 0
         ? []
-        : await runStatement(this.#ctx.heartbeatDb ?? this.#ctx.db, this.#sql().heartbeatMany, [
+        : await runStatement(db, this.#sql().heartbeatMany, [
             valid.map((l) => l.jobId),
             valid.map((l) => l.leaseId),
             nowValue(params.now),
+            ownTransaction(db),
           ]);
     // Keyed by job and lease: a stale lease of a job someone else holds is lost too.
     const key = (jobId: string, leaseId: string) => `${jobId}/${leaseId}`.toLowerCase();
@@ -257,7 +260,10 @@ export class PgJobStore implements JobStore {
   async recordEvents(params: { events: readonly RunnerJobEvent[] }): Promise<RecordEventsResult> {
     const events = normalizeRunnerEvents(params?.events, this.#ctx.maxPayloadBytes);
     if (events.length === 0) return { recorded: 0, fenced: 0 };
-    const [row] = await runStatement(this.#ctx.db, this.#sql().recordEvents, eventColumns(events));
+    const [row] = await runStatement(this.#ctx.db, this.#sql().recordEvents, [
+      ...eventColumns(events),
+      ownTransaction(this.#ctx.db),
+    ]);
     const recorded = Number(row?.recorded ?? 0);
     return { recorded, fenced: events.length - recorded };
   }
@@ -483,6 +489,14 @@ export class PgJobStore implements JobStore {
     if (row === undefined) throw new LeaseLostError(jobId, leaseId);
     return row;
   }
+}
+
+/**
+ * True when a statement on `db` runs in a transaction of its own (on a pool), so that it may
+ * commit lazily; false inside a caller's transaction, whose commit is the caller's to make.
+ */
+function ownTransaction(db: unknown): boolean {
+  return db instanceof pg.Pool;
 }
 
 /**

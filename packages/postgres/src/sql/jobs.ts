@@ -63,6 +63,20 @@ function fencedRunnerEvents(s: string): string {
         WHERE e.kind = 'lease-lost' OR j.id IS NOT NULL`;
 }
 
+/**
+ * CTE `lazy` turning `synchronous_commit` off for the statement's own transaction when
+ * boolean `$n` is true (the store passes true only outside a caller's transaction): its
+ * commit then returns without waiting for the WAL flush. Used by the claim, heartbeats and
+ * runner events, whose loss in a server crash costs at most a job claimed again, a lease
+ * that looks older or a missing history row; a completion waits for its flush as always,
+ * which also makes everything written before it durable. Join `lazy` into the statement so
+ * that it is evaluated.
+ */
+function lazyCommit(n: number): string {
+  return `lazy AS (SELECT set_config('synchronous_commit',
+        CASE WHEN $${n}::boolean THEN 'off' ELSE current_setting('synchronous_commit') END, true))`;
+}
+
 /** The error column of a failed attempt: `$n` ErrorInfo plus the attempt and time. */
 function jobError(errorParam: string, at: string): string {
   return `${errorParam}::jsonb || jsonb_build_object('attempt', attempts, 'at', ${epochMs(at)})`;
@@ -129,7 +143,8 @@ export function jobStatements(s: string, schema: string): Record<JobStatementNam
     // NO KEY UPDATE is the weakest lock an update of non-key columns needs. The update finds
     // its rows by primary key (`= ANY(ARRAY(...))`): a join with `due` was planned as a hash
     // join over a scan of the whole table.
-    claimBatch: `WITH due AS (
+    // $6: commit lazily (see lazyCommit).
+    claimBatch: `WITH ${lazyCommit(6)}, due AS (
         SELECT id FROM ${s}.jobs
         WHERE status = 'pending' AND run_at <= ${nowParam(3)}
           AND ($4::text[] IS NULL OR handler = ANY($4::text[]))
@@ -144,13 +159,14 @@ export function jobStatements(s: string, schema: string): Record<JobStatementNam
         WHERE j.id = ANY(ARRAY(SELECT id FROM due))
         RETURNING j.*
       ), ev AS (${appendEvents(s, "'claimed'")})
-      SELECT * FROM src ORDER BY priority DESC, run_at, id`,
+      SELECT src.* FROM src, lazy ORDER BY priority DESC, run_at, id`,
     heartbeat: `UPDATE ${s}.jobs SET heartbeat_at = ${nowParam(3)}
       WHERE ${FENCE} RETURNING cancel_requested`,
-    // $1 job ids, $2 lease ids (parallel arrays).
-    heartbeatMany: `WITH l AS (SELECT * FROM unnest($1::uuid[], $2::uuid[]) AS l(id, lease_id))
+    // $1 job ids, $2 lease ids (parallel arrays), $3 now, $4 commit lazily (see lazyCommit).
+    heartbeatMany: `WITH l AS (SELECT * FROM unnest($1::uuid[], $2::uuid[]) AS l(id, lease_id)),
+        ${lazyCommit(4)}
       UPDATE ${s}.jobs j SET heartbeat_at = ${nowParam(3)}
-      FROM l WHERE j.id = l.id AND j.lease_id = l.lease_id
+      FROM l, lazy WHERE j.id = l.id AND j.lease_id = l.lease_id
       RETURNING j.id, j.lease_id, j.cancel_requested`,
     progress: `WITH src AS (
         UPDATE ${s}.jobs SET progress_percent = $3, progress_message = $4,
@@ -184,14 +200,14 @@ export function jobStatements(s: string, schema: string): Record<JobStatementNam
         ) x ORDER BY phase, ord
       )
       SELECT id, old_lease_id, ${epochMs('updated_at')} AS at FROM src`,
-    // $1-$5: the events (see runnerEventsCte).
-    recordEvents: `WITH ${runnerEventsCte(1)}, ins AS (
+    // $1-$5: the events (see runnerEventsCte), $6 commit lazily (see lazyCommit).
+    recordEvents: `WITH ${runnerEventsCte(1)}, ${lazyCommit(6)}, ins AS (
         INSERT INTO ${s}.job_events (job_id, kind, attempt, lease_id, data, at)
         SELECT job_id, kind, attempt, lease_id, data, at FROM (${fencedRunnerEvents(s)}) r
         ORDER BY ord
         RETURNING 1
       )
-      SELECT count(*)::int AS recorded FROM ins`,
+      SELECT count(*)::int AS recorded FROM ins, lazy`,
     // $3 ErrorInfo JSON, $4 retryAt, $5 now, $6 retryDelayMs (from now, database time
     // unless injected); $4 and $6 NULL: no retry. A job whose cancellation was requested
     // becomes `cancelled` instead of retrying.
