@@ -1,6 +1,12 @@
 import { ConcurrencyError, NotFoundError, ValidationError } from '../errors.js';
 import type { Execution, ExecutionStatus } from '../execution.js';
-import type { CreateExecutionResult, ExecutionStore } from '../stores/execution-store.js';
+import { assertExecutionUpdates, normalizeExecutionIds } from '../execution-store-checks.js';
+import type {
+  CreateExecutionResult,
+  ExecutionStore,
+  ExecutionUpdate,
+  UpdateManyExecutionsResult,
+} from '../stores/execution-store.js';
 import {
   assertExecution,
   assertExecutionStatus,
@@ -53,22 +59,58 @@ export class MemoryExecutionStore implements ExecutionStore {
     return execution === undefined ? undefined : copy(execution);
   }
 
+  async getMany(executionIds: readonly string[]): Promise<Execution[]> {
+    const found: Execution[] = [];
+    for (const id of normalizeExecutionIds(executionIds)) {
+      const execution = this.#ctx.state.executions.get(id);
+      if (execution !== undefined) found.push(copy(execution));
+    }
+    return found;
+  }
+
   async update(params: { execution: Execution; expectedVersion: number }): Promise<Execution> {
     const { execution, expectedVersion } = params;
     const json = assertExecution(execution, { maxBytes: this.#ctx.maxPayloadBytes });
     assertInteger(expectedVersion, 'expectedVersion', { min: 0, max: Number.MAX_SAFE_INTEGER });
-    const { state } = this.#ctx;
-    const current = state.executions.get(execution.id);
+    const current = this.#ctx.state.executions.get(execution.id);
     if (current === undefined) throw new NotFoundError('execution', execution.id);
     if (current.version !== expectedVersion) {
       throw new ConcurrencyError('execution', execution.id, expectedVersion);
     }
+    return copy(this.#store(current, execution, json, expectedVersion));
+  }
+
+  async updateMany(params: {
+    items: readonly ExecutionUpdate[];
+  }): Promise<UpdateManyExecutionsResult> {
+    const items = params?.items;
+    const jsons = assertExecutionUpdates(items, { maxBytes: this.#ctx.maxPayloadBytes });
+    const out: UpdateManyExecutionsResult = { updated: [], conflicts: [] };
+    items.forEach(({ execution, expectedVersion }, i) => {
+      const current = this.#ctx.state.executions.get(execution.id);
+      const json = jsons[i];
+      if (current === undefined || current.version !== expectedVersion || json === undefined) {
+        out.conflicts.push(execution.id);
+        return;
+      }
+      out.updated.push(copy(this.#store(current, execution, json, expectedVersion)));
+    });
+    return out;
+  }
+
+  /** Stores `execution` over `current` at `expectedVersion + 1`, keeping what never changes. */
+  #store(
+    current: Execution,
+    execution: Execution,
+    json: ExecutionJson,
+    expectedVersion: number,
+  ): Execution {
     const stored = fromJson(execution, json, expectedVersion + 1);
     stored.createdAt = current.createdAt;
     stored.flowId = current.flowId;
     stored.idempotencyKey = current.idempotencyKey;
-    state.executions.set(stored.id, stored);
-    return copy(stored);
+    this.#ctx.state.executions.set(stored.id, stored);
+    return stored;
   }
 
   async list(params: {

@@ -9,6 +9,7 @@ import {
   type StoresFactory,
   useStores,
 } from './contract-fixtures.js';
+import { describeExecutionBatchContract } from './execution-batch-contract.js';
 
 /** The fields of an execution a store must keep exactly (the timestamps may be its own). */
 function persisted(execution: Execution): Omit<Execution, 'createdAt' | 'updatedAt'> {
@@ -52,6 +53,7 @@ export function describeExecutionStoreContract(name: string, factory: StoresFact
     describeCreateAndGet(stores);
     describeUpdate(stores);
     describeQueries(stores);
+    describeExecutionBatchContract(stores);
   });
 }
 
