@@ -1,14 +1,19 @@
 import {
   assertExecution,
   assertExecutionStatus,
+  assertExecutionUpdates,
   assertInteger,
   assertOptionalText,
   ConcurrencyError,
   type CreateExecutionResult,
   type Execution,
+  type ExecutionJson,
   type ExecutionStatus,
   type ExecutionStore,
+  type ExecutionUpdate,
   NotFoundError,
+  normalizeExecutionIds,
+  type UpdateManyExecutionsResult,
   ValidationError,
 } from '@flowmonkey/core';
 import { nowValue } from './pg-job-store.js';
@@ -51,6 +56,44 @@ export class PgExecutionStore implements ExecutionStore {
     if (typeof executionId !== 'string' || executionId.length === 0) return undefined;
     const [row] = await runStatement(this.#ctx.db, this.#sql().get, [executionId]);
     return row === undefined ? undefined : rowToExecution(row);
+  }
+
+  async getMany(executionIds: readonly string[]): Promise<Execution[]> {
+    const ids = normalizeExecutionIds(executionIds);
+    if (ids.length === 0) return [];
+    const rows = await runStatement(this.#ctx.db, this.#sql().getMany, [ids]);
+    const byId = new Map(rows.map((row) => [String(row.id), row]));
+    return ids.flatMap((id) => {
+      const row = byId.get(id);
+      return row === undefined ? [] : [rowToExecution(row)];
+    });
+  }
+
+  async updateMany(params: {
+    items: readonly ExecutionUpdate[];
+  }): Promise<UpdateManyExecutionsResult> {
+    const items = params?.items;
+    const jsons = assertExecutionUpdates(items, { maxBytes: this.#ctx.maxPayloadBytes });
+    if (items.length === 0) return { updated: [], conflicts: [] };
+    const order = items
+      .map((_, i) => i)
+      .sort((a, b) => {
+        const [x, y] = [items[a]?.execution.id ?? '', items[b]?.execution.id ?? ''];
+        return x < y ? -1 : x > y ? 1 : 0;
+      });
+    const rows = await runStatement(
+      this.#ctx.db,
+      this.#sql().updateMany,
+      columnsOf(order.map((i) => [items[i] as ExecutionUpdate, jsons[i] as ExecutionJson])),
+    );
+    const byId = new Map(rows.map((row) => [String(row.id), row]));
+    const out: UpdateManyExecutionsResult = { updated: [], conflicts: [] };
+    for (const { execution } of items) {
+      const row = byId.get(execution.id);
+      if (row === undefined) out.conflicts.push(execution.id);
+      else out.updated.push(rowToExecution(row));
+    }
+    return out;
   }
 
   async update(params: { execution: Execution; expectedVersion: number }): Promise<Execution> {
@@ -118,4 +161,32 @@ export class PgExecutionStore implements ExecutionStore {
       new Date(execution.updatedAt),
     ];
   }
+}
+
+/** The 19 column arrays of `updateMany` (COLUMNS order, `version` holding the expected one). */
+function columnsOf(items: readonly [ExecutionUpdate, ExecutionJson][]): unknown[][] {
+  const col = <T>(pick: (item: ExecutionUpdate, json: ExecutionJson) => T): T[] =>
+    items.map(([item, json]) => pick(item, json));
+  const date = (ms: number | null) => (ms === null ? null : new Date(ms));
+  return [
+    col((i) => i.execution.id),
+    col((i) => i.execution.flowId),
+    col((i) => i.execution.flowVersion),
+    col((i) => i.execution.status),
+    col((i) => i.execution.currentStepId ?? null),
+    col((_, j) => j.input),
+    col((_, j) => j.context),
+    col((_, j) => j.output),
+    col((_, j) => j.error),
+    col((_, j) => j.history),
+    col((i) => i.execution.stepCount),
+    col((_, j) => j.waitingOn),
+    col((i) => date(i.execution.wakeAt ?? null)),
+    col((i) => i.execution.idempotencyKey ?? null),
+    col((i) => i.execution.tenantId ?? null),
+    col((i) => i.execution.parentExecutionId ?? null),
+    col((i) => i.expectedVersion),
+    col((i) => date(i.execution.createdAt)),
+    col((i) => date(i.execution.updatedAt)),
+  ];
 }

@@ -5,7 +5,9 @@ export type ExecutionStatementName =
   | 'create'
   | 'getByIdempotencyKey'
   | 'get'
+  | 'getMany'
   | 'update'
+  | 'updateMany'
   | 'exists'
   | 'list'
   | 'listDueWakeups';
@@ -39,6 +41,25 @@ export function executionStatements(
         version = $17 + 1, created_at = $18, updated_at = $19
       WHERE id = $1 AND version = $17
       RETURNING *`,
+    getMany: `SELECT * FROM ${s}.executions WHERE id = ANY($1::text[])`,
+    // $1..$19: one array per column, in COLUMNS order, $17 holding the expected versions.
+    // Each row is fenced by its own version: a row that moved on (or is missing) matches
+    // nothing and is left out of RETURNING. The store sends the rows sorted by id, so
+    // concurrent batches lock shared rows in one order.
+    updateMany: `UPDATE ${s}.executions e SET flow_id = x.flow_id, flow_version = x.flow_version,
+        status = x.status, current_step_id = x.current_step_id, input = x.input::jsonb,
+        context = x.context::jsonb, output = x.output::jsonb, error = x.error::jsonb,
+        history = x.history::jsonb, step_count = x.step_count, waiting_on = x.waiting_on::jsonb,
+        wake_at = x.wake_at, idempotency_key = x.idempotency_key, tenant_id = x.tenant_id,
+        parent_execution_id = x.parent_execution_id, version = x.version + 1,
+        created_at = x.created_at, updated_at = x.updated_at
+      FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[],
+          $7::text[], $8::text[], $9::text[], $10::text[], $11::int[], $12::text[],
+          $13::timestamptz[], $14::text[], $15::text[], $16::text[], $17::int[],
+          $18::timestamptz[], $19::timestamptz[])
+        AS x(${COLUMNS})
+      WHERE e.id = x.id AND e.version = x.version
+      RETURNING e.*`,
     exists: `SELECT version FROM ${s}.executions WHERE id = $1`,
     list: `SELECT * FROM ${s}.executions
       WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR flow_id = $2)
