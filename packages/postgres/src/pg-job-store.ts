@@ -219,9 +219,11 @@ export class PgJobStore implements JobStore {
   async completeMany(params: {
     items: readonly (LeaseRef & { result: unknown })[];
     events?: readonly RunnerJobEvent[];
+    returnJobs?: boolean;
     now?: number;
   }): Promise<CompleteManyResult> {
     const events = normalizeRunnerEvents(params.events ?? [], this.#ctx.maxPayloadBytes);
+    const whole = params.returnJobs === true;
     const results = params.items.map((item, i) =>
       assertJsonPayload(item.result, `items[${i}].result`, {
         maxBytes: this.#ctx.maxPayloadBytes,
@@ -238,23 +240,33 @@ export class PgJobStore implements JobStore {
     const rows =
       valid.length === 0 && events.length === 0
         ? []
-        : await runStatement(this.#ctx.db, this.#sql().completeMany, [
-            params.items.map((l) => (UUID.test(l.jobId) ? l.jobId : null)),
-            params.items.map((l) => (UUID.test(l.leaseId) ? l.leaseId : null)),
-            results,
-            now,
-            ...eventColumns(events),
-          ]);
+        : await runStatement(
+            this.#ctx.db,
+            this.#sql()[whole ? 'completeManyReturningJobs' : 'completeMany'],
+            [
+              params.items.map((l) => (UUID.test(l.jobId) ? l.jobId : null)),
+              params.items.map((l) => (UUID.test(l.leaseId) ? l.leaseId : null)),
+              results,
+              now,
+              ...eventColumns(events),
+            ],
+          );
     // Keyed by job and lease: a stale lease of a job completed under another is lost.
     const key = (jobId: string, leaseId: string) => `${jobId}/${leaseId}`.toLowerCase();
     const done = new Set(rows.map((row) => key(String(row.id), String(row.old_lease_id))));
     const isDone = (l: LeaseRef) => done.has(key(l.jobId, l.leaseId));
     const at = rows[0]?.at;
-    return {
+    const out: CompleteManyResult = {
       completed: params.items.filter(isDone).map((l) => l.jobId),
       lost: params.items.filter((l) => !isDone(l)).map((l) => l.jobId),
       finishedAt: at === undefined ? (now?.getTime() ?? Date.now()) : Number(at),
     };
+    if (!whole) return out;
+    const byId = new Map(rows.map((row) => [String(row.id).toLowerCase(), row]));
+    const jobs = [...new Set(out.completed)].map((id) =>
+      rowToJob(byId.get(id.toLowerCase()) as Row),
+    );
+    return { ...out, jobs };
   }
 
   async recordEvents(params: { events: readonly RunnerJobEvent[] }): Promise<RecordEventsResult> {

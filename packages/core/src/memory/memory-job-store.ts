@@ -213,6 +213,7 @@ export class MemoryJobStore implements JobStore {
   async completeMany(params: {
     items: readonly (LeaseRef & { result: unknown })[];
     events?: readonly RunnerJobEvent[];
+    returnJobs?: boolean;
     now?: number;
   }): Promise<CompleteManyResult> {
     // Checked like the Postgres store's, then dropped: this store keeps no event history.
@@ -224,6 +225,7 @@ export class MemoryJobStore implements JobStore {
       }),
     );
     const out: CompleteManyResult = { completed: [], lost: [], finishedAt: now };
+    const jobs: Job[] = [];
     params.items.forEach((item, i) => {
       let job: Job;
       try {
@@ -236,8 +238,9 @@ export class MemoryJobStore implements JobStore {
       job.result = JSON.parse(results[i] ?? 'null');
       this.#finish(job, 'completed', now);
       out.completed.push(job.id);
+      if (params.returnJobs === true) jobs.push(copy(job));
     });
-    return out;
+    return params.returnJobs === true ? { ...out, jobs } : out;
   }
 
   async fail(

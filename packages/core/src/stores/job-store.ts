@@ -22,6 +22,11 @@ export interface CompleteManyResult {
   lost: string[];
   /** The completion time written (`finishedAt`), epoch ms. */
   finishedAt: number;
+  /**
+   * With `returnJobs: true`, the jobs now `completed` as stored, in the order of
+   * `completed`; absent otherwise (and from a store that does not support it).
+   */
+  jobs?: Job[];
 }
 
 /** Result of {@link JobStore.heartbeatMany}. */
@@ -155,12 +160,15 @@ export interface JobStore {
    * written). `events` (optional) are appended to the history first, in the same statement
    * and as {@link recordEvents} would (a runner's `started` rows of the same attempts, so
    * they come before their `completed` rows; `events[i].kind` named when invalid); a store
-   * that keeps no history checks and drops them. Optional: callers fall back to `complete`
-   * when a store lacks it.
+   * that keeps no history checks and drops them. `returnJobs: true` also returns the
+   * completed jobs as stored (`jobs`: what the engine needs to resume their executions);
+   * by default only ids come back. Optional: callers fall back to `complete` when a store
+   * lacks it.
    */
   completeMany?(params: {
     items: readonly (LeaseRef & { result: unknown })[];
     events?: readonly RunnerJobEvent[];
+    returnJobs?: boolean;
     now?: number;
   }): Promise<CompleteManyResult>;
 

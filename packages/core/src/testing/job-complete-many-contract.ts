@@ -31,6 +31,35 @@ export function describeJobCompleteManyContract(stores: () => Stores): void {
       expect(sb).toMatchObject({ status: 'completed', result: 'two', finishedAt: t0 + 10 });
     });
 
+    it('returns the completed jobs as stored with returnJobs, in the order of completed', async () => {
+      const fn = completeMany();
+      if (fn === undefined) return;
+      const t0 = Date.now();
+      const a = await createRunning(stores().jobs, t0, { executionId: 'exec-a', stepId: 'pay' });
+      const b = await createRunning(stores().jobs, t0);
+      const out = await fn({
+        items: [
+          { ...leaseOf(b), result: [2] },
+          { ...staleLease(a), result: 0 },
+          { ...leaseOf(a), result: { n: 1 } },
+        ],
+        returnJobs: true,
+        now: t0 + 10,
+      });
+      expect(out.completed).toEqual([b.id, a.id]);
+      expect(out.jobs?.map((j) => j.id)).toEqual([b.id, a.id]);
+      expect(out.jobs?.[0]).toEqual(await stores().jobs.get(b.id));
+      expect(out.jobs?.[1]).toMatchObject({
+        status: 'completed',
+        result: { n: 1 },
+        executionId: 'exec-a',
+        stepId: 'pay',
+        finishedAt: t0 + 10,
+      });
+      const plain = await fn({ items: [], now: t0 });
+      expect(plain.jobs).toBeUndefined();
+    });
+
     it('reports fenced-out items as lost, leaves them unchanged and commits the others', async () => {
       const fn = completeMany();
       if (fn === undefined) return;

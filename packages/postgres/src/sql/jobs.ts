@@ -12,6 +12,7 @@ export type JobStatementName =
   | 'progress'
   | 'complete'
   | 'completeMany'
+  | 'completeManyReturningJobs'
   | 'recordEvents'
   | 'fail'
   | 'release'
@@ -106,6 +107,34 @@ function cancelledError(at: string, cause?: string): string {
 }
 
 /**
+ * `completeMany`: $1 job ids, $2 lease ids, $3 results as JSON text (parallel arrays), $4
+ * now, $5-$9 runner events to append first (see runnerEventsCte; empty arrays for none).
+ * One statement, one commit for the whole batch; each row is fenced by its own lease. The
+ * history rows go in one INSERT, runner events first, so their ids keep that order. Returns
+ * each completed row's id, the lease it was completed under and the time, and with
+ * `wholeRows` every column as well.
+ */
+function completeManySql(s: string, wholeRows: boolean): string {
+  const returning = wholeRows ? 'j.*' : 'j.id, j.attempts, j.updated_at';
+  return `WITH l AS (
+        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS l(id, lease_id, result)
+      ), ${runnerEventsCte(5)}, src AS (
+        UPDATE ${s}.jobs j SET status = 'completed', result = l.result::jsonb, lease_id = NULL,
+          cancel_requested = false, finished_at = ${nowParam(4)}, updated_at = ${nowParam(4)}
+        FROM l WHERE j.id = l.id AND j.lease_id = l.lease_id
+        RETURNING ${returning}, l.lease_id AS old_lease_id
+      ), ev AS (
+        INSERT INTO ${s}.job_events (job_id, kind, attempt, lease_id, data, at)
+        SELECT job_id, kind, attempt, lease_id, data, at FROM (
+          SELECT *, 0 AS phase FROM (${fencedRunnerEvents(s)}) r
+          UNION ALL
+          SELECT id, 'completed', attempts, old_lease_id, NULL, updated_at, 0, 1 FROM src
+        ) x ORDER BY phase, ord
+      )
+      SELECT ${wholeRows ? '*' : 'id, old_lease_id'}, ${epochMs('updated_at')} AS at FROM src`;
+}
+
+/**
  * Builds the job store's SQL for the quoted schema `s`; `schema` (unquoted) only suffixes
  * the prepared-statement names. Data-modifying CTEs append the job event in the same
  * statement as the change it records.
@@ -180,26 +209,9 @@ export function jobStatements(s: string, schema: string): Record<JobStatementNam
         WHERE ${FENCE} RETURNING *
       ), ev AS (${appendEvents(s, "'completed'", 'NULL', '$2::uuid')})
       SELECT * FROM src`,
-    // $1 job ids, $2 lease ids, $3 results as JSON text (parallel arrays), $4 now, $5-$9
-    // runner events to append first (see runnerEventsCte; empty arrays for none). One
-    // statement, one commit for the whole batch; each row is fenced by its own lease. The
-    // history rows go in one INSERT, runner events first, so their ids keep that order.
-    completeMany: `WITH l AS (
-        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS l(id, lease_id, result)
-      ), ${runnerEventsCte(5)}, src AS (
-        UPDATE ${s}.jobs j SET status = 'completed', result = l.result::jsonb, lease_id = NULL,
-          cancel_requested = false, finished_at = ${nowParam(4)}, updated_at = ${nowParam(4)}
-        FROM l WHERE j.id = l.id AND j.lease_id = l.lease_id
-        RETURNING j.id, j.attempts, l.lease_id AS old_lease_id, j.updated_at
-      ), ev AS (
-        INSERT INTO ${s}.job_events (job_id, kind, attempt, lease_id, data, at)
-        SELECT job_id, kind, attempt, lease_id, data, at FROM (
-          SELECT *, 0 AS phase FROM (${fencedRunnerEvents(s)}) r
-          UNION ALL
-          SELECT id, 'completed', attempts, old_lease_id, NULL, updated_at, 0, 1 FROM src
-        ) x ORDER BY phase, ord
-      )
-      SELECT id, old_lease_id, ${epochMs('updated_at')} AS at FROM src`,
+    completeMany: completeManySql(s, false),
+    // completeMany returning the completed rows whole (`returnJobs: true`).
+    completeManyReturningJobs: completeManySql(s, true),
     // $1-$5: the events (see runnerEventsCte), $6 commit lazily (see lazyCommit).
     recordEvents: `WITH ${runnerEventsCte(1)}, ${lazyCommit(6)}, ins AS (
         INSERT INTO ${s}.job_events (job_id, kind, attempt, lease_id, data, at)
