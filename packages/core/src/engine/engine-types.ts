@@ -7,6 +7,7 @@ import type { HandlerRegistry } from '../handler-registry.js';
 import type { Job } from '../job.js';
 import type { Logger } from '../logger.js';
 import type { ErrorInfo } from '../result.js';
+import type { RunnerJobEvent } from '../stores/job-store.js';
 import type { Stores } from '../stores/stores.js';
 
 /** Options of the {@link Engine} constructor. Only `stores` is required. */
@@ -106,6 +107,29 @@ export interface JobSettlement {
   execution?: Execution;
   /** True when the parent execution was resumed by this settlement. */
   resumed: boolean;
+}
+
+/**
+ * What `Engine.completeJobs` did for one input item, at the item's position: `ok: true`
+ * with the {@link JobSettlement} `completeJob` would have returned, or `ok: false` with
+ * the error `completeJob` would have thrown, in which case nothing was written for the item:
+ * `LeaseLostError` when its lease was no longer held, or the error of its own unit of work
+ * when the batch fell back to settling item by item (e.g. a `ValidationError` for a result
+ * the store refuses, a `NotFoundError` for a flow this process does not know).
+ */
+export type JobBatchSettlement =
+  | { ok: true; settlement: JobSettlement }
+  | { ok: false; error: Error };
+
+/** Options of `Engine.completeJobs`. */
+export interface CompleteJobsOptions {
+  /**
+   * Runner-observed events (e.g. the `started` rows of the same attempts) appended to the
+   * job history before the completions, in the same unit of work (see
+   * `JobStore.completeMany`). Checked first: a bad one is a `ValidationError` naming
+   * `events[i].<field>` and nothing is written. @default none
+   */
+  events?: readonly RunnerJobEvent[];
 }
 
 /** What a runner needs to call a stateful step's handler: see `Engine.describeJob`. */

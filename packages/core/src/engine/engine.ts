@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { ConfigError, NotFoundError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Execution } from '../execution.js';
 import { TERMINAL_EXECUTION_STATUSES } from '../execution.js';
@@ -14,19 +14,23 @@ import type { Logger } from '../logger.js';
 import type { ErrorInfo } from '../result.js';
 import type { Stores } from '../stores/stores.js';
 import { assertJsonPayload } from '../validation.js';
+import { BatchSettler } from './batch-settler.js';
+import { describeJobs, describeWith } from './describe-jobs.js';
+import { recoverStale, wakeDue } from './engine-sweeps.js';
 import type {
+  CompleteJobsOptions,
   EngineOptions,
+  JobBatchSettlement,
   JobDescription,
   JobSettlement,
   ResumeParams,
   ResumeResult,
   StartOptions,
-  StepOutcome,
 } from './engine-types.js';
 import { resolveEngineOptions } from './resolve-engine-options.js';
 import { failureOf, Resumer } from './resumer.js';
 import { retryOnConflict } from './retry-on-conflict.js';
-import { StepRunner } from './step-runner.js';
+import { type EngineContext, StepRunner } from './step-runner.js';
 import { cancelExecution } from './transitions.js';
 
 /**
@@ -83,6 +87,8 @@ export class Engine {
   readonly #maxPayloadBytes: number;
   readonly #runner: StepRunner;
   readonly #resumer: Resumer;
+  readonly #batch: BatchSettler;
+  readonly #ctx: EngineContext;
 
   /**
    * Checks `options` (see `resolveEngineOptions`): throws `ConfigError` naming the field for
@@ -112,8 +118,10 @@ export class Engine {
       maxSteps,
       maxPayloadBytes: this.#maxPayloadBytes,
     };
+    this.#ctx = ctx;
     this.#runner = new StepRunner(ctx);
     this.#resumer = new Resumer(ctx, this.#runner);
+    this.#batch = new BatchSettler(ctx, this.#runner, (item) => this.completeJob(item));
   }
 
   /**
@@ -234,28 +242,8 @@ export class Engine {
    * `onSuccess` transition with output `null`, running the inline steps that follow.
    * Returns how many it resumed. One execution that fails to resume is logged and skipped.
    */
-  async wakeDue(options: { limit?: number; now?: number } = {}): Promise<number> {
-    const due = await this.#stores.executions.listDueWakeups({
-      limit: options.limit ?? 100,
-      now: options.now,
-    });
-    let woken = 0;
-    for (const seen of due) {
-      if (seen.waitingOn === null) continue;
-      const params = { stepId: seen.waitingOn.stepId, jobId: null, outcome: SLEPT };
-      try {
-        // Only the wait that was seen due: if the execution moved on since, leave it alone.
-        const result = await this.#resumer.resume(
-          seen.id,
-          params,
-          (e) => e.version === seen.version,
-        );
-        if (result.resumed) woken++;
-      } catch (error) {
-        this.#log.error({ err: error, executionId: seen.id }, 'waking a timed wait failed');
-      }
-    }
-    return woken;
+  wakeDue(options: { limit?: number; now?: number } = {}): Promise<number> {
+    return wakeDue(this.#ctx, this.#resumer, options);
   }
 
   /**
@@ -265,39 +253,8 @@ export class Engine {
    * only running between two writes), so it suits a sweep every minute or so. Returns how
    * many it ran; one that fails to run is logged and skipped.
    */
-  async recoverStale(options: {
-    olderThanMs: number;
-    limit?: number;
-    now?: number;
-  }): Promise<number> {
-    if (!Number.isFinite(options.olderThanMs) || options.olderThanMs < 0) {
-      throw new ConfigError('olderThanMs', 'must be a non-negative number of milliseconds');
-    }
-    const limit = options.limit ?? 100;
-    const cutoff = (options.now ?? this.#clock.now()) - options.olderThanMs;
-    const stale: Execution[] = [];
-    for (let offset = 0; stale.length < limit; offset += RECOVERY_PAGE) {
-      const page = await this.#stores.executions.list({
-        status: 'running',
-        limit: RECOVERY_PAGE,
-        offset,
-      });
-      stale.push(...page.filter((e) => e.updatedAt <= cutoff).slice(0, limit - stale.length));
-      if (page.length < RECOVERY_PAGE) break;
-    }
-    let recovered = 0;
-    for (const execution of stale) {
-      try {
-        await this.#runner.advance(execution);
-        recovered++;
-      } catch (error) {
-        this.#log.error(
-          { err: error, executionId: execution.id },
-          'recovering an execution failed',
-        );
-      }
-    }
-    return recovered;
+  recoverStale(options: { olderThanMs: number; limit?: number; now?: number }): Promise<number> {
+    return recoverStale(this.#ctx, this.#runner, options);
   }
 
   /**
@@ -359,11 +316,48 @@ export class Engine {
   async describeJob(job: Job): Promise<JobDescription | undefined> {
     if (job.executionId === null || job.stepId === null) return undefined;
     const execution = await this.#stores.executions.get(job.executionId);
-    if (execution === undefined) return undefined;
-    const flow = this.getFlow(execution.flowId, execution.flowVersion);
-    const step = flow.steps[job.stepId];
-    if (step === undefined) throw new NotFoundError('step', `${flow.id}/${job.stepId}`);
-    return { execution, step, flow };
+    return execution === undefined ? undefined : describeWith(this.#ctx, job, execution);
+  }
+
+  /**
+   * `describeJob` for many jobs (e.g. one claimed batch) with one `executions.getMany`
+   * (one `get` per execution on a store without it). Keyed by job id. Absent from the map:
+   * plain jobs, jobs whose execution is gone, and (unlike `describeJob`, which throws
+   * `NotFoundError`) jobs whose flow or step this engine does not know: that error is
+   * logged (`warn`) instead, so the rest of the batch is still described. A caller that
+   * must tell "gone" from "unknown flow" calls `describeJob` for such a job.
+   */
+  describeJobs(jobs: readonly Job[]): Promise<Map<string, JobDescription>> {
+    return describeJobs(this.#ctx, jobs);
+  }
+
+  /**
+   * Completes many running jobs, each as `completeJob` would (lease-fenced; the parent
+   * execution resumed with the result when it still waits on that job), in ONE unit of
+   * work: `jobs.completeMany` (with `options.events` appended first), one
+   * `executions.getMany` of the parents and one `executions.updateMany`. A parent another
+   * writer changed between the read and the write is re-read and decided again inside the
+   * transaction (a few rounds), so no other item's work is lost. After the commit the
+   * resumed executions run their following inline steps together, each layer of steps
+   * written with one `updateMany` (see `StepRunner.advanceMany`).
+   *
+   * Returns one {@link JobBatchSettlement} per item, in input order: `ok: true` with the
+   * settlement, or `ok: false` with a `LeaseLostError` for an item whose lease was lost
+   * (nothing written for it; the others are). When the unit of work as a whole fails with
+   * a `FlowMonkeyError` (a result the store refuses, a flow this process does not know,
+   * conflicts that outlast the rounds), nothing of it is written and the items are settled
+   * one by one with `completeJob`, so only the items at fault come back `ok: false` with
+   * that error. Rejects, with nothing written, for a bad `options.events` entry
+   * (`ValidationError`) or any other error of the unit of work (e.g. the store is
+   * unreachable). Errors in the inline steps after the commit behave as for `completeJob`:
+   * logged, the execution left `running` for `recoverStale`, the settlement still `ok`.
+   * Stores without the batch methods work too, one call per item inside the transaction.
+   */
+  completeJobs(
+    items: readonly (LeaseRef & { result: unknown })[],
+    options: CompleteJobsOptions = {},
+  ): Promise<JobBatchSettlement[]> {
+    return this.#batch.completeJobs(items, options.events);
   }
 
   async #require(executionId: string): Promise<Execution> {
@@ -372,9 +366,3 @@ export class Engine {
     return execution;
   }
 }
-
-/** Running executions read per page by `recoverStale`. */
-const RECOVERY_PAGE = 100;
-
-/** The outcome a timed wait resumes with: a success without output. */
-const SLEPT: StepOutcome = { kind: 'success', output: null };

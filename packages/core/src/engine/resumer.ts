@@ -98,11 +98,7 @@ export class Resumer {
   }
 
   #apply(execution: Execution, stepId: string, outcome: StepOutcome): BoundedOutcome {
-    const flow = this.#ctx.flows.get(execution.flowId, execution.flowVersion);
-    const step = flow.steps[stepId];
-    if (step === undefined) throw new NotFoundError('step', `${flow.id}/${stepId}`);
-    const { clock, maxPayloadBytes } = this.#ctx;
-    return applyBoundedOutcome(execution, step, outcome, clock.now(), maxPayloadBytes);
+    return applyResumeOutcome(this.#ctx, execution, stepId, outcome);
   }
 
   #emitResumed(
@@ -111,9 +107,36 @@ export class Resumer {
     jobId: string | null,
     outcome: StepOutcome,
   ): void {
-    this.#ctx.events.emit('execution:resumed', { execution, stepId, jobId });
-    emitTransition(this.#ctx.events, execution, stepId, outcome);
+    emitResumed(this.#ctx, execution, stepId, jobId, outcome);
   }
+}
+
+/**
+ * Ends the wait of `execution` in `stepId` with `outcome` (see `applyBoundedOutcome`).
+ * Throws `NotFoundError` for a flow or step this engine does not know.
+ */
+export function applyResumeOutcome(
+  ctx: EngineContext,
+  execution: Execution,
+  stepId: string,
+  outcome: StepOutcome,
+): BoundedOutcome {
+  const flow = ctx.flows.get(execution.flowId, execution.flowVersion);
+  const step = flow.steps[stepId];
+  if (step === undefined) throw new NotFoundError('step', `${flow.id}/${stepId}`);
+  return applyBoundedOutcome(execution, step, outcome, ctx.clock.now(), ctx.maxPayloadBytes);
+}
+
+/** Emits a committed resume: `execution:resumed`, then the transition of the step it ended. */
+export function emitResumed(
+  ctx: EngineContext,
+  execution: Execution,
+  stepId: string,
+  jobId: string | null,
+  outcome: StepOutcome,
+): void {
+  ctx.events.emit('execution:resumed', { execution, stepId, jobId });
+  emitTransition(ctx.events, execution, stepId, outcome);
 }
 
 /** Why `execution` cannot be resumed for `(stepId, jobId)`, or `undefined` when it can. */

@@ -1,60 +1,37 @@
-import type { Clock } from '../clock.js';
-import {
-  ConcurrencyError,
-  NotFoundError,
-  StepLimitExceededError,
-  ValidationError,
-} from '../errors.js';
-import type { EventBus } from '../events.js';
+import { ConcurrencyError, NotFoundError, ValidationError } from '../errors.js';
 import type { Execution } from '../execution.js';
-import { usesDefaultMaxSteps } from '../flow/define-flow.js';
-import type { FlowRegistry } from '../flow/flow-registry.js';
-import { selectInput } from '../flow/select-input.js';
 import type { Flow, FlowStep } from '../flow.js';
-import type { StepHandler } from '../handler.js';
-import type { HandlerRegistry } from '../handler-registry.js';
-import type { Logger } from '../logger.js';
-import { type StepResult, toErrorInfo } from '../result.js';
-import type { Stores } from '../stores/stores.js';
-import { assertJsonPayload } from '../validation.js';
+import { toErrorInfo } from '../result.js';
 import { applyBoundedOutcome } from './bounded-outcome.js';
 import { emitEnd, emitTransition } from './emit-transition.js';
 import type { StepOutcome } from './engine-types.js';
+import { type AdvanceManyResult, StepBatch } from './step-batch.js';
 import { buildStepJob } from './step-job.js';
 import {
-  applyStepOutcome,
-  beginStep,
-  currentVisit,
-  failExecution,
-  parkExecution,
-} from './transitions.js';
+  type Begun,
+  type EngineContext,
+  prepareStep,
+  runInlineHandler,
+  stepLimitFor,
+} from './step-work.js';
+import { applyStepOutcome, currentVisit, parkExecution } from './transitions.js';
 
-/** What the engine shares with its {@link StepRunner}. */
-export interface EngineContext {
-  stores: Stores;
-  flows: FlowRegistry;
-  handlers: HandlerRegistry;
-  clock: Clock;
-  events: EventBus;
-  log: Logger;
-  /** Step limit for flows without their own `maxSteps`. */
-  maxSteps: number;
-  maxPayloadBytes: number;
-}
-
-type Begun = { execution: Execution; step: FlowStep; handler: StepHandler; input: unknown };
+export type { EngineContext } from './step-work.js';
 
 /**
  * Advances executions through their inline steps, one optimistic-concurrency write per step,
- * until they wait or end. Internal to the engine.
+ * until they wait or end; `advanceMany` does the same for many executions at once, one
+ * write per step layer (see `StepBatch`). Internal to the engine.
  */
 export class StepRunner {
   readonly #ctx: EngineContext;
   /** Abort controllers of inline handlers running in this process, by execution id. */
   readonly #inflight = new Map<string, AbortController>();
+  readonly #batch: StepBatch;
 
   constructor(ctx: EngineContext) {
     this.#ctx = ctx;
+    this.#batch = new StepBatch(ctx, this, this.#inflight);
   }
 
   /**
@@ -69,12 +46,20 @@ export class StepRunner {
         current = await this.#runStep(current);
       } catch (error) {
         if (!(error instanceof ConcurrencyError)) throw error;
-        const fresh = await this.#ctx.stores.executions.get(current.id);
-        if (fresh === undefined) throw new NotFoundError('execution', current.id, { cause: error });
-        return fresh;
+        return this.reread(current, error);
       }
     }
     return current;
+  }
+
+  /**
+   * `advance` for many executions at once: each layer of inline steps runs its handlers
+   * concurrently and is written with one `executions.updateMany` (see `StepBatch`). Never
+   * throws: each result, in input order, is the execution where it stopped, or the error
+   * that stopped it with the execution as last known.
+   */
+  advanceMany(executions: readonly Execution[]): Promise<AdvanceManyResult[]> {
+    return this.#batch.advanceMany(executions);
   }
 
   /**
@@ -87,16 +72,29 @@ export class StepRunner {
     try {
       return await this.advance(execution);
     } catch (error) {
-      this.#ctx.log.error(
-        { err: error, executionId: execution.id },
-        'running the inline steps after a commit failed; recoverStale will retry them',
-      );
+      this.logContinueError(execution.id, error);
       try {
         return (await this.#ctx.stores.executions.get(execution.id)) ?? execution;
       } catch {
         return execution;
       }
     }
+  }
+
+  /**
+   * `continueAfterCommit` for many executions, batched as `advanceMany`; returns them in
+   * input order. Errors are logged per execution, never thrown.
+   */
+  continueManyAfterCommit(executions: readonly Execution[]): Promise<Execution[]> {
+    return this.#batch.continueManyAfterCommit(executions);
+  }
+
+  /** Logs an error of the inline steps that follow a commit (see `continueAfterCommit`). */
+  logContinueError(executionId: string, error: unknown): void {
+    this.#ctx.log.error(
+      { err: error, executionId },
+      'running the inline steps after a commit failed; recoverStale will retry them',
+    );
   }
 
   /** Aborts the inline handler running for `executionId` in this process, if any. */
@@ -106,42 +104,47 @@ export class StepRunner {
 
   /** The step limit that applies to `flow`. */
   limitFor(flow: Flow): number {
-    return usesDefaultMaxSteps(flow) ? this.#ctx.maxSteps : flow.maxSteps;
+    return stepLimitFor(this.#ctx, flow);
+  }
+
+  /** The execution as stored after a write of it lost a race (`NotFoundError` when gone). */
+  async reread(execution: Execution, cause: unknown): Promise<Execution> {
+    const fresh = await this.#ctx.stores.executions.get(execution.id);
+    if (fresh === undefined) throw new NotFoundError('execution', execution.id, { cause });
+    return fresh;
   }
 
   async #runStep(execution: Execution): Promise<Execution> {
-    const { flows, handlers, clock, events } = this.#ctx;
-    const flow = flows.get(execution.flowId, execution.flowVersion);
-    const stepId = execution.currentStepId ?? flow.initialStepId;
-    const step = flow.steps[stepId];
-    if (step === undefined) throw new NotFoundError('step', `${flow.id}/${stepId}`);
-    const limit = this.limitFor(flow);
-    if (execution.stepCount >= limit) {
-      const error = toErrorInfo(new StepLimitExceededError(execution.id, limit));
-      error.message += ` (flow "${flow.id}" stopped before step "${stepId}"; raise maxSteps if the loop is intended)`;
-      const failed = await this.#write(failExecution(execution, error, clock.now()), execution);
-      emitEnd(events, failed);
-      return failed;
-    }
-    const handler = handlers.get(step.type);
-    const begun = beginStep(execution, step, clock.now());
-    events.emit('step:started', { execution: begun, stepId });
-    let input: unknown;
-    try {
-      input = selectInput(step.input, begun.context);
-      if (handler.metadata.stateful === true) {
-        assertJsonPayload(input, `steps.${stepId}.input`, { maxBytes: this.#ctx.maxPayloadBytes });
+    const prepared = prepareStep(this.#ctx, execution);
+    switch (prepared.kind) {
+      case 'limit': {
+        const failed = await this.#write(prepared.failed, execution);
+        emitEnd(this.#ctx.events, failed);
+        return failed;
       }
-    } catch (error) {
-      return this.#finish(begun, execution, step, { kind: 'failure', error: toErrorInfo(error) });
+      case 'failure':
+        return this.finish(prepared.begun, execution, prepared.step, prepared.outcome);
+      case 'stateful':
+        return this.parkOnJob(prepared.work, execution);
+      case 'inline': {
+        const end = await runInlineHandler(this.#ctx, prepared.work, this.#inflight);
+        const { execution: begun, step } = prepared.work;
+        if (end.kind === 'outcome') return this.finish(begun, execution, step, end.outcome);
+        const parked = await this.#write(
+          parkExecution(begun, end.wait, this.#ctx.clock.now()),
+          execution,
+        );
+        emitTransition(this.#ctx.events, parked, step.id, { kind: 'wait' });
+        return parked;
+      }
     }
-    const work: Begun = { execution: begun, step, handler, input };
-    if (handler.metadata.stateful === true) return this.#parkOnJob(work, execution);
-    return this.#runInline(work, execution);
   }
 
-  /** Creates the step's job and parks the execution on it, in one unit of work. */
-  async #parkOnJob(work: Begun, before: Execution): Promise<Execution> {
+  /**
+   * Creates the step's job and parks the execution on it, in one unit of work (written
+   * over `before`'s version), then emits `job:created` and `execution:waiting`.
+   */
+  async parkOnJob(work: Begun, before: Execution): Promise<Execution> {
     const { stores, clock, events } = this.#ctx;
     const { execution, step, handler, input } = work;
     const newJob = buildStepJob(execution, step, handler, input, currentVisit(execution));
@@ -160,59 +163,12 @@ export class StepRunner {
     return parked;
   }
 
-  /** Runs an inline handler and writes where its result leads. */
-  async #runInline(work: Begun, before: Execution): Promise<Execution> {
-    const { execution, step, handler, input } = work;
-    const controller = new AbortController();
-    this.#inflight.set(execution.id, controller);
-    let result: StepResult | undefined;
-    let outcome: StepOutcome | undefined;
-    try {
-      result = await handler.execute({
-        input,
-        config: step.config,
-        execution,
-        step,
-        signal: controller.signal,
-        log: this.#ctx.log.child({
-          executionId: execution.id,
-          flowId: execution.flowId,
-          stepId: step.id,
-        }),
-      });
-    } catch (error) {
-      outcome = { kind: 'failure', error: toErrorInfo(error) };
-    } finally {
-      this.#inflight.delete(execution.id);
-    }
-    if (outcome === undefined && result?.kind === 'wait') {
-      const wait = { stepId: step.id, jobId: null, reason: result.reason, until: result.until };
-      const parked = await this.#write(
-        parkExecution(execution, wait, this.#ctx.clock.now()),
-        before,
-      );
-      emitTransition(this.#ctx.events, parked, step.id, { kind: 'wait' });
-      return parked;
-    }
-    return this.#finish(execution, before, step, outcome ?? this.#toOutcome(result, step));
-  }
-
-  #toOutcome(result: StepResult | undefined, step: FlowStep): StepOutcome {
-    if (result?.kind === 'failure') return { kind: 'failure', error: result.error };
-    if (result?.kind !== 'success') {
-      const message = `handler "${step.type}" returned ${JSON.stringify(result?.kind ?? result)}, not a Result`;
-      return { kind: 'failure', error: { code: 'INVALID_RESULT', message } };
-    }
-    try {
-      const field = `context.${step.outputKey ?? step.id}`;
-      assertJsonPayload(result.output, field, { maxBytes: this.#ctx.maxPayloadBytes });
-    } catch (error) {
-      return { kind: 'failure', error: toErrorInfo(error) };
-    }
-    return { kind: 'success', output: result.output };
-  }
-
-  async #finish(
+  /**
+   * Ends the visit `begun` with `outcome` (bounded by the payload limit, see
+   * `applyBoundedOutcome`), written over `before`'s version, and emits its transition. A
+   * success the store refuses with `ValidationError` is written as that failure instead.
+   */
+  async finish(
     begun: Execution,
     before: Execution,
     step: FlowStep,

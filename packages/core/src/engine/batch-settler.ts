@@ -1,0 +1,237 @@
+import { ConcurrencyError, FlowMonkeyError, LeaseLostError, ValidationError } from '../errors.js';
+import type { Execution } from '../execution.js';
+import type { Job, LeaseRef } from '../job.js';
+import { normalizeRunnerEvents } from '../job-store-checks.js';
+import type { JobStore, RunnerJobEvent } from '../stores/job-store.js';
+import type { StoreSet } from '../stores/stores.js';
+import { getManyOf, updateManyOf } from './batch-io.js';
+import type { JobBatchSettlement, JobSettlement, StepOutcome } from './engine-types.js';
+import { applyResumeOutcome, emitResumed, whyNotResumable } from './resumer.js';
+import { CONFLICT_ATTEMPTS } from './retry-on-conflict.js';
+import type { EngineContext, StepRunner } from './step-runner.js';
+
+/** One item of `Engine.completeJobs`. */
+export type CompleteJobItem = LeaseRef & { result: unknown };
+
+/** How a completed job left its parent inside the batch's transaction. */
+interface Decided {
+  /** The parent as read (not resumed) or as written (resumed); absent when there is none. */
+  execution?: Execution;
+  /** The outcome applied when this job resumed its parent. */
+  outcome?: StepOutcome;
+}
+
+/** What the batch's transaction committed. */
+interface Committed {
+  /** The completed jobs by id; an item whose job is absent lost its lease. */
+  jobs: Map<string, Job>;
+  /** By job id. */
+  decided: Map<string, Decided>;
+}
+
+/** One parent's pending write: as read, as it will be written, and the jobs resuming it. */
+interface Plan {
+  before: Execution;
+  next: Execution;
+  resumes: { job: Job; outcome: StepOutcome }[];
+}
+
+/**
+ * `Engine.completeJobs`: many `completeJob`s in one unit of work. In one transaction it
+ * completes the jobs (`jobs.completeMany`, runner events first), reads their parents
+ * (`executions.getMany`), ends each wait as `Resumer.settle` would, and writes the parents
+ * (`executions.updateMany`); parents another writer changed meanwhile are re-read and
+ * decided again in the same transaction, up to `CONFLICT_ATTEMPTS` rounds. After the
+ * commit the resumed executions continue together (`StepRunner.continueManyAfterCommit`).
+ * When the transaction fails with a `FlowMonkeyError` (nothing of it written), the items
+ * are settled one by one with `completeJob`, so only the ones at fault fail. Internal to
+ * the engine.
+ */
+export class BatchSettler {
+  readonly #ctx: EngineContext;
+  readonly #runner: StepRunner;
+  readonly #single: (item: CompleteJobItem) => Promise<JobSettlement>;
+
+  /** `single` is `Engine.completeJob`, the per-item fallback. */
+  constructor(
+    ctx: EngineContext,
+    runner: StepRunner,
+    single: (item: CompleteJobItem) => Promise<JobSettlement>,
+  ) {
+    this.#ctx = ctx;
+    this.#runner = runner;
+    this.#single = single;
+  }
+
+  /** See `Engine.completeJobs`. */
+  async completeJobs(
+    items: readonly CompleteJobItem[],
+    events: readonly RunnerJobEvent[] = [],
+  ): Promise<JobBatchSettlement[]> {
+    if (!Array.isArray(items)) throw new ValidationError('items', 'must be an array');
+    normalizeRunnerEvents(events, this.#ctx.maxPayloadBytes);
+    if (items.length === 0 && events.length === 0) return [];
+    let committed: Committed;
+    try {
+      committed = await this.#ctx.stores.transaction((tx) => this.#settle(tx, items, events));
+    } catch (error) {
+      if (!(error instanceof FlowMonkeyError)) throw error;
+      this.#ctx.log.warn(
+        { err: error, jobs: items.length },
+        'settling a batch of jobs together failed (nothing written); settling them one by one',
+      );
+      return this.#oneByOne(items, events);
+    }
+    return this.#afterCommit(items, committed);
+  }
+
+  /** The batch's transaction: complete, read the parents, resume them. */
+  async #settle(
+    tx: StoreSet,
+    items: readonly CompleteJobItem[],
+    events: readonly RunnerJobEvent[],
+  ): Promise<Committed> {
+    const completed = await completeAll(tx.jobs, items, events);
+    const jobs = new Map(completed.map((job) => [job.id, job]));
+    const decided = new Map<string, Decided>();
+    let waiting: Job[] = [];
+    for (const job of completed) {
+      if (job.executionId === null || job.stepId === null) decided.set(job.id, {});
+      else waiting.push(job);
+    }
+    const ids = waiting.map((job) => job.executionId as string);
+    const read = new Map((await getManyOf(tx.executions, ids)).map((e) => [e.id, e]));
+    for (let round = 1; waiting.length > 0; round++) {
+      const plans = this.#plan(waiting, read, decided);
+      const items = [...plans.values()].map((p) => ({
+        execution: p.next,
+        expectedVersion: p.before.version,
+      }));
+      const { updated, conflicts } = await updateManyOf(tx.executions, items);
+      for (const execution of updated) {
+        for (const { job, outcome } of plans.get(execution.id)?.resumes ?? []) {
+          decided.set(job.id, { execution, outcome });
+        }
+      }
+      if (conflicts.length === 0) break;
+      if (round >= CONFLICT_ATTEMPTS) {
+        const id = conflicts[0] as string;
+        throw new ConcurrencyError('execution', id, plans.get(id)?.before.version ?? 0);
+      }
+      // Another writer got there first: decide those parents again on what they are now.
+      const moved = new Set(conflicts);
+      for (const id of moved) read.delete(id);
+      for (const e of await getManyOf(tx.executions, conflicts)) read.set(e.id, e);
+      waiting = waiting.filter((job) => moved.has(job.executionId as string));
+    }
+    return { jobs, decided };
+  }
+
+  /**
+   * Decides each waiting job's effect on its parent as `Resumer.settle` does: a parent
+   * gone or no longer waiting on `(stepId, jobId)` is left alone (recorded in `decided`
+   * as read), else the job's result ends its wait. Returns the parents to write.
+   */
+  #plan(
+    waiting: readonly Job[],
+    read: ReadonlyMap<string, Execution>,
+    decided: Map<string, Decided>,
+  ): Map<string, Plan> {
+    const plans = new Map<string, Plan>();
+    for (const job of waiting) {
+      const stepId = job.stepId as string;
+      const before = read.get(job.executionId as string);
+      if (before === undefined) {
+        decided.set(job.id, {});
+        continue;
+      }
+      const plan = plans.get(before.id);
+      const current = plan?.next ?? before;
+      if (whyNotResumable(current, stepId, job.id) !== undefined) {
+        decided.set(job.id, { execution: before });
+        continue;
+      }
+      const success: StepOutcome = { kind: 'success', output: job.result };
+      const bounded = applyResumeOutcome(this.#ctx, current, stepId, success);
+      const resumes = [...(plan?.resumes ?? []), { job, outcome: bounded.outcome }];
+      plans.set(before.id, { before, next: bounded.execution, resumes });
+    }
+    return plans;
+  }
+
+  /** Emits the resumes, continues the resumed executions together, builds the results. */
+  async #afterCommit(
+    items: readonly CompleteJobItem[],
+    { jobs, decided }: Committed,
+  ): Promise<JobBatchSettlement[]> {
+    const resumed: Execution[] = [];
+    for (const [jobId, d] of decided) {
+      const job = jobs.get(jobId);
+      if (d.outcome === undefined || d.execution === undefined || job === undefined) continue;
+      emitResumed(this.#ctx, d.execution, job.stepId ?? '', job.id, d.outcome);
+      resumed.push(d.execution);
+    }
+    const continued = new Map<string, Execution>();
+    const after = await this.#runner.continueManyAfterCommit(resumed);
+    for (const execution of after) continued.set(execution.id, execution);
+    return items.map((item): JobBatchSettlement => {
+      const job = jobs.get(item.jobId);
+      if (job === undefined) {
+        return { ok: false, error: new LeaseLostError(item.jobId, item.leaseId) };
+      }
+      const d = decided.get(job.id) ?? {};
+      if (d.execution === undefined) return { ok: true, settlement: { job, resumed: false } };
+      if (d.outcome === undefined) {
+        return { ok: true, settlement: { job, execution: d.execution, resumed: false } };
+      }
+      const execution = continued.get(d.execution.id) ?? d.execution;
+      return { ok: true, settlement: { job, execution, resumed: true } };
+    });
+  }
+
+  /** The fallback: the events first, then one `completeJob` per item, concurrently. */
+  async #oneByOne(
+    items: readonly CompleteJobItem[],
+    events: readonly RunnerJobEvent[],
+  ): Promise<JobBatchSettlement[]> {
+    const { jobs } = this.#ctx.stores;
+    if (events.length > 0 && jobs.recordEvents !== undefined) await jobs.recordEvents({ events });
+    return Promise.all(
+      items.map(async (item): Promise<JobBatchSettlement> => {
+        try {
+          return { ok: true, settlement: await this.#single(item) };
+        } catch (error) {
+          return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+        }
+      }),
+    );
+  }
+}
+
+/**
+ * Completes the held jobs of `items` (runner `events` first) and returns them as stored;
+ * items whose lease is lost are left out. One `completeMany` when the store has it, else
+ * `recordEvents` and one `complete` per item.
+ */
+async function completeAll(
+  jobs: JobStore,
+  items: readonly CompleteJobItem[],
+  events: readonly RunnerJobEvent[],
+): Promise<Job[]> {
+  if (jobs.completeMany !== undefined) {
+    const done = await jobs.completeMany({ items, events, returnJobs: true });
+    if (done.jobs !== undefined) return done.jobs;
+    const found = await Promise.all(done.completed.map((id) => jobs.get(id)));
+    return found.filter((job): job is Job => job !== undefined);
+  }
+  if (events.length > 0 && jobs.recordEvents !== undefined) await jobs.recordEvents({ events });
+  const completed: Job[] = [];
+  for (const item of items) {
+    try {
+      completed.push(await jobs.complete(item));
+    } catch (error) {
+      if (!(error instanceof LeaseLostError)) throw error;
+    }
+  }
+  return completed;
+}
