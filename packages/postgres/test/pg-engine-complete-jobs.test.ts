@@ -1,0 +1,206 @@
+import {
+  defineFlow,
+  Engine,
+  type Execution,
+  type Job,
+  type JobBatchSettlement,
+  type JobSettlement,
+  LeaseLostError,
+  Result,
+  type StepHandler,
+  type StoreSet,
+  type Stores,
+} from '@flowmonkey/core';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createPgStores, type PgStores } from '../src/create-pg-stores.js';
+import { useTestDatabase } from '../src/testing/index.js';
+import { truncateAll } from './helpers.js';
+
+const db = useTestDatabase();
+
+/** prepare (inline) → work (stateful) → finish (inline), as in bench/; then `again` for two-jobs. */
+const benchFlow = defineFlow({
+  id: 'bench',
+  initialStepId: 'prepare',
+  steps: {
+    prepare: { type: 'prepare', input: 'input', transitions: { onSuccess: 'work' } },
+    work: { type: 'work', input: 'prepare', transitions: { onSuccess: 'finish' } },
+    finish: { type: 'finish', input: 'work' },
+  },
+});
+const twoJobsFlow = defineFlow({
+  id: 'two-jobs',
+  initialStepId: 'work',
+  steps: {
+    work: { type: 'work', input: 'input', transitions: { onSuccess: 'again' } },
+    again: { type: 'work', input: 'work' },
+  },
+});
+const handlers: StepHandler[] = [
+  { type: 'prepare', metadata: {}, execute: async ({ input }) => Result.success(input) },
+  { type: 'work', metadata: { stateful: true }, execute: async () => Result.success(null) },
+  {
+    type: 'finish',
+    metadata: {},
+    execute: async ({ input }) => Result.success({ done: (input as { i: number }).i }),
+  },
+];
+
+/** `inner` with its execution and job store calls counted, inside transactions too. */
+function counted(inner: PgStores, before?: (method: string) => Promise<void>) {
+  const calls: Record<string, number> = {};
+  const wrap = <T extends object>(target: T, store: string): T =>
+    new Proxy(target, {
+      get(t, prop, receiver) {
+        const value = Reflect.get(t, prop, receiver);
+        if (typeof value !== 'function') return value;
+        const name = `${store}.${String(prop)}`;
+        return async (...args: unknown[]) => {
+          calls[name] = (calls[name] ?? 0) + 1;
+          await before?.(name);
+          return value.apply(t, args);
+        };
+      },
+    });
+  const set = (tx: StoreSet): StoreSet => ({
+    executions: wrap(tx.executions, 'executions'),
+    jobs: wrap(tx.jobs, 'jobs'),
+  });
+  const stores: Stores = {
+    ...set(inner),
+    schedules: inner.schedules,
+    transaction: (fn) => {
+      calls.transaction = (calls.transaction ?? 0) + 1;
+      return inner.transaction((tx) => fn(set(tx)));
+    },
+  };
+  return { stores, calls };
+}
+
+let pg: PgStores;
+
+beforeEach(async () => {
+  await truncateAll(db().pool);
+  pg = createPgStores({ pool: db().pool, notify: false });
+});
+
+/** Starts `n` executions of `flowId` and claims their jobs, in start order. */
+async function startAndClaim(engine: Engine, n: number, flowId = 'bench') {
+  const started: Execution[] = [];
+  for (let i = 0; i < n; i++) started.push(await engine.start(flowId, { i }));
+  const jobs = await pg.jobs.claimBatch({ runnerId: 'r1', limit: 1000 });
+  const order = new Map(started.map((e, i) => [e.id, i]));
+  jobs.sort(
+    (a, b) => (order.get(a.executionId ?? '') ?? 0) - (order.get(b.executionId ?? '') ?? 0),
+  );
+  return { started, jobs };
+}
+
+const itemsFor = (jobs: readonly Job[]) =>
+  jobs.map((job) => ({
+    jobId: job.id,
+    leaseId: job.leaseId as string,
+    result: { ...(job.input as object), worked: true },
+  }));
+
+function settled(r: JobBatchSettlement | undefined): JobSettlement {
+  if (r === undefined || !r.ok) throw new Error('not settled');
+  return r.settlement;
+}
+
+/** The fields two runs of the same work share (ids and times differ). */
+function shape(e: Execution | undefined) {
+  return {
+    status: e?.status,
+    output: e?.output,
+    context: e?.context,
+    version: e?.version,
+    steps: e?.history.map((r) => `${r.stepId}:${r.outcome}`),
+  };
+}
+
+describe('Engine.completeJobs on PostgreSQL', () => {
+  it('settles a batch in one transaction and ends like completeJob, one updateMany per inline layer', async () => {
+    const { stores, calls } = counted(pg);
+    const engine = new Engine({ stores, handlers, flows: [benchFlow] });
+    const single = await startAndClaim(engine, 10);
+    for (const item of itemsFor(single.jobs)) await engine.completeJob(item);
+    const batch = await startAndClaim(engine, 50);
+    for (const key of Object.keys(calls)) delete calls[key];
+    const out = await engine.completeJobs(itemsFor(batch.jobs));
+    expect(calls).toEqual({
+      transaction: 1,
+      'jobs.completeMany': 1,
+      'executions.getMany': 1,
+      'executions.updateMany': 2,
+    });
+    expect(out.map((r) => settled(r).execution?.status)).toEqual(Array(50).fill('completed'));
+    const a = await pg.executions.get(single.started[3]?.id ?? '');
+    const b = await pg.executions.get(batch.started[3]?.id ?? '');
+    expect(shape(b)).toEqual(shape(a));
+    expect(b?.output).toEqual({ done: 3 });
+  });
+
+  it('appends the runner events before the completions and fails only a lost lease', async () => {
+    const engine = new Engine({ stores: pg, handlers, flows: [benchFlow] });
+    const { jobs, started } = await startAndClaim(engine, 3);
+    const items = itemsFor(jobs);
+    const stale = { ...items[1], leaseId: '00000000-0000-4000-8000-000000000000' };
+    const events = jobs.map((j) => ({
+      jobId: j.id,
+      leaseId: j.leaseId as string,
+      kind: 'started' as const,
+      attempt: 1,
+    }));
+    const out = await engine.completeJobs([items[0], stale, items[2]] as typeof items, { events });
+    expect(out[1]?.ok === false && out[1].error).toBeInstanceOf(LeaseLostError);
+    expect(settled(out[2]).execution?.status).toBe('completed');
+    expect((await pg.executions.get(started[1]?.id ?? ''))?.status).toBe('waiting');
+    const { rows } = await db().pool.query(
+      'SELECT kind FROM flowmonkey.job_events WHERE job_id = $1 ORDER BY id',
+      [jobs[0]?.id],
+    );
+    expect(rows.map((r) => r.kind)).toEqual(['created', 'claimed', 'started', 'completed']);
+  });
+
+  it('re-reads a parent another connection updated between the read and the write, applying the result once', async () => {
+    let bump: string | undefined;
+    const { stores } = counted(pg, async (method) => {
+      if (method !== 'executions.updateMany' || bump === undefined) return;
+      const id = bump;
+      bump = undefined;
+      const current = await pg.executions.get(id);
+      if (current === undefined) throw new Error('gone');
+      await pg.executions.update({ execution: current, expectedVersion: current.version });
+    });
+    const engine = new Engine({ stores, handlers, flows: [benchFlow] });
+    const { jobs, started } = await startAndClaim(engine, 3);
+    bump = started[1]?.id;
+    const out = await engine.completeJobs(itemsFor(jobs));
+    expect(out.map((r) => settled(r).resumed)).toEqual([true, true, true]);
+    const finals = await Promise.all(started.map((e) => pg.executions.get(e.id)));
+    expect(finals.map((e) => e?.version)).toEqual([4, 5, 4]);
+    expect(finals.map((e) => shape(e).steps)).toEqual(
+      Array(3).fill(['prepare:success', 'work:success', 'finish:success']),
+    );
+  });
+
+  it('creates the next jobs and parks their executions in one transaction', async () => {
+    const { stores, calls } = counted(pg);
+    const engine = new Engine({ stores, handlers, flows: [twoJobsFlow] });
+    const { jobs, started } = await startAndClaim(engine, 4, 'two-jobs');
+    for (const key of Object.keys(calls)) delete calls[key];
+    const out = await engine.completeJobs(itemsFor(jobs));
+    expect(out.map((r) => settled(r).execution?.status)).toEqual(Array(4).fill('waiting'));
+    expect(calls).toMatchObject({
+      transaction: 2,
+      'jobs.createMany': 1,
+      'executions.updateMany': 2,
+    });
+    const next = await pg.jobs.getByExecution(started[0]?.id ?? '');
+    expect(next.map((j) => [j.stepId, j.status])).toEqual([
+      ['work', 'completed'],
+      ['again', 'pending'],
+    ]);
+  });
+});
