@@ -4,12 +4,16 @@
  * recorder of each execution's events.
  */
 import {
+  createMemoryStores,
   defineFlow,
-  type Engine,
+  Engine,
   type Execution,
   type FlowMonkeyEventName,
   type Job,
+  type JobBatchSettlement,
+  type JobSettlement,
   type Logger,
+  ManualClock,
   type MemoryStores,
   Result,
   type StepHandler,
@@ -207,4 +211,53 @@ export function linesLogger(lines: string[]): Logger {
     child: () => logger,
   };
   return logger;
+}
+
+/** Options of {@link setupBatch}. */
+export interface SetupOptions {
+  failFor?: ReadonlySet<number>;
+  without?: readonly string[];
+  before?: BeforeCall;
+  maxPayloadBytes?: number;
+  handlers?: StepHandler[];
+}
+
+/**
+ * Memory stores (counted, see {@link spyStores}), an engine with the fixture flows and its
+ * recorded events, and `start(n, flowId)` that starts `n` executions and claims their jobs
+ * in start order.
+ */
+export function setupBatch(options: SetupOptions = {}) {
+  const clock = new ManualClock();
+  const memory = createMemoryStores({ clock });
+  const { stores, calls } = spyStores(memory, options);
+  const logged: string[] = [];
+  const engine = new Engine({
+    stores,
+    clock,
+    logger: linesLogger(logged),
+    handlers: options.handlers ?? benchHandlers(options.failFor),
+    flows: [benchFlow, twoJobsFlow, waitFlow, limitFlow],
+    ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes }),
+  });
+  const seen = recordEvents(engine);
+  const start = async (n: number, flowId = 'bench') => {
+    const started: Execution[] = [];
+    for (let i = 0; i < n; i++) started.push(await engine.start(flowId, { i }));
+    const jobs = await memory.jobs.claimBatch({ runnerId: 'r1', limit: 1000 });
+    // In start order, so that item i belongs to execution i.
+    const order = new Map(started.map((e, i) => [e.id, i]));
+    jobs.sort(
+      (a, b) => (order.get(a.executionId ?? '') ?? 0) - (order.get(b.executionId ?? '') ?? 0),
+    );
+    for (const key of Object.keys(calls)) delete calls[key];
+    return { started, jobs };
+  };
+  return { clock, memory, stores, calls, engine, seen, logged, start };
+}
+
+/** The settlement of an `ok` batch result; throws for anything else. */
+export function settlementOf(r: JobBatchSettlement | undefined): JobSettlement {
+  if (r === undefined || !r.ok) throw new Error(`not settled: ${r?.ok === false ? r.error : r}`);
+  return r.settlement;
 }

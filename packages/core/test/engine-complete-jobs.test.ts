@@ -1,77 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import {
-  createMemoryStores,
   Engine,
   type Execution,
-  type JobBatchSettlement,
-  type JobSettlement,
   LeaseLostError,
-  ManualClock,
   NotFoundError,
-  type StepHandler,
   ValidationError,
 } from '../src/index.js';
 import {
-  type BeforeCall,
-  benchFlow,
   benchHandlers,
   comparable,
   itemsFor,
-  limitFlow,
-  linesLogger,
-  recordEvents,
-  spyStores,
+  type SetupOptions,
+  settlementOf,
+  setupBatch,
   twoJobsFlow,
-  waitFlow,
 } from './batch-fixtures.js';
-
-interface SetupOptions {
-  failFor?: ReadonlySet<number>;
-  without?: readonly string[];
-  before?: BeforeCall;
-  maxPayloadBytes?: number;
-  handlers?: StepHandler[];
-}
-
-function setup(options: SetupOptions = {}) {
-  const clock = new ManualClock();
-  const memory = createMemoryStores({ clock });
-  const { stores, calls } = spyStores(memory, options);
-  const logged: string[] = [];
-  const engine = new Engine({
-    stores,
-    clock,
-    logger: linesLogger(logged),
-    handlers: options.handlers ?? benchHandlers(options.failFor),
-    flows: [benchFlow, twoJobsFlow, waitFlow, limitFlow],
-    ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes }),
-  });
-  const seen = recordEvents(engine);
-  const start = async (n: number, flowId = 'bench') => {
-    const started: Execution[] = [];
-    for (let i = 0; i < n; i++) started.push(await engine.start(flowId, { i }));
-    const jobs = await memory.jobs.claimBatch({ runnerId: 'r1', limit: 1000 });
-    // In start order, so that item i belongs to execution i.
-    const order = new Map(started.map((e, i) => [e.id, i]));
-    jobs.sort(
-      (a, b) => (order.get(a.executionId ?? '') ?? 0) - (order.get(b.executionId ?? '') ?? 0),
-    );
-    for (const key of Object.keys(calls)) delete calls[key];
-    return { started, jobs };
-  };
-  return { clock, memory, stores, calls, engine, seen, logged, start };
-}
-
-function settlementOf(r: JobBatchSettlement | undefined): JobSettlement {
-  if (r === undefined || !r.ok) throw new Error(`not settled: ${r?.ok === false ? r.error : r}`);
-  return r.settlement;
-}
 
 /** Runs `n` executions through their job with `completeJob` per job or one `completeJobs`. */
 async function runBoth(n: number, options: SetupOptions = {}, flowId = 'bench') {
   const out = [];
   for (const batch of [false, true]) {
-    const t = setup(options);
+    const t = setupBatch(options);
     const { started, jobs } = await t.start(n, flowId);
     const items = itemsFor(jobs);
     if (batch) await t.engine.completeJobs(items);
@@ -119,7 +68,7 @@ describe('Engine.completeJobs', () => {
     const { single, batch } = await runBoth(3, {}, 'two-jobs');
     expect(batch).toEqual(single);
     expect(batch?.jobs).toBe(3);
-    const t = setup();
+    const t = setupBatch();
     const { jobs } = await t.start(3, 'two-jobs');
     const out = await t.engine.completeJobs(itemsFor(jobs));
     expect(out.map((r) => settlementOf(r).execution?.status)).toEqual(Array(3).fill('waiting'));
@@ -143,7 +92,7 @@ describe('Engine.completeJobs', () => {
   });
 
   it('settles N jobs with one completeMany, one getMany and one updateMany, then one updateMany per inline layer', async () => {
-    const t = setup();
+    const t = setupBatch();
     const { jobs, started } = await t.start(4);
     const out = await t.engine.completeJobs(itemsFor(jobs));
     expect(out.map((r) => settlementOf(r).resumed)).toEqual([true, true, true, true]);
@@ -158,7 +107,7 @@ describe('Engine.completeJobs', () => {
   });
 
   it('fails only the item whose lease was lost, writing nothing for it', async () => {
-    const t = setup();
+    const t = setupBatch();
     const { jobs, started } = await t.start(3);
     const items = itemsFor(jobs);
     const stale = { ...items[1], leaseId: '00000000-0000-4000-8000-000000000000' };
@@ -172,7 +121,7 @@ describe('Engine.completeJobs', () => {
   });
 
   it('does not resume an execution cancelled meanwhile, and resumes the others', async () => {
-    const t = setup();
+    const t = setupBatch();
     const { jobs, started } = await t.start(3);
     await t.engine.cancel(started[1]?.id ?? '', 'operator');
     const out = await t.engine.completeJobs(itemsFor(jobs));
@@ -184,89 +133,10 @@ describe('Engine.completeJobs', () => {
     expect(t.seen.get(started[1]?.id ?? '')).not.toContain('execution:resumed work');
   });
 
-  it('re-reads and resumes an execution another writer bumped between the read and the write', async () => {
-    let bump: string | undefined;
-    const t = setup({
-      before: async (method, args) => {
-        if (method !== 'executions.updateMany' || bump === undefined) return;
-        const id = bump;
-        bump = undefined;
-        const current = await t.memory.executions.get(id);
-        if (current === undefined) throw new Error('gone');
-        await t.memory.executions.update({ execution: current, expectedVersion: current.version });
-        expect(args).toHaveLength(1);
-      },
-    });
-    const { jobs, started } = await t.start(3);
-    bump = started[1]?.id;
-    const out = await t.engine.completeJobs(itemsFor(jobs));
-    expect(out.map((r) => settlementOf(r).resumed)).toEqual([true, true, true]);
-    const finals = await Promise.all(started.map((e) => t.memory.executions.get(e.id)));
-    expect(finals.map((e) => e?.status)).toEqual(['completed', 'completed', 'completed']);
-    for (const e of finals) {
-      expect(e?.history.map((r) => r.stepId)).toEqual(['prepare', 'work', 'finish']);
-    }
-    // The bumped one went through one extra version; nothing was applied twice.
-    expect(finals.map((e) => e?.version)).toEqual([4, 5, 4]);
-    expect(
-      t.seen.get(started[1]?.id ?? '')?.filter((n) => n === 'execution:resumed work'),
-    ).toHaveLength(1);
-    expect(t.calls['executions.updateMany']).toBe(3);
-    expect(t.calls['executions.getMany']).toBe(2);
-  });
-
-  it('leaves alone an execution another writer cancelled between the read and the write', async () => {
-    let cancel: string | undefined;
-    const t = setup({
-      before: async (method) => {
-        if (method !== 'executions.updateMany' || cancel === undefined) return;
-        const id = cancel;
-        cancel = undefined;
-        const current = await t.memory.executions.get(id);
-        if (current === undefined) throw new Error('gone');
-        const cancelled = { ...current, status: 'cancelled' as const, waitingOn: null };
-        await t.memory.executions.update({
-          execution: cancelled,
-          expectedVersion: current.version,
-        });
-      },
-    });
-    const { jobs, started } = await t.start(2);
-    cancel = started[0]?.id;
-    const out = await t.engine.completeJobs(itemsFor(jobs));
-    expect(settlementOf(out[0])).toMatchObject({
-      resumed: false,
-      execution: { status: 'cancelled' },
-    });
-    expect(settlementOf(out[1]).execution?.status).toBe('completed');
-    expect((await t.memory.jobs.get(jobs[0]?.id ?? ''))?.status).toBe('completed');
-  });
-
-  it('stops advancing only the execution whose inline write lost a race, as advance does', async () => {
-    let bump: string | undefined;
-    let updates = 0;
-    const t = setup({
-      before: async (method) => {
-        if (method !== 'executions.updateMany' || ++updates !== 2 || bump === undefined) return;
-        const current = await t.memory.executions.get(bump);
-        if (current === undefined) throw new Error('gone');
-        await t.memory.executions.update({ execution: current, expectedVersion: current.version });
-      },
-    });
-    const { jobs, started } = await t.start(2);
-    bump = started[0]?.id;
-    const out = await t.engine.completeJobs(itemsFor(jobs));
-    expect(settlementOf(out[0]).execution).toMatchObject({
-      status: 'running',
-      currentStepId: 'finish',
-    });
-    expect(settlementOf(out[1]).execution?.status).toBe('completed');
-  });
-
   it('takes the failure path for a result that would make the context too large, as completeJob does', async () => {
     const big = (job: { input: unknown }) => ({ ...(job.input as object), pad: 'x'.repeat(3000) });
     for (const batch of [false, true]) {
-      const t = setup({ maxPayloadBytes: 2000 });
+      const t = setupBatch({ maxPayloadBytes: 2000 });
       const { jobs, started } = await t.start(2);
       const items = itemsFor(jobs);
       const first = items[0] as (typeof items)[number];
@@ -282,7 +152,7 @@ describe('Engine.completeJobs', () => {
   });
 
   it('fails only the item whose result the store refuses; the others are settled one by one', async () => {
-    const t = setup();
+    const t = setupBatch();
     const { jobs, started } = await t.start(3);
     const items = itemsFor(jobs);
     const second = items[1] as (typeof items)[number];
@@ -298,7 +168,7 @@ describe('Engine.completeJobs', () => {
   });
 
   it('fails only the item whose flow this engine does not know', async () => {
-    const t = setup();
+    const t = setupBatch();
     const { jobs } = await t.start(2);
     const other = new Engine({ stores: t.stores, handlers: benchHandlers(), flows: [twoJobsFlow] });
     const [one] = await t.start(1, 'two-jobs').then((r) => r.jobs);
@@ -314,7 +184,7 @@ describe('Engine.completeJobs', () => {
 
   it('resolves when the inline steps after the commit cannot be written; recoverStale finishes them', async () => {
     let broken = false;
-    const t = setup({
+    const t = setupBatch({
       before: (method) => {
         if (broken && method === 'executions.updateMany') throw new Error('connection reset');
       },
@@ -345,7 +215,7 @@ describe('Engine.completeJobs', () => {
 
   it('works on stores without completeMany, getMany and updateMany', async () => {
     const without = ['jobs.completeMany', 'executions.getMany', 'executions.updateMany'];
-    const t = setup({ without });
+    const t = setupBatch({ without });
     const { jobs } = await t.start(3);
     const items = itemsFor(jobs);
     const stale = { ...items[2], leaseId: '00000000-0000-4000-8000-000000000000' };
@@ -357,7 +227,7 @@ describe('Engine.completeJobs', () => {
   });
 
   it('settles plain jobs without an execution', async () => {
-    const t = setup();
+    const t = setupBatch();
     const plain = await t.memory.jobs.create({ handler: 'email', input: { to: 'a' } });
     const [job] = await t.memory.jobs.claimBatch({ runnerId: 'r1', limit: 1 });
     expect(job?.id).toBe(plain.id);
@@ -367,7 +237,7 @@ describe('Engine.completeJobs', () => {
   });
 
   it('rejects a bad runner event, naming it, and writes nothing', async () => {
-    const t = setup();
+    const t = setupBatch();
     const { jobs } = await t.start(1);
     const job = jobs[0];
     if (job === undefined) throw new Error('no job');

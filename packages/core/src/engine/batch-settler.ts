@@ -5,7 +5,12 @@ import { normalizeRunnerEvents } from '../job-store-checks.js';
 import type { JobStore, RunnerJobEvent } from '../stores/job-store.js';
 import type { StoreSet } from '../stores/stores.js';
 import { getManyOf, updateManyOf } from './batch-io.js';
-import type { JobBatchSettlement, JobSettlement, StepOutcome } from './engine-types.js';
+import type {
+  CompleteJobsOptions,
+  JobBatchSettlement,
+  JobSettlement,
+  StepOutcome,
+} from './engine-types.js';
 import { applyResumeOutcome, emitResumed, whyNotResumable } from './resumer.js';
 import { CONFLICT_ATTEMPTS } from './retry-on-conflict.js';
 import type { EngineContext, StepRunner } from './step-runner.js';
@@ -66,14 +71,20 @@ export class BatchSettler {
   /** See `Engine.completeJobs`. */
   async completeJobs(
     items: readonly CompleteJobItem[],
-    events: readonly RunnerJobEvent[] = [],
+    options: CompleteJobsOptions = {},
   ): Promise<JobBatchSettlement[]> {
     if (!Array.isArray(items)) throw new ValidationError('items', 'must be an array');
+    const { events = [], executions = [] } = options;
     normalizeRunnerEvents(events, this.#ctx.maxPayloadBytes);
+    if (!Array.isArray(executions)) {
+      throw new ValidationError('executions', 'must be an array of executions');
+    }
     if (items.length === 0 && events.length === 0) return [];
     let committed: Committed;
     try {
-      committed = await this.#ctx.stores.transaction((tx) => this.#settle(tx, items, events));
+      committed = await this.#ctx.stores.transaction((tx) =>
+        this.#settle(tx, items, events, executions),
+      );
     } catch (error) {
       if (!(error instanceof FlowMonkeyError)) throw error;
       this.#ctx.log.warn(
@@ -85,11 +96,16 @@ export class BatchSettler {
     return this.#afterCommit(items, committed);
   }
 
-  /** The batch's transaction: complete, read the parents, resume them. */
+  /**
+   * The batch's transaction: complete, read the parents (or take the caller's `known`
+   * copies), resume them. A parent whose write conflicts, and a known copy left alone
+   * (not resumable on what the caller saw), is re-read and decided again.
+   */
   async #settle(
     tx: StoreSet,
     items: readonly CompleteJobItem[],
     events: readonly RunnerJobEvent[],
+    known: readonly Execution[],
   ): Promise<Committed> {
     const completed = await completeAll(tx.jobs, items, events);
     const jobs = new Map(completed.map((job) => [job.id, job]));
@@ -99,8 +115,7 @@ export class BatchSettler {
       if (job.executionId === null || job.stepId === null) decided.set(job.id, {});
       else waiting.push(job);
     }
-    const ids = waiting.map((job) => job.executionId as string);
-    const read = new Map((await getManyOf(tx.executions, ids)).map((e) => [e.id, e]));
+    const { read, unconfirmed } = await readParents(tx, waiting, known);
     for (let round = 1; waiting.length > 0; round++) {
       const plans = this.#plan(waiting, read, decided);
       const items = [...plans.values()].map((p) => ({
@@ -113,16 +128,18 @@ export class BatchSettler {
           decided.set(job.id, { execution, outcome });
         }
       }
-      if (conflicts.length === 0) break;
+      const again = new Set(conflicts);
+      for (const id of unconfirmed) if (!plans.has(id)) again.add(id);
+      unconfirmed.clear();
+      if (again.size === 0) break;
       if (round >= CONFLICT_ATTEMPTS) {
-        const id = conflicts[0] as string;
+        const id = conflicts[0] ?? '';
         throw new ConcurrencyError('execution', id, plans.get(id)?.before.version ?? 0);
       }
       // Another writer got there first: decide those parents again on what they are now.
-      const moved = new Set(conflicts);
-      for (const id of moved) read.delete(id);
-      for (const e of await getManyOf(tx.executions, conflicts)) read.set(e.id, e);
-      waiting = waiting.filter((job) => moved.has(job.executionId as string));
+      for (const id of again) read.delete(id);
+      for (const e of await getManyOf(tx.executions, [...again])) read.set(e.id, e);
+      waiting = waiting.filter((job) => again.has(job.executionId as string));
     }
     return { jobs, decided };
   }
@@ -234,4 +251,25 @@ async function completeAll(
     }
   }
   return completed;
+}
+
+/**
+ * The parents of `waiting` by id: the `known` copies of those the caller passed (marked
+ * `unconfirmed`: only their version-fenced write, or a fresh read, confirms them), the
+ * rest read with one `getMany`.
+ */
+async function readParents(
+  tx: StoreSet,
+  waiting: readonly Job[],
+  known: readonly Execution[],
+): Promise<{ read: Map<string, Execution>; unconfirmed: Set<string> }> {
+  const ids = new Set(waiting.map((job) => job.executionId as string));
+  const read = new Map<string, Execution>();
+  for (const execution of known) if (ids.has(execution.id)) read.set(execution.id, execution);
+  const unconfirmed = new Set(read.keys());
+  const missing = [...ids].filter((id) => !read.has(id));
+  for (const execution of await getManyOf(tx.executions, missing)) {
+    read.set(execution.id, execution);
+  }
+  return { read, unconfirmed };
 }

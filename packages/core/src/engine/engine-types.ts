@@ -130,6 +130,15 @@ export interface CompleteJobsOptions {
    * `events[i].<field>` and nothing is written. @default none
    */
   events?: readonly RunnerJobEvent[];
+  /**
+   * The parent executions as the caller last read them from the store (e.g. the
+   * `execution` of each `describeJobs` entry), to save reading them again inside the unit
+   * of work. Safe even when stale: every resume is written fenced by the version seen, so a
+   * parent that moved on since is re-read and decided again, and one that looks not
+   * resumable is re-read before it is left alone. Entries that are no parent of an item
+   * are ignored. @default none (every parent is read)
+   */
+  executions?: readonly Execution[];
 }
 
 /** What a runner needs to call a stateful step's handler: see `Engine.describeJob`. */

@@ -335,7 +335,8 @@ export class Engine {
    * Completes many running jobs, each as `completeJob` would (lease-fenced; the parent
    * execution resumed with the result when it still waits on that job), in ONE unit of
    * work: `jobs.completeMany` (with `options.events` appended first), one
-   * `executions.getMany` of the parents and one `executions.updateMany`. A parent another
+   * `executions.getMany` of the parents (skipped for those in `options.executions`) and
+   * one `executions.updateMany`. A parent another
    * writer changed between the read and the write is re-read and decided again inside the
    * transaction (a few rounds), so no other item's work is lost. After the commit the
    * resumed executions run their following inline steps together, each layer of steps
@@ -357,7 +358,7 @@ export class Engine {
     items: readonly (LeaseRef & { result: unknown })[],
     options: CompleteJobsOptions = {},
   ): Promise<JobBatchSettlement[]> {
-    return this.#batch.completeJobs(items, options.events);
+    return this.#batch.completeJobs(items, options);
   }
 
   async #require(executionId: string): Promise<Execution> {
