@@ -8,7 +8,13 @@ import { emitEnd, emitTransition } from './emit-transition.js';
 import type { StepOutcome } from './engine-types.js';
 import { buildStepJob } from './step-job.js';
 import type { StepRunner } from './step-runner.js';
-import { type Begun, type EngineContext, prepareStep, runInlineHandler } from './step-work.js';
+import {
+  type Begun,
+  type EngineContext,
+  type HandlerEnd,
+  prepareStep,
+  runInlineHandler,
+} from './step-work.js';
 import { currentVisit, parkExecution } from './transitions.js';
 
 /**
@@ -89,7 +95,13 @@ export class StepBatch {
 
   /** See `StepRunner.continueManyAfterCommit`. */
   async continueManyAfterCommit(executions: readonly Execution[]): Promise<Execution[]> {
-    const results = await this.advanceMany(executions);
+    let results: AdvanceManyResult[];
+    try {
+      results = await this.advanceMany(executions);
+    } catch (error) {
+      // A bug rather than a step's failure; still, the commit before this stands.
+      results = executions.map((execution) => ({ ok: false, error, execution }));
+    }
     const failed = results.flatMap((r) => (r.ok ? [] : [r]));
     if (failed.length === 0) return results.map((r) => r.execution);
     for (const r of failed) this.#runner.logContinueError(r.execution.id, r.error);
@@ -127,17 +139,11 @@ export class StepBatch {
     inline.forEach((p, i) => {
       const end = handled[i];
       if (end === undefined) return;
-      const { execution: begun, step } = p.work;
-      writes.push(
-        end.kind === 'wait'
-          ? this.#waitWrite(
-              p.k,
-              p.before,
-              parkExecution(begun, end.wait, this.#ctx.clock.now()),
-              step,
-            )
-          : this.#finishWrite(p.k, p.before, begun, step, end.outcome),
-      );
+      try {
+        writes.push(this.#handlerWrite(p, end));
+      } catch (error) {
+        ends[p.k] = { kind: 'error', error, execution: p.before };
+      }
     });
     await this.#writeAll(writes, ends);
     return ends;
@@ -212,6 +218,14 @@ export class StepBatch {
           ? { kind: 'error', error: new NotFoundError('execution', w.next.id), execution: w.before }
           : { kind: 'stopped', execution };
     }
+  }
+
+  /** The write an inline handler's end leads to: its wait, or its outcome. */
+  #handlerWrite(p: Park, end: HandlerEnd): Write {
+    const { execution: begun, step } = p.work;
+    if (end.kind === 'outcome') return this.#finishWrite(p.k, p.before, begun, step, end.outcome);
+    const parked = parkExecution(begun, end.wait, this.#ctx.clock.now());
+    return this.#waitWrite(p.k, p.before, parked, step);
   }
 
   /** The write of a step that ended with `outcome` (as `StepRunner.finish`). */
