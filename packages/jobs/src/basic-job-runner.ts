@@ -1,6 +1,6 @@
 import type { Job, JobStore, StepHandler } from '@flowmonkey/core';
 import { DuplicateError, EventBus, MAX_TIMEOUT_MS, ValidationError } from '@flowmonkey/core';
-import type { JobEngine } from './job-engine.js';
+import type { JobEngine, JobEngineDescription } from './job-engine.js';
 import type { AttemptEnd, JobExecutionDeps } from './job-execution.js';
 import { JobExecution } from './job-execution.js';
 import type { JobHandlerFunction, JobHandlerOptions, RegisteredJobHandler } from './job-handler.js';
@@ -90,7 +90,7 @@ export class BasicJobRunner {
     );
     const o = this.#options;
     this.events = o.events ?? new EventBus({ logger: o.logger });
-    this.#batcher = new JobWriteBatcher(o.jobStore, o.logger);
+    this.#batcher = new JobWriteBatcher(o.jobStore, o.logger, o.engine);
     this.#settler = createJobSettler(o.jobStore, o.engine, this.#batcher);
     this.#executionDeps = {
       jobStore: o.jobStore,
@@ -265,7 +265,7 @@ export class BasicJobRunner {
     // A claim that waited long for a pooled connection (handlers holding them all) returns
     // leases granted at an unknown moment after `claimedAt`; #startBuffered then waits for a
     // heartbeat to confirm them before starting their handlers.
-    this.#buffer.push(jobs, claimedAt);
+    this.#buffer.push(jobs, claimedAt, await this.#describe(jobs));
     await this.#startBuffered();
     if (jobs.length === limit && free > limit) this.#poll.trigger();
     return { claimed: jobs.length };
@@ -368,7 +368,25 @@ export class BasicJobRunner {
     };
   }
 
-  async #launch(job: Job, claimedAt: number): Promise<void> {
+  /**
+   * Describes the step jobs of a claimed batch with one engine read (when the engine can),
+   * so their handlers do not each read their execution; `undefined` otherwise, or when the
+   * read fails (each job is then described as it starts).
+   */
+  async #describe(jobs: readonly Job[]): Promise<Map<string, JobEngineDescription> | undefined> {
+    const engine = this.#options.engine;
+    if (engine?.describeJobs === undefined) return undefined;
+    const steps = jobs.filter((job) => job.executionId !== null);
+    if (steps.length === 0) return undefined;
+    try {
+      return await engine.describeJobs(steps);
+    } catch (error) {
+      this.#options.logger.warn({ err: error }, 'could not describe the claimed step jobs');
+      return undefined;
+    }
+  }
+
+  async #launch(job: Job, claimedAt: number, description?: JobEngineDescription): Promise<void> {
     this.events.emit('job:claimed', { job });
     const handler = this.#lookup(job.handler);
     if (handler === undefined || this.#state === 'stopping') {
@@ -379,7 +397,7 @@ export class BasicJobRunner {
       await this.#refuseWithoutEngine(job);
       return;
     }
-    const execution = new JobExecution(job, handler, this.#executionDeps, claimedAt);
+    const execution = new JobExecution(job, handler, this.#executionDeps, claimedAt, description);
     this.#active.set(job.id, execution);
     this.#slots.add(job.id);
     void execution.settled.then(() => this.#freeSlot(job.id));
@@ -426,7 +444,7 @@ export class BasicJobRunner {
         this.#beat.trigger();
         return;
       }
-      await this.#launch(next.job, next.confirmedAt);
+      await this.#launch(next.job, next.confirmedAt, next.description);
     }
   }
 

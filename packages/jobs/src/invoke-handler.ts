@@ -8,20 +8,22 @@ import type {
   StepResult,
 } from '@flowmonkey/core';
 import { Result } from '@flowmonkey/core';
-import type { JobEngine } from './job-engine.js';
+import type { JobEngine, JobEngineDescription } from './job-engine.js';
 import type { JobHandlerContext, RegisteredJobHandler } from './job-handler.js';
 
 /**
  * Calls a registered handler for one attempt and returns its outcome as a `StepResult`.
  * A plain function's return value becomes a success. A `StepHandler` of a stateful job
- * receives the execution and step from `engine.describeJob` and the step's `config`; a
- * `StepHandler` running a plain background job (or without an engine) receives a
- * stand-in execution (see {@link standInFor}). Throws whatever the handler throws.
+ * receives the execution and step from `prefetched` (the runner's description of its
+ * claimed batch) or else `engine.describeJob`, and the step's `config`; a `StepHandler`
+ * running a plain background job (or without an engine) receives a stand-in execution (see
+ * {@link standInFor}). Throws whatever the handler throws.
  */
 export async function invokeHandler(
   handler: RegisteredJobHandler,
   context: JobHandlerContext,
   engine: JobEngine | undefined,
+  prefetched?: JobEngineDescription,
 ): Promise<StepResult> {
   if (handler.fn !== undefined) {
     return Result.success(await handler.fn(context.job.input, context));
@@ -30,7 +32,7 @@ export async function invokeHandler(
   const job = context.job;
   let described: { execution: Execution; step: FlowStep } | undefined;
   if (engine !== undefined && job.executionId !== null) {
-    described = await engine.describeJob(job);
+    described = prefetched ?? (await engine.describeJob(job));
     if (described === undefined) {
       return Result.failure({
         code: 'EXECUTION_NOT_FOUND',

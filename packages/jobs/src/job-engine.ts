@@ -6,8 +6,21 @@ import type {
   FlowStep,
   Job,
   LeaseRef,
+  RunnerJobEvent,
   StepHandler,
 } from '@flowmonkey/core';
+
+/** The execution, step and flow a stateful job runs for (see `JobEngine.describeJob`). */
+export interface JobEngineDescription {
+  execution: Execution;
+  step: FlowStep;
+  flow: Flow;
+}
+
+/** One item's end in `JobEngine.completeJobs`: its settlement, or why nothing was written. */
+export type JobEngineBatchSettlement =
+  | { ok: true; settlement: JobSettlement }
+  | { ok: false; error: Error };
 
 /** What the engine reports after settling a job: the job and, for stateful steps, its execution. */
 export interface JobSettlement {
@@ -47,7 +60,22 @@ export interface JobEngine {
     params: LeaseRef & { error?: ErrorInfo; stalledThresholdMs?: number; now?: number },
   ): Promise<JobSettlement>;
   /** The execution, step and flow a stateful job runs for; `undefined` when gone. */
-  describeJob(job: Job): Promise<{ execution: Execution; step: FlowStep; flow: Flow } | undefined>;
+  describeJob(job: Job): Promise<JobEngineDescription | undefined>;
+  /**
+   * `describeJob` for many jobs in one read, keyed by job id (optional: a runner describes
+   * each claimed batch of step jobs with it, else each job as it starts).
+   */
+  describeJobs?(jobs: readonly Job[]): Promise<Map<string, JobEngineDescription>>;
+  /**
+   * `completeJob` for many jobs in one unit of work, one result per item in input order;
+   * `events` are appended to the job history first; `executions` are the parents as last
+   * read, which it need not read again (optional: a runner's write batcher completes the
+   * step jobs of a batch with it, else one `completeJob` each).
+   */
+  completeJobs?(
+    items: readonly (LeaseRef & { result: unknown })[],
+    options?: { events?: readonly RunnerJobEvent[]; executions?: readonly Execution[] },
+  ): Promise<JobEngineBatchSettlement[]>;
   readonly handlers: JobHandlerRegistry;
   readonly events?: EventBus;
 }

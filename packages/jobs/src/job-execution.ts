@@ -21,7 +21,7 @@ import {
 import type { ResolvedRetryPolicy } from './compute-retry-delay.js';
 import { computeRetryDelay, resolveRetryPolicy } from './compute-retry-delay.js';
 import { invokeHandler } from './invoke-handler.js';
-import type { JobEngine } from './job-engine.js';
+import type { JobEngine, JobEngineDescription } from './job-engine.js';
 import type { JobHandlerContext, JobOutcome, RegisteredJobHandler } from './job-handler.js';
 import { callHook } from './job-hooks.js';
 import type { JobSettler } from './job-settler.js';
@@ -67,6 +67,8 @@ export class JobExecution {
   #controller: AbortController | undefined;
   #log: Logger | undefined;
   readonly #ref: LeaseRef;
+  /** The step job's execution and step as described with its claimed batch, if it was. */
+  readonly #description: JobEngineDescription | undefined;
   #cause: AbortCause | null = null;
   #writing = false;
   #stored = false;
@@ -91,13 +93,15 @@ export class JobExecution {
 
   /**
    * `claimedAt` is when the claim was sent, in `performance.now()` ms: the lease is known to
-   * be held from then on (see {@link leaseConfirmedAt}).
+   * be held from then on (see {@link leaseConfirmedAt}). `description`: a step job's
+   * execution and step, read with its claimed batch (else the engine describes it at start).
    */
   constructor(
     job: Job,
     handler: RegisteredJobHandler,
     deps: JobExecutionDeps,
     claimedAt = performance.now(),
+    description?: JobEngineDescription,
   ) {
     if (job.leaseId === null) throw new TypeError(`job "${job.id}" was claimed without a lease`);
     this.#leaseConfirmedAt = claimedAt;
@@ -105,6 +109,7 @@ export class JobExecution {
     this.#ref = { jobId: job.id, leaseId: job.leaseId };
     this.#handler = handler;
     this.#deps = deps;
+    this.#description = description;
   }
 
   /** The attempt's logger: the runner's, with the job id, handler and attempt bound. */
@@ -257,7 +262,7 @@ export class JobExecution {
       heartbeat: () => this.#heartbeat(),
       progress: (percent, message) => this.#progress(percent, message),
     };
-    return invokeHandler(this.#handler, context, this.#deps.engine).then(
+    return invokeHandler(this.#handler, context, this.#deps.engine, this.#description).then(
       (result) => result,
       (error: unknown) => ({ kind: 'thrown', error }) as const,
     );
@@ -323,7 +328,8 @@ export class JobExecution {
   async #complete(result: unknown, after: Promise<unknown>): Promise<JobOutcome> {
     let job: Job;
     try {
-      job = await this.#deps.settler.complete(this.job, result, after);
+      const execution = this.#description?.execution;
+      job = await this.#deps.settler.complete(this.job, result, { after, execution });
     } catch (error) {
       // A result the store refuses (not JSON, too large) fails the attempt for good: the
       // same handler would return the same thing again. Nothing was written for it.

@@ -1,4 +1,4 @@
-import type { ErrorInfo, Job, JobStore } from '@flowmonkey/core';
+import type { ErrorInfo, Execution, Job, JobStore } from '@flowmonkey/core';
 import type { JobEngine } from './job-engine.js';
 import type { JobWriteBatcher } from './job-write-batcher.js';
 
@@ -12,9 +12,10 @@ export interface JobSettler {
   /**
    * `after`: the attempt's earlier writes (its `started` event) that the completion must
    * follow in the job's history; awaited first, unless the completion goes through the
-   * same batcher queue, which keeps their order by itself.
+   * same batcher queue, which keeps their order by itself. `execution`: the parent as
+   * last read (its description), which a batched settlement need not read again.
    */
-  complete(job: Job, result: unknown, after?: Promise<unknown>): Promise<Job>;
+  complete(job: Job, result: unknown, options?: CompleteOptions): Promise<Job>;
   /**
    * `retryDelayMs`: ms from the store's now (database time) until the retry, or `null`
    * for no retry; the store computes the time, so a skewed process clock shifts nothing.
@@ -30,6 +31,12 @@ export interface JobSettler {
     error: ErrorInfo,
     stall?: { stalledThresholdMs: number; now?: number },
   ): Promise<Job>;
+}
+
+/** Options of {@link JobSettler.complete}. */
+export interface CompleteOptions {
+  after?: Promise<unknown>;
+  execution?: Execution;
 }
 
 /**
@@ -48,8 +55,11 @@ export function createJobSettler(
     return { jobId: job.id, leaseId: job.leaseId };
   };
   return {
-    async complete(job, result, after) {
+    async complete(job, result, { after, execution } = {}) {
       const e = viaEngine(job);
+      if (e !== undefined && batcher?.batchesSteps === true) {
+        return (await batcher.completeStep({ ...ref(job), result }, execution)).job;
+      }
       if (e !== undefined || batcher === undefined) await after;
       if (e !== undefined) return (await e.completeJob({ ...ref(job), result })).job;
       if (batcher === undefined) return jobStore.complete({ ...ref(job), result });

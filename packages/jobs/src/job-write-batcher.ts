@@ -1,49 +1,92 @@
-import type { JobStore, LeaseRef, Logger, RunnerJobEvent } from '@flowmonkey/core';
+import type {
+  CompleteManyResult,
+  Execution,
+  JobStore,
+  LeaseRef,
+  Logger,
+  RunnerJobEvent,
+} from '@flowmonkey/core';
 import { LeaseLostError } from '@flowmonkey/core';
 import { GroupQueue } from './group-queue.js';
+import type { JobEngine, JobSettlement } from './job-engine.js';
 
 /** Most writes (completions plus events) handed to one store call. */
 const MAX_BATCH = 500;
 
 type Completion = LeaseRef & { result: unknown };
 
+interface PlainCompletion {
+  kind: 'complete';
+  item: Completion;
+  resolve: (finishedAt: number) => void;
+  reject: (error: unknown) => void;
+}
+
+interface StepCompletion {
+  kind: 'step';
+  item: Completion;
+  /** The parent as last read, if known (saves reading it again). */
+  execution: Execution | undefined;
+  resolve: (settlement: JobSettlement) => void;
+  reject: (error: unknown) => void;
+}
+
 type Pending =
-  | {
-      kind: 'complete';
-      item: Completion;
-      resolve: (finishedAt: number) => void;
-      reject: (error: unknown) => void;
-    }
+  | PlainCompletion
+  | StepCompletion
   | { kind: 'event'; event: RunnerJobEvent; done: () => void };
 
 /**
- * Group commit (a {@link GroupQueue}) for the runner's frequent writes: plain-job
- * completions and the events only a runner sees (`started`, `timeout`, `lease-lost`).
- * Whatever was requested while a write was in flight goes in the next one, in order: one
- * `completeMany` carrying the queued events first, or one `recordEvents` when only events
- * wait. So N handlers finishing together cost one round trip and one commit, and an
- * attempt's `started` row, queued before its completion, is written before (or with) it.
+ * Group commit (a {@link GroupQueue}) for the runner's frequent writes: completions and the
+ * events only a runner sees (`started`, `timeout`, `lease-lost`). Whatever was requested
+ * while a write was in flight goes in the next one, in order: one `completeMany` for plain
+ * jobs and one `engine.completeJobs` for step jobs of executions (in parallel, each
+ * carrying the queued events of its own jobs first), or one `recordEvents` when only events
+ * wait. So N handlers finishing together cost one round trip (and one transaction for their
+ * executions' resumes), and an attempt's `started` row, queued before its completion, is
+ * written before (or with) it.
  *
- * Each completion still gets its own outcome: `LeaseLostError` for a fenced-out lease; if a
- * batch fails as a whole (say one result is not JSON), its events are written on their own
- * and its completions one by one with `complete`, so one bad item never fails the others.
- * Events are best effort: one whose write fails is logged and lost, never failing a job. A
- * store that keeps no history (no `recordEvents`) gets no events.
+ * Each completion still gets its own outcome: `LeaseLostError` for a fenced-out lease, the
+ * engine's error for a step job it could not settle; if a `completeMany` fails as a whole
+ * (say one result is not JSON), its events are written on their own and its completions one
+ * by one with `complete`, so one bad item never fails the others. Events are best effort:
+ * one whose write fails is logged and lost, never failing a job. A store that keeps no
+ * history (no `recordEvents`) gets no events.
  */
 export class JobWriteBatcher {
   readonly #store: JobStore;
+  readonly #engine: JobEngine | undefined;
   readonly #logger: Logger;
   readonly #queue = new GroupQueue<Pending>((batch) => this.#write(batch), MAX_BATCH);
 
-  constructor(store: JobStore, logger: Logger) {
+  /** Step completions go through `engine.completeJobs` when the engine has it. */
+  constructor(store: JobStore, logger: Logger, engine?: JobEngine) {
     this.#store = store;
     this.#logger = logger;
+    this.#engine = engine;
+  }
+
+  /** True when step jobs of executions can be completed through {@link completeStep}. */
+  get batchesSteps(): boolean {
+    return this.#engine?.completeJobs !== undefined;
   }
 
   /** Completes the job under its lease; resolves with the stored `finishedAt` (epoch ms). */
   complete(item: Completion): Promise<number> {
     return new Promise<number>((resolve, reject) => {
       this.#queue.push({ kind: 'complete', item, resolve, reject });
+    });
+  }
+
+  /**
+   * Completes a step job through the engine (job written and execution resumed together,
+   * batched with others); resolves with the settlement `completeJob` would return.
+   * `execution`: its parent as last read, passed on so the engine need not read it again
+   * (stale is safe: the resume is fenced by its version). Only when {@link batchesSteps}.
+   */
+  completeStep(item: Completion, execution?: Execution): Promise<JobSettlement> {
+    return new Promise<JobSettlement>((resolve, reject) => {
+      this.#queue.push({ kind: 'step', item, execution, resolve, reject });
     });
   }
 
@@ -59,62 +102,110 @@ export class JobWriteBatcher {
   }
 
   async #write(batch: Pending[]): Promise<void> {
-    const events: RunnerJobEvent[] = [];
-    const completions: Extract<Pending, { kind: 'complete' }>[] = [];
-    const eventsDone: (() => void)[] = [];
+    const plain: PlainCompletion[] = [];
+    const steps: StepCompletion[] = [];
+    const stepJobs = new Set<string>();
     for (const p of batch) {
-      if (p.kind === 'event') {
-        events.push(p.event);
-        eventsDone.push(p.done);
-      } else {
-        completions.push(p);
+      if (p.kind === 'complete') plain.push(p);
+      else if (p.kind === 'step') {
+        steps.push(p);
+        stepJobs.add(p.item.jobId);
       }
     }
+    // Each group carries the events of its own jobs; events of jobs still running go with
+    // the plain group (or alone).
+    const stepEvents: Extract<Pending, { kind: 'event' }>[] = [];
+    const otherEvents: Extract<Pending, { kind: 'event' }>[] = [];
+    for (const p of batch) {
+      if (p.kind !== 'event') continue;
+      if (steps.length > 0 && (plain.length === 0 || stepJobs.has(p.event.jobId))) {
+        stepEvents.push(p);
+      } else {
+        otherEvents.push(p);
+      }
+    }
+    await Promise.all([this.#writePlain(plain, otherEvents), this.#writeSteps(steps, stepEvents)]);
+  }
+
+  async #writePlain(
+    completions: PlainCompletion[],
+    events: Extract<Pending, { kind: 'event' }>[],
+  ): Promise<void> {
     const many = this.#store.completeMany;
     if (completions.length === 0 || many === undefined) {
-      await this.#writeEvents(events, eventsDone);
+      await this.#writeEvents(events);
       await Promise.all(completions.map((p) => this.#completeOne(p)));
       return;
     }
-    let lost: Set<string>;
-    let finishedAt: number;
+    let result: CompleteManyResult;
     try {
       const items = completions.map((p) => p.item);
-      const result = await many.call(
-        this.#store,
-        events.length > 0 ? { items, events } : { items },
-      );
-      for (const done of eventsDone) done();
-      lost = new Set(result.lost);
-      finishedAt = result.finishedAt;
+      const list = events.map((p) => p.event);
+      result = await many.call(this.#store, list.length > 0 ? { items, events: list } : { items });
+      for (const p of events) p.done();
     } catch (error) {
-      await this.#writeEvents(events, eventsDone);
+      await this.#writeEvents(events);
       const [only] = completions;
       if (completions.length === 1 && only !== undefined) only.reject(error);
       else await Promise.all(completions.map((p) => this.#completeOne(p)));
       return;
     }
+    const lost = new Set(result.lost);
     for (const p of completions) {
       if (lost.has(p.item.jobId)) p.reject(new LeaseLostError(p.item.jobId, p.item.leaseId));
-      else p.resolve(finishedAt);
+      else p.resolve(result.finishedAt);
     }
   }
 
-  async #writeEvents(events: RunnerJobEvent[], done: (() => void)[]): Promise<void> {
-    if (events.length === 0) return;
+  async #writeSteps(
+    completions: StepCompletion[],
+    events: Extract<Pending, { kind: 'event' }>[],
+  ): Promise<void> {
+    const engine = this.#engine;
+    if (completions.length === 0 || engine?.completeJobs === undefined) {
+      await this.#writeEvents(events);
+      return;
+    }
+    const list = events.map((p) => p.event);
+    const executions = completions.flatMap((p) => (p.execution === undefined ? [] : [p.execution]));
     try {
-      await this.#store.recordEvents?.({ events });
+      const items = completions.map((p) => p.item);
+      const results = await engine.completeJobs(items, {
+        ...(list.length > 0 ? { events: list } : {}),
+        ...(executions.length > 0 ? { executions } : {}),
+      });
+      for (const p of events) p.done();
+      completions.forEach((p, i) => {
+        const r = results[i];
+        if (r === undefined) p.reject(new Error(`completeJobs returned no result for item ${i}`));
+        else if (r.ok) p.resolve(r.settlement);
+        else p.reject(r.error);
+      });
+    } catch {
+      // Nothing of the unit of work was written: the events go on their own, then each job
+      // in a unit of work of its own (which reports its own error).
+      await this.#writeEvents(events);
+      await Promise.all(
+        completions.map((p) => engine.completeJob(p.item).then(p.resolve, p.reject)),
+      );
+    }
+  }
+
+  async #writeEvents(pending: Extract<Pending, { kind: 'event' }>[]): Promise<void> {
+    if (pending.length === 0) return;
+    try {
+      await this.#store.recordEvents?.({ events: pending.map((p) => p.event) });
     } catch (error) {
       this.#logger.warn(
-        { err: error, events: events.length },
+        { err: error, events: pending.length },
         'could not record runner job events; they are missing from the job history',
       );
     } finally {
-      for (const d of done) d();
+      for (const p of pending) p.done();
     }
   }
 
-  async #completeOne(p: Extract<Pending, { kind: 'complete' }>): Promise<void> {
+  async #completeOne(p: PlainCompletion): Promise<void> {
     try {
       const job = await this.#store.complete(p.item);
       p.resolve(job.finishedAt ?? job.updatedAt);

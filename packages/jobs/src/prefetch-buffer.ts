@@ -1,11 +1,17 @@
 import type { Job, LeaseRef } from '@flowmonkey/core';
+import type { JobEngineDescription } from './job-engine.js';
 
 interface Entry {
   job: Job;
   lease: LeaseRef;
   /** `performance.now()` when the lease was last known held (claim or heartbeat sent). */
   confirmedAt: number;
+  /** A step job's execution and step, described with its claimed batch. */
+  description: JobEngineDescription | undefined;
 }
+
+/** A buffered job on its way to a slot. */
+export type BufferedJob = Pick<Entry, 'job' | 'confirmedAt' | 'description'>;
 
 /**
  * The runner's local queue (its `prefetch` option): claimed jobs waiting for a free slot.
@@ -23,14 +29,22 @@ export class PrefetchBuffer {
     return this.#entries.length;
   }
 
-  /** Adds claimed jobs (in claim order) whose leases were granted at `claimedAt`. */
-  push(jobs: readonly Job[], claimedAt: number): void {
+  /**
+   * Adds claimed jobs (in claim order) whose leases were granted at `claimedAt`, with the
+   * descriptions of their step jobs (by job id) when the batch was described.
+   */
+  push(
+    jobs: readonly Job[],
+    claimedAt: number,
+    descriptions?: ReadonlyMap<string, JobEngineDescription>,
+  ): void {
     for (const job of jobs) {
       if (job.leaseId === null) continue;
       this.#entries.push({
         job,
         lease: { jobId: job.id, leaseId: job.leaseId },
         confirmedAt: claimedAt,
+        description: descriptions?.get(job.id),
       });
     }
   }
@@ -41,7 +55,7 @@ export class PrefetchBuffer {
    * confirmed `maxSilentMs` or more before `now` (it stays first in line until a
    * heartbeat confirms its lease or reports it lost).
    */
-  take(now: number, maxSilentMs: number): { job: Job; confirmedAt: number } | undefined {
+  take(now: number, maxSilentMs: number): BufferedJob | undefined {
     const head = this.#entries[0];
     if (head === undefined || now - head.confirmedAt >= maxSilentMs) return undefined;
     this.#entries.shift();
