@@ -66,6 +66,8 @@ export class BasicJobRunner {
   #stopping: Promise<void> | undefined;
   #idle: (() => void)[] = [];
   #reserved = 0;
+  /** Claims in flight (at most {@link MAX_CLAIMS_IN_FLIGHT}). */
+  #claiming = 0;
   #noEngineLogged = false;
   readonly #onJobs = (): void => this.#poll.trigger();
   readonly #onCancel = (jobId: string): void => {
@@ -232,43 +234,57 @@ export class BasicJobRunner {
   async runOnce(): Promise<{ claimed: number }> {
     const { maxConcurrent, prefetch, batchSize, jobStore, runnerId, queues } = this.#options;
     const capacity = maxConcurrent + prefetch;
-    // Outcomes waiting to be stored hold no slot, but more of them than there are slots
-    // take claiming room: a runner whose writes cannot keep up (a starved pool, a slow
-    // database) stops taking jobs instead of piling up leases.
+    // Outcomes waiting to be stored hold no slot, but more of them than the runner holds
+    // jobs for (slots plus prefetch) take claiming room: a runner whose writes cannot keep
+    // up (a starved pool, a slow database) stops taking jobs instead of piling up leases,
+    // while one whose writes are merely batched keeps claiming.
     const storing = this.#active.size - this.#slots.size;
     const free =
       capacity -
       this.#slots.size -
       this.#buffer.size -
       this.#reserved -
-      Math.max(0, storing - maxConcurrent);
+      Math.max(0, storing - capacity);
     const types = this.handlerTypes();
     if (this.#state === 'stopping' || free <= 0 || types.length === 0) return { claimed: 0 };
     // A runner with a buffer refills it once half drained: big claims, not one per slot.
     if (this.#buffer.size > 0 && free < Math.min(batchSize, capacity) / 2) return { claimed: 0 };
     const limit = Math.min(batchSize, free);
-    // Slots are reserved while the claim is in flight, so overlapping calls never claim
-    // more jobs than there are free slots.
+    let claimed = 0;
+    // Room is reserved while the claim is in flight (until its jobs are in the buffer), so
+    // overlapping calls never claim more jobs than there is room for.
     this.#reserved += limit;
-    const claimedAt = performance.now();
-    let jobs: Job[];
+    this.#claiming++;
     try {
-      jobs = await jobStore.claimBatch({
+      // Pipelining: with room for another batch, a second claim starts while this one is
+      // in flight, so a buffer that drains faster than a round trip does not run dry.
+      if (this.#claiming < MAX_CLAIMS_IN_FLIGHT && free - limit > 0) this.#claimAlongside();
+      const claimedAt = performance.now();
+      const jobs = await jobStore.claimBatch({
         runnerId,
         limit,
         handlers: types,
         ...(queues === undefined ? {} : { queues }),
       });
+      // A claim that waited long for a pooled connection (handlers holding them all)
+      // returns leases granted at an unknown moment after `claimedAt`; #startBuffered then
+      // waits for a heartbeat to confirm them before starting their handlers.
+      this.#buffer.push(jobs, claimedAt, await this.#describe(jobs));
+      claimed = jobs.length;
     } finally {
       this.#reserved -= limit;
+      this.#claiming--;
     }
-    // A claim that waited long for a pooled connection (handlers holding them all) returns
-    // leases granted at an unknown moment after `claimedAt`; #startBuffered then waits for a
-    // heartbeat to confirm them before starting their handlers.
-    this.#buffer.push(jobs, claimedAt, await this.#describe(jobs));
     await this.#startBuffered();
-    if (jobs.length === limit && free > limit) this.#poll.trigger();
-    return { claimed: jobs.length };
+    if (claimed === limit && free > limit) this.#poll.trigger();
+    return { claimed };
+  }
+
+  /** Starts one more claim next to the one in flight (see `runOnce`); its errors are logged. */
+  #claimAlongside(): void {
+    this.runOnce().catch((error: unknown) => {
+      this.#options.logger.error({ err: error }, 'claim failed');
+    });
   }
 
   /**
@@ -518,6 +534,12 @@ export class BasicJobRunner {
     return step === undefined ? undefined : { type, step, options: {} };
   }
 }
+
+/**
+ * Most claims a runner has in flight at once: a second one overlaps the first when the
+ * buffer has room for it (`prefetch`), so draining a batch and fetching the next overlap.
+ */
+const MAX_CLAIMS_IN_FLIGHT = 2;
 
 /**
  * True for the options form, and for anything that is not an object at all (so that
