@@ -229,38 +229,44 @@ export class PgJobStore implements JobStore {
         maxBytes: this.#ctx.maxPayloadBytes,
       }),
     );
+    // One pass: the type checks, and each lease as the SQL takes it (a string that is not a
+    // UUID was never a lease: it matches no row and comes back lost).
+    const n = params.items.length;
+    const jobIds: (string | null)[] = new Array(n);
+    const leaseIds: (string | null)[] = new Array(n);
     params.items.forEach((item, i) => {
       if (typeof item.jobId !== 'string')
         throw new ValidationError(`items[${i}].jobId`, 'must be a string');
       if (typeof item.leaseId !== 'string')
         throw new ValidationError(`items[${i}].leaseId`, 'must be a string');
+      const valid = UUID.test(item.jobId) && UUID.test(item.leaseId);
+      jobIds[i] = valid ? item.jobId.toLowerCase() : null;
+      leaseIds[i] = valid ? item.leaseId.toLowerCase() : null;
     });
     const now = nowValue(params.now);
-    const valid = params.items.filter((l) => UUID.test(l.jobId) && UUID.test(l.leaseId));
     const rows =
-      valid.length === 0 && events.length === 0
+      !jobIds.some((id) => id !== null) && events.length === 0
         ? []
         : await runStatement(
             this.#ctx.db,
             this.#sql()[whole ? 'completeManyReturningJobs' : 'completeMany'],
-            [
-              params.items.map((l) => (UUID.test(l.jobId) ? l.jobId : null)),
-              params.items.map((l) => (UUID.test(l.leaseId) ? l.leaseId : null)),
-              results,
-              now,
-              ...eventColumns(events),
-            ],
+            [jobIds, leaseIds, results, now, ...eventColumns(events)],
           );
-    // Keyed by job and lease: a stale lease of a job completed under another is lost.
-    const key = (jobId: string, leaseId: string) => `${jobId}/${leaseId}`.toLowerCase();
-    const done = new Set(rows.map((row) => key(String(row.id), String(row.old_lease_id))));
-    const isDone = (l: LeaseRef) => done.has(key(l.jobId, l.leaseId));
+    // Keyed by job, checked against the lease: a stale lease of a job completed under
+    // another lease in the same batch is lost. Ids come back from PostgreSQL lowercase.
+    const doneUnder = new Map<string, string>();
+    for (const row of rows) doneUnder.set(String(row.id), String(row.old_lease_id));
     const at = rows[0]?.at;
     const out: CompleteManyResult = {
-      completed: params.items.filter(isDone).map((l) => l.jobId),
-      lost: params.items.filter((l) => !isDone(l)).map((l) => l.jobId),
+      completed: [],
+      lost: [],
       finishedAt: at === undefined ? (now?.getTime() ?? Date.now()) : Number(at),
     };
+    params.items.forEach((item, i) => {
+      const id = jobIds[i];
+      const done = id !== null && id !== undefined && doneUnder.get(id) === leaseIds[i];
+      (done ? out.completed : out.lost).push(item.jobId);
+    });
     if (!whole) return out;
     const byId = new Map(rows.map((row) => [String(row.id).toLowerCase(), row]));
     const jobs = [...new Set(out.completed)].map((id) =>
