@@ -174,3 +174,28 @@ describe('BasicJobRunner prefetch: leases of a slow claim', () => {
     await runner.stop();
   });
 });
+
+describe('BasicJobRunner prefetch: pipelined claims', () => {
+  it('starts a second claim while the first is in flight when the buffer has room, never more than it holds', async () => {
+    const { stores, runner } = setup({ maxConcurrent: 2, prefetch: 8, batchSize: 4 });
+    const gate = deferred();
+    runner.registerHandler('h', async () => gate.promise.then(() => null));
+    await createJobs(stores.jobs, 20);
+    const release = deferred();
+    const claim = stores.jobs.claimBatch.bind(stores.jobs);
+    const spy = vi.spyOn(stores.jobs, 'claimBatch').mockImplementation(async (params) => {
+      await release.promise;
+      return claim(params);
+    });
+    const first = runner.runOnce();
+    await vi.waitFor(() => expect(spy).toHaveBeenCalledTimes(2));
+    release.resolve();
+    await first;
+    await vi.waitFor(async () => {
+      expect((await stores.jobs.listByStatus({ status: 'running', limit: 100 })).length).toBe(8);
+    });
+    expect(spy.mock.calls.map(([p]) => p.limit)).toEqual([4, 4]);
+    gate.resolve();
+    await runner.stop();
+  });
+});
