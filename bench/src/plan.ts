@@ -99,6 +99,7 @@ export function workloadPlans(quick: boolean): WorkloadPlan[] {
         { key: 'peakRssMb', label: 'peak RSS MB', higherIsBetter: false },
         { key: 'rssAt20pctMb', label: 'RSS at 20 % MB', higherIsBetter: false },
         { key: 'growthMb', label: 'RSS growth 20 %→end MB', higherIsBetter: false },
+        { key: 'heapGrowthMb', label: 'heap after GC, growth 20 %→end MB', higherIsBetter: false },
       ],
       ratioKeys: ['processPerSec', 'peakRssMb'],
       hardLimitMs: 240_000,

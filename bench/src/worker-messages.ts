@@ -18,4 +18,9 @@ export type FromWorker =
       peakRss: number;
       /** `[jobs run so far, rss bytes]` samples every 50 ms. */
       rss: [number, number][];
+      /**
+       * `[jobs run so far, heap bytes used after a full GC]` at 20 % and 100 % of
+       * `BENCH_HEAP_AT` jobs (memory workload only; empty otherwise).
+       */
+      heap: [number, number][];
     };

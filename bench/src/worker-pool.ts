@@ -15,7 +15,8 @@ export class WorkerPool {
     const script = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
     for (let w = 0; w < count; w++) {
       const child = fork(script, [], {
-        execArgv: ['--import', 'tsx'],
+        // --expose-gc: the memory workload weighs the heap after a full collection.
+        execArgv: ['--import', 'tsx', '--expose-gc'],
         env: { ...process.env, ...env },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });

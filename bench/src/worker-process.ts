@@ -20,6 +20,9 @@ const url = env('BENCH_URL');
 const ids: number[] = [];
 const latencies: number[] = [];
 const rss: [number, number][] = [];
+const heap: [number, number][] = [];
+/** Jobs the memory workload expects; the heap is weighed after a GC at 20 % and 100 %. */
+const heapAt = Number(process.env.BENCH_HEAP_AT ?? 0);
 let lastAt = 0;
 let firstAt = 0;
 let peakRss = 0;
@@ -33,6 +36,13 @@ function onJob(job: BenchJob): void {
   if (firstAt === 0) firstAt = lastAt;
   ids.push(job.i);
   if (job.t !== undefined) latencies.push(lastAt - job.t);
+  if (heapAt > 0 && (ids.length === Math.floor(heapAt * 0.2) || ids.length === heapAt)) {
+    const done = ids.length;
+    setImmediate(() => {
+      (globalThis as { gc?: () => void }).gc?.();
+      heap.push([done, process.memoryUsage().heapUsed]);
+    });
+  }
 }
 
 async function start(): Promise<void> {
@@ -68,7 +78,7 @@ process.on('message', (message: ToWorker) => {
     void (async () => {
       sample();
       await Promise.race([close(), new Promise((r) => setTimeout(r, 5000))]);
-      send({ type: 'final', ids, latencies, firstAt, lastAt, peakRss, rss });
+      send({ type: 'final', ids, latencies, firstAt, lastAt, peakRss, rss, heap });
       setTimeout(() => process.exit(0), 50);
     })();
   }

@@ -44,6 +44,7 @@ async function drain(): Promise<WorkloadResult> {
     BENCH_ADAPTER: adapterName,
     BENCH_URL: url,
     BENCH_CONCURRENCY: String(params.concurrency),
+    ...(params.memory === true ? { BENCH_HEAP_AT: String(params.n) } : {}),
   });
   try {
     await pool.ready();
@@ -59,7 +60,7 @@ async function drain(): Promise<WorkloadResult> {
       processPerSec: check.runs / ((last - first) / 1000),
     };
     if (params.memory === true)
-      Object.assign(metrics, memoryMetrics(params.n, finals[0]?.rss ?? []));
+      Object.assign(metrics, memoryMetrics(params.n, finals[0]?.rss ?? [], finals[0]?.heap ?? []));
     return {
       metrics,
       check,
@@ -70,8 +71,16 @@ async function drain(): Promise<WorkloadResult> {
   }
 }
 
-/** Peak RSS, and RSS after 20 % of the jobs vs at the end (growth while draining). */
-function memoryMetrics(n: number, samples: [number, number][]): Record<string, number> {
+/**
+ * Peak RSS, RSS after 20 % of the jobs vs at the end, and the heap after a full GC at 20 %
+ * vs 100 % (growth while draining: RSS also follows the allocator's sizing; the heap after a
+ * GC is what the worker really keeps).
+ */
+function memoryMetrics(
+  n: number,
+  samples: [number, number][],
+  heap: [number, number][],
+): Record<string, number> {
   const mb = (b: number) => b / 1024 / 1024;
   const at = (share: number) => samples.find(([done]) => done >= n * share)?.[1] ?? 0;
   const peak = Math.max(...samples.map(([, r]) => r));
@@ -82,6 +91,7 @@ function memoryMetrics(n: number, samples: [number, number][]): Record<string, n
     rssAt20pctMb: mb(early),
     rssAtEndMb: mb(late),
     growthMb: mb(late - early),
+    heapGrowthMb: heap.length === 2 ? mb((heap[1]?.[1] ?? 0) - (heap[0]?.[1] ?? 0)) : Number.NaN,
   };
 }
 
