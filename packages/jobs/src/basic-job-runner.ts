@@ -1,5 +1,6 @@
 import type { Job, JobStore, StepHandler } from '@flowmonkey/core';
-import { DuplicateError, EventBus, MAX_TIMEOUT_MS, ValidationError } from '@flowmonkey/core';
+import { DuplicateError, EventBus, ValidationError } from '@flowmonkey/core';
+import { describeClaimed } from './describe-claimed.js';
 import type { JobEngine, JobEngineDescription } from './job-engine.js';
 import type { AttemptEnd, JobExecutionDeps } from './job-execution.js';
 import { JobExecution } from './job-execution.js';
@@ -8,11 +9,14 @@ import type { JobSettler } from './job-settler.js';
 import { createJobSettler } from './job-settler.js';
 import { JobWriteBatcher } from './job-write-batcher.js';
 import { PrefetchBuffer } from './prefetch-buffer.js';
+import { releaseClaimed } from './release-claimed.js';
 import { resolveHandlerOptions } from './resolve-handler-options.js';
+import { type PositionalRunnerOptions, runnerArguments } from './runner-arguments.js';
 import type { BasicJobRunnerOptions, ResolvedRunnerOptions } from './runner-options.js';
 import { resolveRunnerOptions } from './runner-options.js';
 import { type RunnerStats, RunnerStatsCounter } from './runner-stats.js';
 import { Service } from './service.js';
+import { waitOrTimeout } from './wait-or-timeout.js';
 
 /** Options of {@link BasicJobRunner.stop}. */
 export interface StopOptions {
@@ -79,17 +83,15 @@ export class BasicJobRunner {
     jobStore: JobStore,
     engine: JobEngine | undefined,
     runnerId: string,
-    options?: Omit<BasicJobRunnerOptions, 'jobStore' | 'engine' | 'runnerId'>,
+    options?: PositionalRunnerOptions,
   );
   constructor(
     first: BasicJobRunnerOptions | JobStore,
     engine?: JobEngine,
     runnerId?: string,
-    rest: Omit<BasicJobRunnerOptions, 'jobStore' | 'engine' | 'runnerId'> = {},
+    rest: PositionalRunnerOptions = {},
   ) {
-    this.#options = resolveRunnerOptions(
-      isOptionsBag(first) ? first : positional(first, engine, runnerId, rest),
-    );
+    this.#options = resolveRunnerOptions(runnerArguments(first, engine, runnerId, rest));
     const o = this.#options;
     this.events = o.events ?? new EventBus({ logger: o.logger });
     this.#batcher = new JobWriteBatcher(o.jobStore, o.logger, o.engine);
@@ -232,7 +234,8 @@ export class BasicJobRunner {
    * calls; tests call it directly.
    */
   async runOnce(): Promise<{ claimed: number }> {
-    const { maxConcurrent, prefetch, batchSize, jobStore, runnerId, queues } = this.#options;
+    const { maxConcurrent, prefetch, batchSize, jobStore, runnerId, queues, engine, logger } =
+      this.#options;
     const capacity = maxConcurrent + prefetch;
     // Outcomes waiting to be stored hold no slot, but more of them than the runner holds
     // jobs for (slots plus prefetch) take claiming room: a runner whose writes cannot keep
@@ -269,7 +272,7 @@ export class BasicJobRunner {
       // A claim that waited long for a pooled connection (handlers holding them all)
       // returns leases granted at an unknown moment after `claimedAt`; #startBuffered then
       // waits for a heartbeat to confirm them before starting their handlers.
-      this.#buffer.push(jobs, claimedAt, await this.#describe(jobs));
+      this.#buffer.push(jobs, claimedAt, await describeClaimed(engine, jobs, logger));
       claimed = jobs.length;
     } finally {
       this.#reserved -= limit;
@@ -384,24 +387,6 @@ export class BasicJobRunner {
     };
   }
 
-  /**
-   * Describes the step jobs of a claimed batch with one engine read (when the engine can),
-   * so their handlers do not each read their execution; `undefined` otherwise, or when the
-   * read fails (each job is then described as it starts).
-   */
-  async #describe(jobs: readonly Job[]): Promise<Map<string, JobEngineDescription> | undefined> {
-    const engine = this.#options.engine;
-    if (engine?.describeJobs === undefined) return undefined;
-    const steps = jobs.filter((job) => job.executionId !== null);
-    if (steps.length === 0) return undefined;
-    try {
-      return await engine.describeJobs(steps);
-    } catch (error) {
-      this.#options.logger.warn({ err: error }, 'could not describe the claimed step jobs');
-      return undefined;
-    }
-  }
-
   async #launch(job: Job, claimedAt: number, description?: JobEngineDescription): Promise<void> {
     this.events.emit('job:claimed', { job });
     const handler = this.#lookup(job.handler);
@@ -477,13 +462,8 @@ export class BasicJobRunner {
     const jobs = this.#buffer.drain();
     if (jobs.length === 0) return;
     const { jobStore, logger } = this.#options;
-    const results = await Promise.allSettled(
-      jobs.map((job) =>
-        jobStore.release({ jobId: job.id, leaseId: job.leaseId ?? '', runAt: job.runAt }),
-      ),
-    );
-    const failed = results.filter((r) => r.status === 'rejected').length;
-    logger.info({ released: jobs.length - failed, failed }, 'released prefetched jobs');
+    const released = await releaseClaimed(jobStore, jobs, logger);
+    logger.info({ released, failed: jobs.length - released }, 'released prefetched jobs');
   }
 
   /**
@@ -500,28 +480,13 @@ export class BasicJobRunner {
         'claimed a step job of an execution, but this runner has no engine to resume the execution; releasing such jobs untouched (pass `engine` to the runner)',
       );
     }
-    if (job.leaseId === null) return;
-    try {
-      await jobStore.release({ jobId: job.id, leaseId: job.leaseId, runAt: job.runAt });
-    } catch (error) {
-      logger.error({ err: error, jobId: job.id }, 'could not release claimed job');
-    }
+    await releaseClaimed(jobStore, [job], logger);
   }
 
   async #giveBack(job: Job, why: string): Promise<void> {
-    if (job.leaseId === null) return;
-    try {
-      await this.#options.jobStore.release({
-        jobId: job.id,
-        leaseId: job.leaseId,
-        runAt: job.runAt,
-      });
-      this.#options.logger.warn(
-        { jobId: job.id, handler: job.handler, why },
-        'released claimed job',
-      );
-    } catch (error) {
-      this.#options.logger.error({ err: error, jobId: job.id }, 'could not release claimed job');
+    const { logger, jobStore } = this.#options;
+    if ((await releaseClaimed(jobStore, [job], logger)) === 1) {
+      logger.warn({ jobId: job.id, handler: job.handler, why }, 'released claimed job');
     }
   }
 
@@ -540,38 +505,3 @@ export class BasicJobRunner {
  * buffer has room for it (`prefetch`), so draining a batch and fetching the next overlap.
  */
 const MAX_CLAIMS_IN_FLIGHT = 2;
-
-/**
- * True for the options form, and for anything that is not an object at all (so that
- * `resolveRunnerOptions` rejects it with a `ConfigError`).
- */
-function isOptionsBag(first: BasicJobRunnerOptions | JobStore): first is BasicJobRunnerOptions {
-  return first === null || typeof first !== 'object' || 'jobStore' in first;
-}
-
-function positional(
-  jobStore: JobStore,
-  engine: JobEngine | undefined,
-  runnerId: string | undefined,
-  rest: Omit<BasicJobRunnerOptions, 'jobStore' | 'engine' | 'runnerId'>,
-): BasicJobRunnerOptions {
-  if (engine !== undefined && typeof (engine as Partial<JobEngine>).completeJob !== 'function') {
-    throw new ValidationError(
-      'engine',
-      'the second argument must be the Engine (an execution store alone cannot resume executions) or undefined',
-    );
-  }
-  const options: BasicJobRunnerOptions = { ...rest, jobStore };
-  if (engine !== undefined) options.engine = engine;
-  if (runnerId !== undefined) options.runnerId = runnerId;
-  return options;
-}
-
-function waitOrTimeout(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, Math.min(ms, MAX_TIMEOUT_MS));
-    timer.unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
