@@ -11,6 +11,7 @@ export * from './flow/define-flow.js';
 export * from './flow/flow-registry.js';
 export { selectInput } from './flow/select-input.js';
 export type * from './flow.js';
+export * from './group-queue.js';
 export type * from './handler.js';
 export * from './handler-registry.js';
 export * from './ids.js';

@@ -6,8 +6,7 @@ import type {
   Logger,
   RunnerJobEvent,
 } from '@flowmonkey/core';
-import { LeaseLostError } from '@flowmonkey/core';
-import { GroupQueue } from './group-queue.js';
+import { GroupQueue, LeaseLostError } from '@flowmonkey/core';
 import type { JobEngine, JobSettlement } from './job-engine.js';
 
 /** Most writes (completions plus events) handed to one store call. */

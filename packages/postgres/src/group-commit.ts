@@ -1,3 +1,11 @@
+import { GroupQueue } from '@flowmonkey/core';
+
+interface Pending<I, O> {
+  item: I;
+  resolve: (value: O) => void;
+  reject: (error: unknown) => void;
+}
+
 /**
  * Group commit: items added while a write is in flight are written together by the next
  * `writeMany` call (one round trip, one commit), and the first item after an idle spell is
@@ -9,9 +17,7 @@
 export class GroupCommit<I, O> {
   readonly #writeMany: (items: I[]) => Promise<O[]>;
   readonly #writeOne: (item: I) => Promise<O>;
-  readonly #maxBatch: number;
-  #queue: { item: I; resolve: (value: O) => void; reject: (error: unknown) => void }[] = [];
-  #flushing = false;
+  readonly #queue: GroupQueue<Pending<I, O>>;
 
   constructor(options: {
     writeMany: (items: I[]) => Promise<O[]>;
@@ -21,40 +27,29 @@ export class GroupCommit<I, O> {
   }) {
     this.#writeMany = options.writeMany;
     this.#writeOne = options.writeOne;
-    this.#maxBatch = options.maxBatch ?? 1000;
+    this.#queue = new GroupQueue((batch) => this.#write(batch), options.maxBatch ?? 1000);
   }
 
   /** Writes `item` with whatever else is waiting; resolves with its own result. */
   add(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
-      if (!this.#flushing) void this.#flush();
     });
   }
 
-  async #flush(): Promise<void> {
-    this.#flushing = true;
+  async #write(batch: Pending<I, O>[]): Promise<void> {
+    const [only] = batch;
+    if (batch.length === 1 && only !== undefined) {
+      await this.#writeOne(only.item).then(only.resolve, only.reject);
+      return;
+    }
     try {
-      // Items added in the same microtask turn join the first write.
-      await Promise.resolve();
-      while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, this.#maxBatch);
-        const [only] = batch;
-        if (batch.length === 1 && only !== undefined) {
-          await this.#writeOne(only.item).then(only.resolve, only.reject);
-          continue;
-        }
-        try {
-          const results = await this.#writeMany(batch.map((p) => p.item));
-          batch.forEach((p, i) => {
-            p.resolve(results[i] as O);
-          });
-        } catch {
-          await Promise.all(batch.map((p) => this.#writeOne(p.item).then(p.resolve, p.reject)));
-        }
-      }
-    } finally {
-      this.#flushing = false;
+      const results = await this.#writeMany(batch.map((p) => p.item));
+      batch.forEach((p, i) => {
+        p.resolve(results[i] as O);
+      });
+    } catch {
+      await Promise.all(batch.map((p) => this.#writeOne(p.item).then(p.resolve, p.reject)));
     }
   }
 }
