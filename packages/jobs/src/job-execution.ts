@@ -218,8 +218,7 @@ export class JobExecution {
   async run(): Promise<AttemptEnd> {
     this.#deps.events.emit('job:started', { job: this.job });
     this.#note('started', { runnerId: this.job.runnerId });
-    const { onStart } = this.#handler.options;
-    if (onStart !== undefined) await callHook(onStart, this.#hookContext(), this.log, 'onStart');
+    await callHook(this.#handler.options.onStart, () => this.#hookContext(), this.log, 'onStart');
     const timeoutMs = this.#timeoutMs();
     if (timeoutMs !== null) this.#later(timeoutMs, () => this.abort('timeout'));
     const handlerEnd = this.#invoke();
@@ -272,10 +271,8 @@ export class JobExecution {
     this.#writing = true;
     try {
       const outcome = await this.#settle(end);
-      const { onEnd } = this.#handler.options;
-      if (onEnd !== undefined) {
-        await callHook(onEnd, { ...this.#hookContext(), outcome }, this.log, 'onEnd');
-      }
+      const context = () => ({ ...this.#hookContext(), outcome });
+      await callHook(this.#handler.options.onEnd, context, this.log, 'onEnd');
       return outcome;
     } catch (error) {
       if (error instanceof LeaseLostError) {
@@ -338,10 +335,8 @@ export class JobExecution {
       return this.#fail(toErrorInfo(error), false);
     }
     this.#deps.events.emit('job:completed', { job });
-    const { onSuccess } = this.#handler.options;
-    if (onSuccess !== undefined) {
-      await callHook(onSuccess, { ...this.#hookContext(), result }, this.log, 'onSuccess');
-    }
+    const context = () => ({ ...this.#hookContext(), result });
+    await callHook(this.#handler.options.onSuccess, context, this.log, 'onSuccess');
     return 'completed';
   }
 
@@ -366,8 +361,8 @@ export class JobExecution {
       this.log.warn({ err: error }, 'job failed');
       this.#deps.events.emit('job:failed', { job, error });
     }
-    const ctx = { ...this.#hookContext(), error, willRetry };
-    await callHook(this.#handler.options.onFail, ctx, this.log, 'onFail');
+    const context = () => ({ ...this.#hookContext(), error, willRetry });
+    await callHook(this.#handler.options.onFail, context, this.log, 'onFail');
     return willRetry ? 'retrying' : 'failed';
   }
 
