@@ -6,8 +6,18 @@ import type {
   Logger,
   RunnerJobEvent,
 } from '@flowmonkey/core';
-import { GroupQueue, LeaseLostError } from '@flowmonkey/core';
+import { FlowMonkeyError, GroupQueue, LeaseLostError } from '@flowmonkey/core';
 import type { JobEngine, JobSettlement } from './job-engine.js';
+
+/**
+ * True for an error that a store or the engine raised before writing anything (one of
+ * core's typed errors: a refused value, a conflict), so the items may be written again one
+ * by one; false for anything else, such as a lost connection, after which the write may
+ * have committed.
+ */
+function provesNothingWritten(error: unknown): boolean {
+  return error instanceof FlowMonkeyError;
+}
 
 /** Most writes (completions plus events) handed to one store call. */
 const MAX_BATCH = 500;
@@ -143,6 +153,10 @@ export class JobWriteBatcher {
       result = await many.call(this.#store, list.length > 0 ? { items, events: list } : { items });
       for (const p of events) p.done();
     } catch (error) {
+      if (!provesNothingWritten(error)) {
+        this.#unknownOutcome(error, completions, events);
+        return;
+      }
       await this.#writeEvents(events);
       const [only] = completions;
       if (completions.length === 1 && only !== undefined) only.reject(error);
@@ -180,14 +194,38 @@ export class JobWriteBatcher {
         else if (r.ok) p.resolve(r.settlement);
         else p.reject(r.error);
       });
-    } catch {
-      // Nothing of the unit of work was written: the events go on their own, then each job
-      // in a unit of work of its own (which reports its own error).
+    } catch (error) {
+      if (!provesNothingWritten(error)) {
+        this.#unknownOutcome(error, completions, events);
+        return;
+      }
+      // Refused before anything was written (a bad event): the events go on their own, then
+      // each job in a unit of work of its own (which reports its own error).
       await this.#writeEvents(events);
       await Promise.all(
         completions.map((p) => engine.completeJob(p.item).then(p.resolve, p.reject)),
       );
     }
+  }
+
+  /**
+   * A write failed in a way that does not say whether it committed (a connection lost
+   * after the statement or COMMIT was sent): each completion fails with that error (its
+   * attempt ends as a store error, its lease left to lapse if it was not written), and no
+   * item is tried again, since a retry of one that did commit would find its own lease
+   * gone and report it lost. The events' fate is unknown too.
+   */
+  #unknownOutcome(
+    error: unknown,
+    completions: readonly (PlainCompletion | StepCompletion)[],
+    events: readonly Extract<Pending, { kind: 'event' }>[],
+  ): void {
+    this.#logger.warn(
+      { err: error, completions: completions.length },
+      'a batch of job outcomes may or may not have been written',
+    );
+    for (const p of events) p.done();
+    for (const p of completions) p.reject(error);
   }
 
   async #writeEvents(pending: Extract<Pending, { kind: 'event' }>[]): Promise<void> {

@@ -114,6 +114,31 @@ describe('BasicJobRunner completion batching', () => {
   });
 });
 
+describe('BasicJobRunner completion batching: an outcome that may have been written', () => {
+  it('does not write the items of a batch again when its write fails without saying whether it committed', async () => {
+    const { stores, runner } = setup({ maxConcurrent: 3, batchSize: 3 });
+    const lost: string[] = [];
+    runner.events.on('job:lease-lost', ({ job }) => void lost.push(job.id));
+    const gate = deferred();
+    runner.registerHandler('h', async () => gate.promise.then(() => 'ok'));
+    await createJobs(stores.jobs, 3);
+    const completeMany = stores.jobs.completeMany.bind(stores.jobs);
+    // The batch commits, then the connection drops before the answer arrives.
+    vi.spyOn(stores.jobs, 'completeMany').mockImplementationOnce(async (params) => {
+      await completeMany(params);
+      throw new Error('Connection terminated unexpectedly');
+    });
+    const complete = vi.spyOn(stores.jobs, 'complete');
+    await runner.runOnce();
+    gate.resolve();
+    await runner.whenIdle();
+    expect(complete).not.toHaveBeenCalled();
+    expect(runner.stats()).toMatchObject({ completed: 0, storeErrors: 3, leaseLost: 0 });
+    expect(lost).toEqual([]);
+    expect((await stores.jobs.listByStatus({ status: 'completed', limit: 10 })).length).toBe(3);
+  });
+});
+
 describe('BasicJobRunner prefetch: leases of a slow claim', () => {
   it('runs a job whose claim outlived the lease budget once a heartbeat confirms it, even when another job frees a slot first', async () => {
     // The second claim takes longer than leaseMs - heartbeatIntervalMs (900 ms), so its
