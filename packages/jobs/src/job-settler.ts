@@ -11,8 +11,8 @@ import type { JobWriteBatcher } from './job-write-batcher.js';
 export interface JobSettler {
   /**
    * `after`: the attempt's earlier writes (its `started` event) that the completion must
-   * follow in the job's history; awaited first, unless the completion goes through the
-   * same batcher queue, which keeps their order by itself. `execution`: the parent as
+   * follow in the job's history; awaited first, unless the completion is a plain job's
+   * through the batcher, whose queue keeps their order by itself. `execution`: the parent as
    * last read (its description), which a batched settlement need not read again.
    */
   complete(job: Job, result: unknown, options?: CompleteOptions): Promise<Job>;
@@ -57,10 +57,12 @@ export function createJobSettler(
   return {
     async complete(job, result, { after, execution } = {}) {
       const e = viaEngine(job);
+      // Only plain completions share a queue with the attempt's events (which keeps their
+      // order): any other path writes after them.
+      if (e !== undefined || batcher === undefined) await after;
       if (e !== undefined && batcher?.batchesSteps === true) {
         return (await batcher.completeStep({ ...ref(job), result }, execution)).job;
       }
-      if (e !== undefined || batcher === undefined) await after;
       if (e !== undefined) return (await e.completeJob({ ...ref(job), result })).job;
       if (batcher === undefined) return jobStore.complete({ ...ref(job), result });
       const at = await batcher.complete({ ...ref(job), result });

@@ -31,8 +31,13 @@ interface PlainCompletion {
   reject: (error: unknown) => void;
 }
 
+interface PendingEvent {
+  kind: 'event';
+  event: RunnerJobEvent;
+  done: () => void;
+}
+
 interface StepCompletion {
-  kind: 'step';
   item: Completion;
   /** The parent as last read, if known (saves reading it again). */
   execution: Execution | undefined;
@@ -40,33 +45,34 @@ interface StepCompletion {
   reject: (error: unknown) => void;
 }
 
-type Pending =
-  | PlainCompletion
-  | StepCompletion
-  | { kind: 'event'; event: RunnerJobEvent; done: () => void };
-
 /**
- * Group commit (a {@link GroupQueue}) for the runner's frequent writes: completions and the
- * events only a runner sees (`started`, `timeout`, `lease-lost`). Whatever was requested
- * while a write was in flight goes in the next one, in order: one `completeMany` for plain
- * jobs and one `engine.completeJobs` for step jobs of executions (in parallel, each
- * carrying the queued events of its own jobs first), or one `recordEvents` when only events
- * wait. So N handlers finishing together cost one round trip (and one transaction for their
- * executions' resumes), and an attempt's `started` row, queued before its completion, is
- * written before (or with) it.
+ * Group commit ({@link GroupQueue}) for the runner's frequent writes. Plain-job completions
+ * and the events only a runner sees (`started`, `timeout`, `lease-lost`) share one queue:
+ * whatever was requested while a write was in flight goes in the next one, in order, as one
+ * `completeMany` carrying the queued events first (or one `recordEvents` when only events
+ * wait); so an attempt's `started` row, queued before its completion, is written before or
+ * with it. Step jobs of executions have a queue of their own, written with one
+ * `engine.completeJobs` per batch (the jobs and their executions' resumes in one
+ * transaction): it also runs the inline steps that follow, which may take as long as their
+ * handlers do, and must not hold up the plain jobs and events behind it.
  *
  * Each completion still gets its own outcome: `LeaseLostError` for a fenced-out lease, the
- * engine's error for a step job it could not settle; if a `completeMany` fails as a whole
- * (say one result is not JSON), its events are written on their own and its completions one
- * by one with `complete`, so one bad item never fails the others. Events are best effort:
- * one whose write fails is logged and lost, never failing a job. A store that keeps no
- * history (no `recordEvents`) gets no events.
+ * engine's error for a step job it could not settle. A batch refused with one of core's
+ * typed errors (raised before anything is written: a result that is not JSON, say) is
+ * written again item by item, so one bad item never fails the others; any other failure
+ * (a lost connection, after which the batch may have committed) fails its items and
+ * writes nothing again. Events are best effort: one whose write fails is logged and lost,
+ * never failing a job. A store that keeps no history (no `recordEvents`) gets no events.
  */
 export class JobWriteBatcher {
   readonly #store: JobStore;
   readonly #engine: JobEngine | undefined;
   readonly #logger: Logger;
-  readonly #queue = new GroupQueue<Pending>((batch) => this.#write(batch), MAX_BATCH);
+  readonly #queue = new GroupQueue<PlainCompletion | PendingEvent>(
+    (batch) => this.#write(batch),
+    MAX_BATCH,
+  );
+  readonly #steps = new GroupQueue<StepCompletion>((batch) => this.#writeSteps(batch), MAX_BATCH);
 
   /** Step completions go through `engine.completeJobs` when the engine has it. */
   constructor(store: JobStore, logger: Logger, engine?: JobEngine) {
@@ -91,11 +97,13 @@ export class JobWriteBatcher {
    * Completes a step job through the engine (job written and execution resumed together,
    * batched with others); resolves with the settlement `completeJob` would return.
    * `execution`: its parent as last read, passed on so the engine need not read it again
-   * (stale is safe: the resume is fenced by its version). Only when {@link batchesSteps}.
+   * (stale is safe: the resume is fenced by its version). The step queue does not order
+   * this after the job's events: a caller awaits its `started` row first. Only when
+   * {@link batchesSteps}.
    */
   completeStep(item: Completion, execution?: Execution): Promise<JobSettlement> {
     return new Promise<JobSettlement>((resolve, reject) => {
-      this.#queue.push({ kind: 'step', item, execution, resolve, reject });
+      this.#steps.push({ item, execution, resolve, reject });
     });
   }
 
@@ -106,40 +114,17 @@ export class JobWriteBatcher {
   }
 
   /** Resolves once everything queued so far was written (or given up on). */
-  idle(): Promise<void> {
-    return this.#queue.idle();
+  async idle(): Promise<void> {
+    await Promise.all([this.#queue.idle(), this.#steps.idle()]);
   }
 
-  async #write(batch: Pending[]): Promise<void> {
-    const plain: PlainCompletion[] = [];
-    const steps: StepCompletion[] = [];
-    const stepJobs = new Set<string>();
+  async #write(batch: (PlainCompletion | PendingEvent)[]): Promise<void> {
+    const completions: PlainCompletion[] = [];
+    const events: PendingEvent[] = [];
     for (const p of batch) {
-      if (p.kind === 'complete') plain.push(p);
-      else if (p.kind === 'step') {
-        steps.push(p);
-        stepJobs.add(p.item.jobId);
-      }
+      if (p.kind === 'complete') completions.push(p);
+      else events.push(p);
     }
-    // Each group carries the events of its own jobs; events of jobs still running go with
-    // the plain group (or alone).
-    const stepEvents: Extract<Pending, { kind: 'event' }>[] = [];
-    const otherEvents: Extract<Pending, { kind: 'event' }>[] = [];
-    for (const p of batch) {
-      if (p.kind !== 'event') continue;
-      if (steps.length > 0 && (plain.length === 0 || stepJobs.has(p.event.jobId))) {
-        stepEvents.push(p);
-      } else {
-        otherEvents.push(p);
-      }
-    }
-    await Promise.all([this.#writePlain(plain, otherEvents), this.#writeSteps(steps, stepEvents)]);
-  }
-
-  async #writePlain(
-    completions: PlainCompletion[],
-    events: Extract<Pending, { kind: 'event' }>[],
-  ): Promise<void> {
     const many = this.#store.completeMany;
     if (completions.length === 0 || many === undefined) {
       await this.#writeEvents(events);
@@ -170,24 +155,17 @@ export class JobWriteBatcher {
     }
   }
 
-  async #writeSteps(
-    completions: StepCompletion[],
-    events: Extract<Pending, { kind: 'event' }>[],
-  ): Promise<void> {
+  async #writeSteps(completions: StepCompletion[]): Promise<void> {
     const engine = this.#engine;
-    if (completions.length === 0 || engine?.completeJobs === undefined) {
-      await this.#writeEvents(events);
+    if (engine?.completeJobs === undefined) {
+      const error = new TypeError('step completions need an engine with completeJobs');
+      for (const p of completions) p.reject(error);
       return;
     }
-    const list = events.map((p) => p.event);
     const executions = completions.flatMap((p) => (p.execution === undefined ? [] : [p.execution]));
     try {
       const items = completions.map((p) => p.item);
-      const results = await engine.completeJobs(items, {
-        ...(list.length > 0 ? { events: list } : {}),
-        ...(executions.length > 0 ? { executions } : {}),
-      });
-      for (const p of events) p.done();
+      const results = await engine.completeJobs(items, executions.length > 0 ? { executions } : {});
       completions.forEach((p, i) => {
         const r = results[i];
         if (r === undefined) p.reject(new Error(`completeJobs returned no result for item ${i}`));
@@ -196,12 +174,11 @@ export class JobWriteBatcher {
       });
     } catch (error) {
       if (!provesNothingWritten(error)) {
-        this.#unknownOutcome(error, completions, events);
+        this.#unknownOutcome(error, completions, []);
         return;
       }
-      // Refused before anything was written (a bad event): the events go on their own, then
-      // each job in a unit of work of its own (which reports its own error).
-      await this.#writeEvents(events);
+      // Refused before anything was written: each job in a unit of work of its own (which
+      // reports its own error).
       await Promise.all(
         completions.map((p) => engine.completeJob(p.item).then(p.resolve, p.reject)),
       );
@@ -217,8 +194,8 @@ export class JobWriteBatcher {
    */
   #unknownOutcome(
     error: unknown,
-    completions: readonly (PlainCompletion | StepCompletion)[],
-    events: readonly Extract<Pending, { kind: 'event' }>[],
+    completions: readonly { reject: (error: unknown) => void }[],
+    events: readonly PendingEvent[],
   ): void {
     this.#logger.warn(
       { err: error, completions: completions.length },
@@ -228,7 +205,7 @@ export class JobWriteBatcher {
     for (const p of completions) p.reject(error);
   }
 
-  async #writeEvents(pending: Extract<Pending, { kind: 'event' }>[]): Promise<void> {
+  async #writeEvents(pending: readonly PendingEvent[]): Promise<void> {
     if (pending.length === 0) return;
     try {
       await this.#store.recordEvents?.({ events: pending.map((p) => p.event) });

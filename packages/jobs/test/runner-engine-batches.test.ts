@@ -11,7 +11,10 @@ import { describe, expect, it, vi } from 'vitest';
 import { BasicJobRunner } from '../src/basic-job-runner.js';
 import { deferred } from './helpers.js';
 
-function world(chargeFn: (amount: number) => Promise<unknown> = async (a) => a * 2) {
+function world(
+  chargeFn: (amount: number) => Promise<unknown> = async (a) => a * 2,
+  receiptFn: (input: unknown) => Promise<unknown> = async (input) => input,
+) {
   const clock = new ManualClock();
   const stores = createMemoryStores({ clock });
   const charge: StepHandler = {
@@ -23,7 +26,7 @@ function world(chargeFn: (amount: number) => Promise<unknown> = async (a) => a *
   const receipt: StepHandler = {
     type: 'receipt',
     metadata: {},
-    execute: async ({ input }) => Result.success({ receiptFor: input }),
+    execute: async ({ input }) => Result.success({ receiptFor: await receiptFn(input) }),
   };
   const flow = defineFlow({
     id: 'order',
@@ -91,5 +94,28 @@ describe('BasicJobRunner with an engine that settles in batches', () => {
     expect((await engine.get(second.id))?.status).toBe('waiting');
     expect(lost).toEqual([taken?.id]);
     expect(runner.stats()).toMatchObject({ completed: 1, leaseLost: 1 });
+  });
+
+  it('does not hold plain jobs back while a batch of step jobs runs its slow inline steps', async () => {
+    const slowReceipt = deferred();
+    const { engine, runner, stores } = world(
+      async (amount) => amount,
+      async (input) => slowReceipt.promise.then(() => input),
+    );
+    runner.registerHandler('plain', async () => 'done');
+    const order = await engine.start('order', { amount: 3 });
+    await runner.runOnce(); // the step job runs; its settlement waits in the slow receipt step
+    await vi.waitFor(async () => {
+      expect((await engine.get(order.id))?.currentStepId).toBe('receipt');
+    });
+    const plain = await stores.jobs.create({ handler: 'plain' });
+    await runner.runOnce();
+    await vi.waitFor(async () => {
+      expect((await stores.jobs.get(plain.id))?.status).toBe('completed');
+    });
+    expect((await engine.get(order.id))?.status).toBe('running');
+    slowReceipt.resolve();
+    await runner.whenIdle();
+    expect((await engine.get(order.id))?.status).toBe('completed');
   });
 });
