@@ -50,16 +50,17 @@ export class BasicJobRunner {
   readonly #executionDeps: JobExecutionDeps;
   readonly #handlers = new Map<string, RegisteredJobHandler>();
   /**
-   * Attempts holding a lease: from launch until the outcome is stored and the handler has
-   * settled. Heartbeats, cancellations and self-fencing go through it.
+   * Attempts from launch until the outcome is stored and the handler has settled.
+   * Heartbeats, cancellations and self-fencing go through it. Attempts, not job ids: a job
+   * retried at once can be claimed again while its previous attempt finishes its hooks.
    */
-  readonly #active = new Map<string, JobExecution>();
+  readonly #active = new Set<JobExecution>();
   /**
-   * Ids of the attempts whose handler holds one of the `maxConcurrent` slots: from launch
-   * until the handler really settles (an overdue one included), not until its outcome is
-   * stored, so the next handler runs while the outcome is written with others in a batch.
+   * The attempts whose handler holds one of the `maxConcurrent` slots: from launch until
+   * the handler really settles (an overdue one included), not until its outcome is stored,
+   * so the next handler runs while the outcome is written with others in a batch.
    */
-  readonly #slots = new Set<string>();
+  readonly #slots = new Set<JobExecution>();
   /** Claimed jobs waiting for a free slot (the `prefetch` option). */
   readonly #buffer = new PrefetchBuffer();
   readonly #stats = new RunnerStatsCounter();
@@ -72,10 +73,12 @@ export class BasicJobRunner {
   #reserved = 0;
   /** Claims in flight (at most {@link MAX_CLAIMS_IN_FLIGHT}). */
   #claiming = 0;
+  /** Waiting for every claim in flight to settle (`stop()`). */
+  #claimsSettled: (() => void)[] = [];
   #noEngineLogged = false;
   readonly #onJobs = (): void => this.#poll.trigger();
   readonly #onCancel = (jobId: string): void => {
-    void this.#active.get(jobId)?.checkCancel();
+    void this.#holding(jobId)?.checkCancel();
   };
 
   constructor(options: BasicJobRunnerOptions);
@@ -217,11 +220,14 @@ export class BasicJobRunner {
     wakeups?.off?.('jobs', this.#onJobs);
     wakeups?.off?.('cancel', this.#onCancel);
     await this.#poll.stop();
+    // A claim still in flight (one started alongside the poll loop's, say) may yet bring
+    // jobs into the buffer: they are given back below, not started.
+    if (this.#claiming > 0) await new Promise<void>((resolve) => this.#claimsSettled.push(resolve));
     await this.#releaseBuffered();
     if (graceful && this.#active.size > 0) {
       await waitOrTimeout(this.whenIdle(), timeoutMs ?? shutdownTimeoutMs);
     }
-    const left = [...this.#active.values()];
+    const left = [...this.#active];
     for (const execution of left) execution.abort('shutdown');
     await Promise.all(left.map((e) => e.recorded));
     await Promise.all([this.#beat.stop(), this.#fence.stop(), this.#batcher.idle()]);
@@ -277,6 +283,7 @@ export class BasicJobRunner {
     } finally {
       this.#reserved -= limit;
       this.#claiming--;
+      if (this.#claiming === 0) for (const resolve of this.#claimsSettled.splice(0)) resolve();
     }
     await this.#startBuffered();
     if (claimed === limit && free > limit) this.#poll.trigger();
@@ -296,7 +303,7 @@ export class BasicJobRunner {
    * loop calls; tests call it directly.
    */
   async heartbeatOnce(): Promise<{ extended: number; lost: number; cancelRequested: number }> {
-    const held = [...this.#active.values()].filter((e) => e.holdsLease);
+    const held = [...this.#active].filter((e) => e.holdsLease);
     const buffered = this.#buffer.leases();
     const leases = [...held.map((e) => e.lease), ...buffered];
     if (leases.length === 0) return { extended: 0, lost: 0, cancelRequested: 0 };
@@ -304,8 +311,9 @@ export class BasicJobRunner {
     const result = await this.#options.jobStore.heartbeatMany({ leases });
     const lost = new Set(result.lost);
     for (const e of held) if (!lost.has(e.job.id)) e.leaseConfirmed(sentAt);
-    for (const id of result.lost) this.#active.get(id)?.abort('lease-lost');
-    for (const id of result.cancelRequested) this.#active.get(id)?.abort('cancel');
+    const byJob = new Map(held.map((e) => [e.job.id, e]));
+    for (const id of result.lost) byJob.get(id)?.abort('lease-lost');
+    for (const id of result.cancelRequested) byJob.get(id)?.abort('cancel');
     const sentBuffered = new Set(buffered.map((l) => l.jobId));
     for (const job of this.#buffer.heartbeat(sentBuffered, result, sentAt)) {
       this.#cancelBuffered(job);
@@ -330,7 +338,7 @@ export class BasicJobRunner {
   fenceOnce(now = performance.now()): { aborted: number } {
     const { leaseMs, heartbeatIntervalMs, logger } = this.#options;
     let aborted = 0;
-    for (const e of this.#active.values()) {
+    for (const e of this.#active) {
       const silentMs = now - e.leaseConfirmedAt;
       if (!e.holdsLease || silentMs < leaseMs - heartbeatIntervalMs) continue;
       e.abort('lease-lost');
@@ -375,7 +383,7 @@ export class BasicJobRunner {
   /** Counters and gauges of this runner; see {@link RunnerStats}. */
   stats(): RunnerStats {
     let overdue = 0;
-    for (const e of this.#active.values()) if (e.overdue) overdue++;
+    for (const e of this.#active) if (e.overdue) overdue++;
     return {
       ...this.#stats.snapshot(),
       runnerId: this.runnerId,
@@ -399,29 +407,35 @@ export class BasicJobRunner {
       return;
     }
     const execution = new JobExecution(job, handler, this.#executionDeps, claimedAt, description);
-    this.#active.set(job.id, execution);
-    this.#slots.add(job.id);
-    void execution.settled.then(() => this.#freeSlot(job.id));
+    this.#active.add(execution);
+    this.#slots.add(execution);
+    void execution.settled.then(() => this.#freeSlot(execution));
     execution
       .run()
       .catch((error: unknown): AttemptEnd => {
         execution.log.error({ err: error }, 'job execution crashed');
         return 'store-error';
       })
-      .then((end) => this.#finished(job.id, end));
+      .then((end) => this.#finished(execution, end));
   }
 
-  /** The handler of `jobId` settled: its slot takes the next buffered job, or a claim. */
-  #freeSlot(jobId: string): void {
-    if (!this.#slots.delete(jobId)) return;
+  /** The attempt of `jobId` that holds its lease, if this runner runs one. */
+  #holding(jobId: string): JobExecution | undefined {
+    for (const e of this.#active) if (e.job.id === jobId && e.holdsLease) return e;
+    return undefined;
+  }
+
+  /** The handler of `execution` settled: its slot takes the next buffered job, or a claim. */
+  #freeSlot(execution: JobExecution): void {
+    if (!this.#slots.delete(execution)) return;
     void this.#startBuffered();
     this.#poll.trigger();
   }
 
-  #finished(jobId: string, end: AttemptEnd): void {
+  #finished(execution: JobExecution, end: AttemptEnd): void {
     this.#stats.count(end);
-    this.#freeSlot(jobId);
-    this.#active.delete(jobId);
+    this.#freeSlot(execution);
+    this.#active.delete(execution);
     if (this.#active.size === 0) {
       const waiters = this.#idle;
       this.#idle = [];

@@ -55,3 +55,79 @@ describe('BasicJobRunner slots and outcome writes', () => {
     expect(runner.completedCount()).toBe(4);
   });
 });
+
+describe('BasicJobRunner attempts of one job', () => {
+  it('keeps heartbeating a job claimed again while its previous attempt finishes its hooks', async () => {
+    const { stores, runner } = setup({
+      maxConcurrent: 2,
+      batchSize: 1,
+      defaultRetry: { strategy: 'IMMEDIATE', jitter: false },
+    });
+    const hookMay = deferred();
+    const second = deferred();
+    let attempts = 0;
+    runner.registerHandler(
+      'h',
+      async () => {
+        attempts++;
+        if (attempts === 1) throw new Error('first attempt fails');
+        await second.promise;
+        return 'ok';
+      },
+      { onFail: () => hookMay.promise },
+    );
+    await stores.jobs.create({ handler: 'h', maxAttempts: 3 });
+    await runner.runOnce(); // attempt 1 fails; its onFail hook holds it back
+    await vi.waitFor(async () => {
+      expect((await stores.jobs.listByStatus({ status: 'pending', limit: 1 })).length).toBe(1);
+    });
+    await runner.runOnce(); // attempt 2 of the same job is claimed and runs
+    await vi.waitFor(() => expect(attempts).toBe(2));
+    hookMay.resolve(); // attempt 1 ends
+    await vi.waitFor(() => expect(runner.stats().retried).toBe(1));
+    expect(runner.activeCount()).toBe(1);
+    expect(await runner.heartbeatOnce()).toMatchObject({ extended: 1, lost: 0 });
+    second.resolve();
+    await runner.whenIdle();
+    expect(runner.completedCount()).toBe(1);
+  });
+});
+
+describe('BasicJobRunner.stop with a claim alongside', () => {
+  it('waits for a claim started next to the poll loop and gives its jobs back, running none of them', async () => {
+    const { stores, runner } = setup({
+      maxConcurrent: 2,
+      prefetch: 8,
+      batchSize: 4,
+      pollIntervalMs: 60_000,
+    });
+    let ran = 0;
+    runner.registerHandler('h', async () => {
+      ran++;
+      return null;
+    });
+    for (let i = 0; i < 12; i++) await stores.jobs.create({ handler: 'h' });
+    const claim = stores.jobs.claimBatch.bind(stores.jobs);
+    const held = deferred();
+    // Two claims in flight, the second held up; any later claim finds nothing.
+    vi.spyOn(stores.jobs, 'claimBatch')
+      .mockImplementationOnce(claim)
+      .mockImplementationOnce(async (params) => {
+        await held.promise;
+        return claim(params);
+      })
+      .mockImplementation(async () => []);
+    await runner.start();
+    const claiming = runner.runOnce();
+    await vi.waitFor(() => expect(ran).toBe(4));
+    const stopped = runner.stop();
+    held.resolve();
+    await Promise.all([stopped, claiming]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(ran).toBe(4);
+    expect(await stores.jobs.listByStatus({ status: 'running', limit: 20 })).toEqual([]);
+    const pending = await stores.jobs.listByStatus({ status: 'pending', limit: 20 });
+    expect(pending.length).toBe(8);
+    expect(pending.every((job) => job.attempts === 0)).toBe(true);
+  });
+});
