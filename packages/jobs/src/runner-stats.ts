@@ -8,8 +8,9 @@ export interface RunnerStats {
   /** Handlers running now, overdue ones included. */
   active: number;
   /**
-   * Attempts whose handler has settled and whose outcome is being stored: they hold a
-   * lease (and are heartbeated) but no slot.
+   * Attempts whose handler has settled and whose outcome is being stored (for a step job,
+   * also the inline steps that follow it): they hold no slot; each is heartbeated until its
+   * write commits.
    */
   storing: number;
   /**

@@ -1,5 +1,8 @@
 -- Fewer index writes per job, and fences that cannot be planned as scans. Never edit once
 -- released: add a new numbered file instead. Measured in docs/postgres-indexes.md.
+-- Applying it locks `jobs` and `job_events` against writes while the constraint is checked
+-- and the indexes are built (one scan of each table): on a large database, run it at a
+-- quiet moment.
 
 -- A job holds a lease exactly while it runs (every way out of `running` clears it). With
 -- that enforced, a write fenced by `id AND lease_id` needs no `status = 'running'` as well:
