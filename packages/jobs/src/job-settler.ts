@@ -40,8 +40,9 @@ export interface CompleteOptions {
 }
 
 /**
- * Builds the {@link JobSettler} for a store and an optional engine; plain-job completions go
- * through `batcher` when given (a runner's), else straight to the store.
+ * Builds the {@link JobSettler} for a store and an optional engine. Completions go through
+ * `batcher` when given (a runner's): plain jobs with the queued history rows, step jobs
+ * through the engine's `completeJobs` when it has it; else straight to the store or engine.
  */
 export function createJobSettler(
   jobStore: JobStore,
