@@ -111,6 +111,7 @@ export class BasicJobRunner {
       cancelGraceMs: o.cancelGraceMs,
       defaultRetry: o.defaultRetry,
       defaultTimeoutMs: o.defaultTimeoutMs,
+      handlerSettled: (execution) => this.#freeSlot(execution),
     };
     this.#poll = new Service({
       name: 'job-runner-poll',
@@ -409,14 +410,13 @@ export class BasicJobRunner {
     const execution = new JobExecution(job, handler, this.#executionDeps, claimedAt, description);
     this.#active.add(execution);
     this.#slots.add(execution);
-    void execution.settled.then(() => this.#freeSlot(execution));
-    execution
-      .run()
-      .catch((error: unknown): AttemptEnd => {
+    execution.run().then(
+      (end) => this.#finished(execution, end),
+      (error: unknown) => {
         execution.log.error({ err: error }, 'job execution crashed');
-        return 'store-error';
-      })
-      .then((end) => this.#finished(execution, end));
+        this.#finished(execution, 'store-error');
+      },
+    );
   }
 
   /** The attempt of `jobId` that holds its lease, if this runner runs one. */

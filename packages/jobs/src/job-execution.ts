@@ -48,6 +48,12 @@ export interface JobExecutionDeps {
   cancelGraceMs: number;
   defaultRetry: ResolvedRetryPolicy;
   defaultTimeoutMs: number | null;
+  /**
+   * Called once per attempt when its handler has really settled (returned, thrown, or, if
+   * it ignored its abort, finally given up): until then it holds one of the runner's
+   * `maxConcurrent` slots.
+   */
+  handlerSettled: (execution: JobExecution) => void;
 }
 
 type HandlerEnd = StepResult | { kind: 'thrown'; error: unknown };
@@ -57,7 +63,10 @@ type HandlerEnd = StepResult | { kind: 'thrown'; error: unknown };
  * timeout, reacts to aborts, and writes the outcome under the lease. `recorded` resolves
  * once the outcome is stored (at most `cancelGraceMs` after an abort, even if the handler
  * ignores its signal); `run()` resolves only when the handler has really settled, so the
- * runner keeps counting the slot of an overdue handler.
+ * runner keeps counting the slot of an overdue handler (`deps.handlerSettled` says when).
+ *
+ * A runner keeps hundreds of attempts in flight, so an attempt makes only what it uses:
+ * no logger, signal, hook context or timer unless something asks for one.
  */
 export class JobExecution {
   readonly job: Job;
@@ -74,22 +83,21 @@ export class JobExecution {
   #stored = false;
   #leaseConfirmedAt: number;
   #overdue = false;
-  #timers: NodeJS.Timeout[] = [];
-  /** This attempt's event writes (`started`, `timeout`); its outcome is written after them. */
-  #eventWrites: Promise<void>[] = [];
-  /** Ends the wait for the handler once `cancelGraceMs` passed after an abort. */
-  #graceExpired: (() => void) | undefined;
+  #timers: NodeJS.Timeout[] | undefined;
+  /**
+   * The batcher's number of this attempt's last history row (`started`, `timeout`), 0 for
+   * none: its outcome is written after it.
+   */
+  #lastEventSeq = 0;
+  /** Ends the wait for the handler: with its end, or `grace-expired` after an abort. */
+  #firstEnd: ((end: HandlerEnd | 'grace-expired') => void) | undefined;
   #graceOver = false;
+  /** True once the handler has settled. */
+  #handlerDone = false;
+  /** Wakes an overdue attempt's `run()` once its handler finally settles. */
+  #overdueSettled: (() => void) | undefined;
   #recorded: Promise<void> | undefined;
   #markRecorded: (() => void) | undefined;
-  #markSettled!: () => void;
-  /**
-   * Resolves once the handler has really settled (returned, thrown, or, if it ignored its
-   * abort, finally given up): until then it holds one of the runner's `maxConcurrent` slots.
-   */
-  readonly settled = new Promise<void>((resolve) => {
-    this.#markSettled = resolve;
-  });
 
   /**
    * `claimedAt` is when the claim was sent, in `performance.now()` ms: the lease is known to
@@ -200,7 +208,7 @@ export class JobExecution {
       this.#controller.abort(this.#reasonError(cause));
       this.#later(this.#deps.cancelGraceMs, () => {
         this.#graceOver = true;
-        this.#graceExpired?.();
+        this.#firstEnd?.('grace-expired');
       });
     }
   }
@@ -213,20 +221,19 @@ export class JobExecution {
 
   /**
    * Runs the attempt to its end; resolves when the handler has settled and the outcome is
-   * stored (see {@link settled} for the handler alone).
+   * stored (`deps.handlerSettled` tells when the handler alone has).
    */
   async run(): Promise<AttemptEnd> {
     this.#deps.events.emit('job:started', { job: this.job });
     this.#note('started', { runnerId: this.job.runnerId });
-    await callHook(this.#handler.options.onStart, () => this.#hookContext(), this.log, 'onStart');
+    const { onStart } = this.#handler.options;
+    if (onStart !== undefined) await callHook(onStart, () => this.#hookContext(), this, 'onStart');
     const timeoutMs = this.#timeoutMs();
     if (timeoutMs !== null) this.#later(timeoutMs, () => this.abort('timeout'));
-    const handlerEnd = this.#invoke();
-    void handlerEnd.finally(this.#markSettled);
     const first = await new Promise<HandlerEnd | 'grace-expired'>((resolve) => {
-      this.#graceExpired = () => resolve('grace-expired');
-      if (this.#graceOver) this.#graceExpired();
-      void handlerEnd.then(resolve);
+      this.#firstEnd = resolve;
+      this.#invoke();
+      if (this.#graceOver) resolve('grace-expired');
     });
     let end: AttemptEnd;
     if (first === 'grace-expired') {
@@ -236,16 +243,21 @@ export class JobExecution {
         'handler ignored its abort signal; recording the outcome, slot stays taken until it settles',
       );
       end = await this.#record(null);
-      await handlerEnd;
+      if (!this.#handlerDone) {
+        await new Promise<void>((resolve) => {
+          this.#overdueSettled = resolve;
+        });
+      }
       this.log.warn('overdue handler settled; its result was dropped');
     } else {
       end = await this.#record(first);
     }
-    for (const t of this.#timers) clearTimeout(t);
+    for (const t of this.#timers ?? []) clearTimeout(t);
     return end;
   }
 
-  #invoke(): Promise<HandlerEnd> {
+  /** Calls the handler with its context; its end goes to {@link #handlerEnded}. */
+  #invoke(): void {
     const execution = this;
     const context: JobHandlerContext = {
       job: this.job,
@@ -261,18 +273,27 @@ export class JobExecution {
       heartbeat: () => this.#heartbeat(),
       progress: (percent, message) => this.#progress(percent, message),
     };
-    return invokeHandler(this.#handler, context, this.#deps.engine, this.#description).then(
-      (result) => result,
-      (error: unknown) => ({ kind: 'thrown', error }) as const,
+    invokeHandler(this.#handler, context, this.#deps.engine, this.#description).then(
+      (result) => this.#handlerEnded(result),
+      (error: unknown) => this.#handlerEnded({ kind: 'thrown', error }),
     );
+  }
+
+  /** The handler settled: its slot is free, and `run()` goes on unless it gave up waiting. */
+  #handlerEnded(end: HandlerEnd): void {
+    this.#handlerDone = true;
+    this.#deps.handlerSettled(this);
+    this.#firstEnd?.(end);
+    this.#overdueSettled?.();
   }
 
   async #record(end: HandlerEnd | null): Promise<AttemptEnd> {
     this.#writing = true;
     try {
       const outcome = await this.#settle(end);
+      const { onEnd } = this.#handler.options;
       const context = () => ({ ...this.#hookContext(), outcome });
-      await callHook(this.#handler.options.onEnd, context, this.log, 'onEnd');
+      if (onEnd !== undefined) await callHook(onEnd, context, this, 'onEnd');
       return outcome;
     } catch (error) {
       if (error instanceof LeaseLostError) {
@@ -293,13 +314,13 @@ export class JobExecution {
     if (cause === 'lease-lost') return 'lease-lost';
     // The history shows this attempt's start (and timeout) before its outcome: a completion
     // may share their batch (the settler decides); any other outcome waits for them.
-    const earlier = Promise.all(this.#eventWrites);
+    const earlier = () => this.#deps.batcher.writtenThrough(this.#lastEventSeq);
     if (cause === 'cancel') {
-      await earlier;
+      await earlier();
       return this.#cancel();
     }
     if (end?.kind === 'success') return this.#complete(end.output, earlier);
-    await earlier;
+    await earlier();
     if (cause === 'shutdown') {
       await this.#deps.jobStore.release(this.#ref);
       this.log.info('released on shutdown; attempt refunded');
@@ -322,7 +343,7 @@ export class JobExecution {
     return check === undefined || check(error);
   }
 
-  async #complete(result: unknown, after: Promise<unknown>): Promise<JobOutcome> {
+  async #complete(result: unknown, after: () => Promise<unknown>): Promise<JobOutcome> {
     let job: Job;
     try {
       const execution = this.#description?.execution;
@@ -335,8 +356,9 @@ export class JobExecution {
       return this.#fail(toErrorInfo(error), false);
     }
     this.#deps.events.emit('job:completed', { job });
+    const { onSuccess } = this.#handler.options;
     const context = () => ({ ...this.#hookContext(), result });
-    await callHook(this.#handler.options.onSuccess, context, this.log, 'onSuccess');
+    if (onSuccess !== undefined) await callHook(onSuccess, context, this, 'onSuccess');
     return 'completed';
   }
 
@@ -361,8 +383,9 @@ export class JobExecution {
       this.log.warn({ err: error }, 'job failed');
       this.#deps.events.emit('job:failed', { job, error });
     }
+    const { onFail } = this.#handler.options;
     const context = () => ({ ...this.#hookContext(), error, willRetry });
-    await callHook(this.#handler.options.onFail, context, this.log, 'onFail');
+    if (onFail !== undefined) await callHook(onFail, context, this, 'onFail');
     return willRetry ? 'retrying' : 'failed';
   }
 
@@ -403,7 +426,7 @@ export class JobExecution {
 
   async #progress(percent: number, message?: string): Promise<void> {
     // Progress rows follow the attempt's `started` row in the history.
-    await Promise.all(this.#eventWrites);
+    await this.#deps.batcher.writtenThrough(this.#lastEventSeq);
     try {
       const params =
         message === undefined ? { ...this.#ref, percent } : { ...this.#ref, percent, message };
@@ -426,14 +449,14 @@ export class JobExecution {
   /** Records a runner-observed event of this attempt in the job's history (best effort). */
   #note(kind: RunnerJobEventKind, data: Record<string, unknown>): void {
     const { jobId, leaseId } = this.#ref;
-    const write = this.#deps.batcher.record({
+    const seq = this.#deps.batcher.record({
       jobId,
       leaseId,
       kind,
       attempt: this.job.attempts,
       data,
     });
-    if (kind !== 'lease-lost') this.#eventWrites.push(write);
+    if (kind !== 'lease-lost' && seq > 0) this.#lastEventSeq = seq;
   }
 
   #policy(): ResolvedRetryPolicy {
@@ -463,6 +486,7 @@ export class JobExecution {
     // A job row's own timeoutMs may exceed what a Node timer holds (it would fire at once).
     const timer = setTimeout(fn, Math.min(ms, MAX_TIMEOUT_MS));
     timer.unref();
+    this.#timers ??= [];
     this.#timers.push(timer);
   }
 

@@ -10,9 +10,9 @@ import type { JobWriteBatcher } from './job-write-batcher.js';
  */
 export interface JobSettler {
   /**
-   * `after`: the attempt's earlier writes (its `started` event) that the completion must
-   * follow in the job's history; awaited first, unless the completion is a plain job's
-   * through the batcher, whose queue keeps their order by itself. `execution`: the parent as
+   * `after`: waits for the attempt's earlier writes (its `started` event) that the
+   * completion must follow in the job's history; called first, unless the completion is a
+   * plain job's through the batcher, whose queue keeps their order by itself. `execution`: the parent as
    * last read (its description), which a batched settlement need not read again.
    */
   complete(job: Job, result: unknown, options?: CompleteOptions): Promise<Job>;
@@ -35,7 +35,7 @@ export interface JobSettler {
 
 /** Options of {@link JobSettler.complete}. */
 export interface CompleteOptions {
-  after?: Promise<unknown>;
+  after?: () => Promise<unknown>;
   execution?: Execution;
 }
 
@@ -60,7 +60,7 @@ export function createJobSettler(
       const e = viaEngine(job);
       // Only plain completions share a queue with the attempt's events (which keeps their
       // order): any other path writes after them.
-      if (e !== undefined || batcher === undefined) await after;
+      if ((e !== undefined || batcher === undefined) && after !== undefined) await after();
       if (e !== undefined && batcher?.batchesSteps === true) {
         return (await batcher.completeStep({ ...ref(job), result }, execution)).job;
       }

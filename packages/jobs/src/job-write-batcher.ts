@@ -29,12 +29,14 @@ interface PlainCompletion {
   item: Completion;
   resolve: (finishedAt: number) => void;
   reject: (error: unknown) => void;
+  /** Its place in the queue (see {@link JobWriteBatcher.writtenThrough}). */
+  seq: number;
 }
 
 interface PendingEvent {
   kind: 'event';
   event: RunnerJobEvent;
-  done: () => void;
+  seq: number;
 }
 
 interface StepCompletion {
@@ -73,6 +75,12 @@ export class JobWriteBatcher {
     MAX_BATCH,
   );
   readonly #steps = new GroupQueue<StepCompletion>((batch) => this.#writeSteps(batch), MAX_BATCH);
+  /** Items pushed to the plain queue so far; each gets the next number. */
+  #pushed = 0;
+  /** Every item of the plain queue numbered up to this one has been written (or given up). */
+  #written = 0;
+  /** Callers of {@link writtenThrough} waiting for a number not written yet, in order. */
+  #waiters: { seq: number; resolve: () => void }[] = [];
 
   /** Step completions go through `engine.completeJobs` when the engine has it. */
   constructor(store: JobStore, logger: Logger, engine?: JobEngine) {
@@ -89,7 +97,7 @@ export class JobWriteBatcher {
   /** Completes the job under its lease; resolves with the stored `finishedAt` (epoch ms). */
   complete(item: Completion): Promise<number> {
     return new Promise<number>((resolve, reject) => {
-      this.#queue.push({ kind: 'complete', item, resolve, reject });
+      this.#queue.push({ kind: 'complete', item, resolve, reject, seq: ++this.#pushed });
     });
   }
 
@@ -107,10 +115,25 @@ export class JobWriteBatcher {
     });
   }
 
-  /** Queues a runner event; resolves once its write settled (never rejects). */
-  record(event: RunnerJobEvent): Promise<void> {
-    if (this.#store.recordEvents === undefined) return Promise.resolve();
-    return new Promise<void>((done) => this.#queue.push({ kind: 'event', event, done }));
+  /**
+   * Queues a runner event and returns its number, for {@link writtenThrough}; 0 (nothing
+   * queued) when the store keeps no history. Its write is best effort: a failure is logged.
+   */
+  record(event: RunnerJobEvent): number {
+    if (this.#store.recordEvents === undefined) return 0;
+    const seq = ++this.#pushed;
+    this.#queue.push({ kind: 'event', event, seq });
+    return seq;
+  }
+
+  /**
+   * Resolves once the event numbered `seq` (from {@link record}) and everything queued
+   * before it have been written or given up on; at once for 0. Events carry no promise of
+   * their own: most are written with a completion that needs no wait for them.
+   */
+  writtenThrough(seq: number): Promise<void> {
+    if (seq <= this.#written) return Promise.resolve();
+    return new Promise<void>((resolve) => this.#waiters.push({ seq, resolve }));
   }
 
   /** Resolves once everything queued so far was written (or given up on). */
@@ -119,6 +142,22 @@ export class JobWriteBatcher {
   }
 
   async #write(batch: (PlainCompletion | PendingEvent)[]): Promise<void> {
+    try {
+      await this.#writeBatch(batch);
+    } finally {
+      // The queue writes its batches one after another, in order.
+      this.#passed(batch[batch.length - 1]?.seq ?? this.#written);
+    }
+  }
+
+  #passed(seq: number): void {
+    this.#written = seq;
+    let done = 0;
+    while (done < this.#waiters.length && (this.#waiters[done]?.seq ?? 0) <= seq) done++;
+    for (const waiter of this.#waiters.splice(0, done)) waiter.resolve();
+  }
+
+  async #writeBatch(batch: (PlainCompletion | PendingEvent)[]): Promise<void> {
     const completions: PlainCompletion[] = [];
     const events: PendingEvent[] = [];
     for (const p of batch) {
@@ -136,10 +175,9 @@ export class JobWriteBatcher {
       const items = completions.map((p) => p.item);
       const list = events.map((p) => p.event);
       result = await many.call(this.#store, list.length > 0 ? { items, events: list } : { items });
-      for (const p of events) p.done();
     } catch (error) {
       if (!provesNothingWritten(error)) {
-        this.#unknownOutcome(error, completions, events);
+        this.#unknownOutcome(error, completions, events.length);
         return;
       }
       await this.#writeEvents(events);
@@ -174,7 +212,7 @@ export class JobWriteBatcher {
       });
     } catch (error) {
       if (!provesNothingWritten(error)) {
-        this.#unknownOutcome(error, completions, []);
+        this.#unknownOutcome(error, completions);
         return;
       }
       // Refused before anything was written: each job in a unit of work of its own (which
@@ -195,13 +233,12 @@ export class JobWriteBatcher {
   #unknownOutcome(
     error: unknown,
     completions: readonly { reject: (error: unknown) => void }[],
-    events: readonly PendingEvent[],
+    events = 0,
   ): void {
     this.#logger.warn(
-      { err: error, completions: completions.length },
+      { err: error, completions: completions.length, events },
       'a batch of job outcomes may or may not have been written',
     );
-    for (const p of events) p.done();
     for (const p of completions) p.reject(error);
   }
 
@@ -214,8 +251,6 @@ export class JobWriteBatcher {
         { err: error, events: pending.length },
         'could not record runner job events; they are missing from the job history',
       );
-    } finally {
-      for (const p of pending) p.done();
     }
   }
 
