@@ -18,11 +18,12 @@ import {
   toErrorInfo,
   ValidationError,
 } from '@flowmonkey/core';
+import { AttemptContext } from './attempt-context.js';
 import type { ResolvedRetryPolicy } from './compute-retry-delay.js';
 import { computeRetryDelay, resolveRetryPolicy } from './compute-retry-delay.js';
 import { invokeHandler } from './invoke-handler.js';
 import type { JobEngine, JobEngineDescription } from './job-engine.js';
-import type { JobHandlerContext, JobOutcome, RegisteredJobHandler } from './job-handler.js';
+import type { JobOutcome, RegisteredJobHandler } from './job-handler.js';
 import { callHook } from './job-hooks.js';
 import type { JobSettler } from './job-settler.js';
 import type { JobWriteBatcher } from './job-write-batcher.js';
@@ -141,8 +142,8 @@ export class JobExecution {
     return this.#recorded;
   }
 
-  /** The handler's signal (cancel, timeout, shutdown, lease lost). */
-  get #signal(): AbortSignal {
+  /** The handler's signal (cancel, timeout, shutdown, lease lost), made on first use. */
+  get signal(): AbortSignal {
     this.#controller ??= new AbortController();
     return this.#controller.signal;
   }
@@ -216,7 +217,7 @@ export class JobExecution {
   /** Asks the store whether cancellation was requested, and aborts if so. */
   async checkCancel(): Promise<void> {
     if (!this.holdsLease) return;
-    await this.#heartbeat().catch(() => undefined);
+    await this.heartbeat().catch(() => undefined);
   }
 
   /**
@@ -258,21 +259,7 @@ export class JobExecution {
 
   /** Calls the handler with its context; its end goes to {@link #handlerEnded}. */
   #invoke(): void {
-    const execution = this;
-    const context: JobHandlerContext = {
-      job: this.job,
-      attempt: this.job.attempts,
-      get signal() {
-        return execution.#signal;
-      },
-      get log() {
-        return execution.log;
-      },
-      executionId: this.job.executionId,
-      stepId: this.job.stepId,
-      heartbeat: () => this.#heartbeat(),
-      progress: (percent, message) => this.#progress(percent, message),
-    };
+    const context = new AttemptContext(this);
     invokeHandler(this.#handler, context, this.#deps.engine, this.#description).then(
       (result) => this.#handlerEnded(result),
       (error: unknown) => this.#handlerEnded({ kind: 'thrown', error }),
@@ -412,7 +399,8 @@ export class JobExecution {
     return 'snoozed';
   }
 
-  async #heartbeat(): Promise<void> {
+  /** The handler's `heartbeat()`: extends the lease now, aborting on a lost one or a cancel. */
+  async heartbeat(): Promise<void> {
     try {
       const sentAt = performance.now();
       const { cancelRequested } = await this.#deps.jobStore.heartbeat(this.#ref);
@@ -424,7 +412,8 @@ export class JobExecution {
     }
   }
 
-  async #progress(percent: number, message?: string): Promise<void> {
+  /** The handler's `progress()`: stores it (after the `started` row) and extends the lease. */
+  async progress(percent: number, message?: string): Promise<void> {
     // Progress rows follow the attempt's `started` row in the history.
     await this.#deps.batcher.writtenThrough(this.#lastEventSeq);
     try {

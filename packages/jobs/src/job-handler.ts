@@ -1,6 +1,11 @@
 import type { ErrorInfo, Job, Logger, RetryPolicy, StepHandler } from '@flowmonkey/core';
 
-/** What a plain job handler function receives next to its input. */
+/**
+ * What a plain job handler function receives next to its input. In a runner, `signal`,
+ * `log`, `heartbeat` and `progress` are accessors made on first use (`heartbeat` and
+ * `progress` come bound, so destructuring them works), which a spread copy
+ * (`{ ...context }`) does not carry: pass the context on, or pick what you need.
+ */
 export interface JobHandlerContext {
   /** The job as claimed (a snapshot). */
   job: Readonly<Job>;

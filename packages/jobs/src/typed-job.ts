@@ -1,6 +1,7 @@
 import {
   type Clock,
   ConfigError,
+  type Job,
   type JobStore,
   type Logger,
   MAX_TIMESTAMP_MS,
@@ -13,7 +14,7 @@ import {
 } from '@flowmonkey/core';
 import type { JobDefinition, SchemaInput, SchemaOutput, TypedJobContext } from './define-job.js';
 import { JobHandle } from './job-handle.js';
-import type { JobHandlerFunction, JobHandlerOptions } from './job-handler.js';
+import type { JobHandlerContext, JobHandlerFunction, JobHandlerOptions } from './job-handler.js';
 import { type BatchItemResult, runBatch } from './run-batch.js';
 import { runInProcess } from './run-in-process.js';
 import { type StandardSchemaV1, validateWithSchema } from './standard-schema.js';
@@ -177,7 +178,7 @@ export class TypedJob<I extends StandardSchemaV1, O extends StandardSchemaV1> {
     const d = this.definition;
     const fn: JobHandlerFunction = async (raw, context) => {
       const parsed = await validateStoredInput(d.input, raw);
-      const result = await d.handler(parsed, { ...context, jobId: context.job.id });
+      const result = await d.handler(parsed, new TypedRunnerContext(context));
       await validateWithSchema(d.output, result, 'output');
       return result;
     };
@@ -265,5 +266,43 @@ async function validateStoredInput<S extends StandardSchemaV1>(
       cause: error,
       details: error.details,
     });
+  }
+}
+
+/**
+ * A runner's context as a typed job's handler sees it: the same, plus `jobId`. Delegates
+ * instead of copying, so the runner's signal and logger are still made only on first use.
+ */
+class TypedRunnerContext implements TypedJobContext {
+  readonly job: Readonly<Job>;
+  readonly jobId: string;
+  readonly attempt: number;
+  readonly executionId: string | null;
+  readonly stepId: string | null;
+  readonly #context: JobHandlerContext;
+
+  constructor(context: JobHandlerContext) {
+    this.job = context.job;
+    this.jobId = context.job.id;
+    this.attempt = context.attempt;
+    this.executionId = context.executionId;
+    this.stepId = context.stepId;
+    this.#context = context;
+  }
+
+  get signal(): AbortSignal {
+    return this.#context.signal;
+  }
+
+  get log(): Logger {
+    return this.#context.log;
+  }
+
+  get heartbeat(): () => Promise<void> {
+    return this.#context.heartbeat;
+  }
+
+  get progress(): (percent: number, message?: string) => Promise<void> {
+    return this.#context.progress;
   }
 }
