@@ -116,6 +116,10 @@ export class BasicJobRunner {
     this.#poll = new Service({
       name: 'job-runner-poll',
       intervalMs: o.pollIntervalMs,
+      // The first claim goes out at once: jobs already due when a runner starts get no
+      // wake-up, and a random first delay would leave them waiting up to a poll interval.
+      // Runners starting together claim different rows (SKIP LOCKED).
+      firstRunJitterMs: 0,
       run: () => this.runOnce(),
       logger: o.logger,
       random: o.random,

@@ -329,6 +329,29 @@ describe('BasicJobRunner hooks', () => {
   });
 });
 
+describe('BasicJobRunner.start', () => {
+  it('claims the jobs already due at once, not after a random share of the poll interval', async () => {
+    // No wake-up comes for jobs created before the runner started; a jittered first poll
+    // (random 0.99 of a minute here) would leave them waiting.
+    const { stores, runner, events } = setup({ pollIntervalMs: 60_000, random: () => 0.99 });
+    runner.registerHandler('waiting', async () => 'done');
+    const job = await stores.jobs.create({ handler: 'waiting' });
+    const completed = new Promise<void>((resolve) => events.on('job:completed', () => resolve()));
+    await runner.start();
+    try {
+      await expect(
+        Promise.race([
+          completed.then(() => 'completed'),
+          new Promise((resolve) => setTimeout(() => resolve('still waiting'), 2000)),
+        ]),
+      ).resolves.toBe('completed');
+      expect((await mustGet(stores.jobs, job.id)).status).toBe('completed');
+    } finally {
+      await runner.stop();
+    }
+  });
+});
+
 describe('BasicJobRunner.registerHandler', () => {
   it('rejects a duplicate type and a malformed handler', () => {
     const { runner } = setup();
