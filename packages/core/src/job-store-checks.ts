@@ -10,6 +10,7 @@ import {
   assertJsonPayload,
   assertText,
   assertUuid,
+  isUuid,
   MAX_TEXT_LENGTH,
 } from './validation.js';
 
@@ -104,22 +105,53 @@ export function normalizeRunnerEvents(
   maxDataBytes?: number,
 ): NormalizedRunnerEvent[] {
   if (!Array.isArray(value)) throw new ValidationError('events', 'must be an array of events');
-  return value.map((event: Partial<RunnerJobEvent>, i) => {
-    const { jobId, leaseId } = assertLeaseRef(event, `events[${i}]`);
-    if (!RUNNER_EVENT_KINDS.includes(event.kind as RunnerJobEventKind)) {
-      throw new ValidationError(
-        `events[${i}].kind`,
-        `must be one of ${RUNNER_EVENT_KINDS.join(', ')}`,
-      );
-    }
-    const attempt = assertInteger(event.attempt, `events[${i}].attempt`, {
-      min: 1,
-      max: 2_147_483_647,
-    });
-    const data =
-      event.data === undefined || event.data === null
+  const out: NormalizedRunnerEvent[] = new Array(value.length);
+  for (let i = 0; i < value.length; i++) {
+    out[i] = normalizeRunnerEvent(value[i] as Partial<RunnerJobEvent> | null, i, maxDataBytes);
+  }
+  return out;
+}
+
+/** Largest `attempt` a history row holds (`int4`). */
+const MAX_ATTEMPT = 2_147_483_647;
+
+/**
+ * One event of {@link normalizeRunnerEvents}. A runner sends hundreds per second, so a
+ * well-formed one is checked without building field names; the full checks run only to
+ * name what is wrong.
+ */
+function normalizeRunnerEvent(
+  event: Partial<RunnerJobEvent> | null,
+  i: number,
+  maxDataBytes: number | undefined,
+): NormalizedRunnerEvent {
+  const { jobId, leaseId, kind, attempt } = event ?? {};
+  if (typeof jobId !== 'string' || !isUuid(jobId) || typeof leaseId !== 'string') {
+    assertLeaseRef(event, `events[${i}]`);
+  }
+  if (!RUNNER_EVENT_KINDS.includes(kind as RunnerJobEventKind)) {
+    throw new ValidationError(
+      `events[${i}].kind`,
+      `must be one of ${RUNNER_EVENT_KINDS.join(', ')}`,
+    );
+  }
+  if (
+    typeof attempt !== 'number' ||
+    !Number.isInteger(attempt) ||
+    attempt < 1 ||
+    attempt > MAX_ATTEMPT
+  ) {
+    assertInteger(attempt, `events[${i}].attempt`, { min: 1, max: MAX_ATTEMPT });
+  }
+  const data = event?.data;
+  return {
+    jobId: jobId as string,
+    leaseId: leaseId as string,
+    kind: kind as RunnerJobEventKind,
+    attempt: attempt as number,
+    data:
+      data === undefined || data === null
         ? null
-        : assertJsonPayload(event.data, `events[${i}].data`, { maxBytes: maxDataBytes });
-    return { jobId, leaseId, kind: event.kind as RunnerJobEventKind, attempt, data };
-  });
+        : assertJsonPayload(data, `events[${i}].data`, { maxBytes: maxDataBytes }),
+  };
 }

@@ -32,7 +32,6 @@ export const MAX_TEXT_LENGTH = 255;
 /** Longest timeout accepted, in ms (the largest delay a Node.js timer supports). */
 export const MAX_TIMEOUT_MS = 2_147_483_647;
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** NUL, or a UTF-16 surrogate not part of a pair: both rejected by PostgreSQL. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what must be rejected.
 const BAD_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -304,9 +303,16 @@ export function assertTimestamp(value: unknown, field: string): number {
   return ms;
 }
 
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** True when `value` is a UUID in its textual form (`8-4-4-4-12` hex digits, either case). */
+export function isUuid(value: string): boolean {
+  return UUID_PATTERN.test(value);
+}
+
 /** Checks a UUID string and returns it in lower case. */
 export function assertUuid(value: unknown, field: string): string {
-  if (typeof value !== 'string' || !UUID_PATTERN.test(value)) {
+  if (typeof value !== 'string' || !isUuid(value)) {
     throw new ValidationError(field, 'must be a UUID');
   }
   return value.toLowerCase();

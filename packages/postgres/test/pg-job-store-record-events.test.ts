@@ -103,6 +103,22 @@ describe('PgJobStore.recordEvents', () => {
       { events: [{ jobId: 'nope', leaseId: 'l', kind: 'started', attempt: 1 }] },
       'events[0].jobId',
     ],
+    ['an event that is null', { events: [null] }, 'events[0]'],
+    [
+      'a lease id that is not a string, in the second event',
+      {
+        events: [
+          { jobId: anyJob(), leaseId: 'l', kind: 'started', attempt: 1 },
+          { jobId: anyJob(), leaseId: 7, kind: 'started', attempt: 1 },
+        ],
+      },
+      'events[1].leaseId',
+    ],
+    [
+      'a fractional attempt',
+      { events: [{ jobId: anyJob(), leaseId: 'l', kind: 'started', attempt: 1.5 }] },
+      'events[0].attempt',
+    ],
     [
       'an unknown kind',
       { events: [{ jobId: anyJob(), leaseId: 'l', kind: 'finished', attempt: 1 }] },
