@@ -55,27 +55,43 @@ export function createJobSettler(
     if (job.leaseId === null) throw new TypeError(`job "${job.id}" holds no lease`);
     return { jobId: job.id, leaseId: job.leaseId };
   };
+  /** The job as a plain completion through the batcher stored it. */
+  const completed = (job: Job, result: unknown, at: number): Job => ({
+    ...job,
+    status: 'completed',
+    result: result === undefined ? null : result,
+    leaseId: null,
+    cancelRequested: false,
+    finishedAt: at,
+    updatedAt: at,
+  });
+  const completeElsewhere = async (
+    job: Job,
+    result: unknown,
+    e: JobEngine | undefined,
+    { after, execution }: CompleteOptions,
+  ): Promise<Job> => {
+    if (after !== undefined) await after();
+    if (e !== undefined && batcher?.batchesSteps === true) {
+      return (await batcher.completeStep({ ...ref(job), result }, execution)).job;
+    }
+    if (e !== undefined) return (await e.completeJob({ ...ref(job), result })).job;
+    return jobStore.complete({ ...ref(job), result });
+  };
   return {
-    async complete(job, result, { after, execution } = {}) {
+    complete(job, result, options = {}) {
       const e = viaEngine(job);
-      // Only plain completions share a queue with the attempt's events (which keeps their
-      // order): any other path writes after them.
-      if ((e !== undefined || batcher === undefined) && after !== undefined) await after();
-      if (e !== undefined && batcher?.batchesSteps === true) {
-        return (await batcher.completeStep({ ...ref(job), result }, execution)).job;
+      if (e !== undefined || batcher === undefined) {
+        return completeElsewhere(job, result, e, options);
       }
-      if (e !== undefined) return (await e.completeJob({ ...ref(job), result })).job;
-      if (batcher === undefined) return jobStore.complete({ ...ref(job), result });
-      const at = await batcher.complete({ ...ref(job), result });
-      return {
-        ...job,
-        status: 'completed',
-        result: result === undefined ? null : result,
-        leaseId: null,
-        cancelRequested: false,
-        finishedAt: at,
-        updatedAt: at,
-      };
+      // A plain completion shares its queue with the attempt's events, which keeps their
+      // order: no wait for them. Not an async function: the most common outcome of all.
+      try {
+        const item = { ...ref(job), result };
+        return batcher.complete(item).then((at) => completed(job, result, at));
+      } catch (error) {
+        return Promise.reject(error);
+      }
     },
     async fail(job, error, retryDelayMs) {
       const e = viaEngine(job);
