@@ -21,12 +21,9 @@ import {
   type LeaseRef,
   type ListDeadLettersParams,
   type NewJob,
-  type NormalizedNewJob,
   type NormalizedRunnerEvent,
   NotFoundError,
   normalizeClaimBatch,
-  normalizeNewJob,
-  normalizeNewJobs,
   normalizeRunnerEvents,
   type PruneFinishedParams,
   type PruneFinishedResult,
@@ -38,8 +35,7 @@ import {
 } from '@flowmonkey/core';
 import pg from 'pg';
 import { GroupCommit } from './group-commit.js';
-import { newJobsJson } from './new-jobs-json.js';
-import { PgNotifier } from './pg-notifier.js';
+import { JobInserter } from './job-inserter.js';
 import { type Row, runStatement } from './queryable.js';
 import { rowToJob } from './rows.js';
 import type { StoreContext } from './store-context.js';
@@ -75,9 +71,11 @@ function limitValue(value: unknown, field = 'limit'): number {
  */
 export class PgJobStore implements JobStore {
   readonly #ctx: StoreContext;
+  readonly #inserter: JobInserter;
 
   constructor(ctx: StoreContext) {
     this.#ctx = ctx;
+    this.#inserter = new JobInserter(ctx);
   }
 
   #sql() {
@@ -86,60 +84,22 @@ export class PgJobStore implements JobStore {
 
   async create(job: NewJob): Promise<Job> {
     // On the pool, concurrent creates are group-committed: one INSERT and commit for all
-    // those waiting while the previous one runs. Inside a transaction: written at once.
+    // those waiting while the previous one runs, and a lone create (the first after an idle
+    // spell, or one of a failed batch) goes through the one-row statement. Inside a
+    // transaction: written at once, through the one-row statement.
     if (this.#ctx.db instanceof pg.Pool) return this.#creates.add(job);
-    return this.#createOne(job);
+    return this.#inserter.one(job);
   }
 
   readonly #creates = new GroupCommit<NewJob, Job>({
-    writeMany: (jobs) => this.#insert(jobs, false),
-    writeOne: (job) => this.#createOne(job),
+    writeMany: (jobs) => this.#inserter.many(jobs, false),
+    writeOne: (job) => this.#inserter.one(job),
   });
-
-  async #createOne(job: NewJob): Promise<Job> {
-    const [created] = await this.#insert([job], false);
-    if (created === undefined) throw new Error('createMany returned no job for one input');
-    return created;
-  }
 
   async createMany(jobs: readonly NewJob[]): Promise<Job[]> {
     if (!Array.isArray(jobs)) throw new ValidationError('jobs', 'must be an array');
     if (jobs.length === 0) return [];
-    return this.#insert(jobs, true);
-  }
-
-  /** One round trip for the batch; a second only when idempotency keys were already taken. */
-  async #insert(jobs: readonly NewJob[], indexed: boolean): Promise<Job[]> {
-    const options = { now: Date.now(), maxPayloadBytes: this.#ctx.maxPayloadBytes };
-    const normalized = indexed
-      ? normalizeNewJobs(jobs, options)
-      : jobs.map((job) => normalizeNewJob(job, options));
-    assertNoDuplicateIds(normalized);
-    const defaultRunAt = jobs.map((job) => job.runAt === undefined);
-    // Outside a transaction the wake-up rides on the INSERT itself (no extra round trip).
-    const wake = this.#ctx.wake;
-    const channel = wake instanceof PgNotifier ? wake.inlineJobsChannel() : null;
-    const rows = await runStatement(this.#ctx.db, this.#sql().createMany, [
-      newJobsJson(normalized, defaultRunAt),
-      channel,
-    ]);
-    if (channel === null && rows.some((row) => row.due === true)) wake.jobsDue();
-    const byId = new Map(rows.map((row) => [String(row.id), rowToJob(row)]));
-    const missingKeys = normalized
-      .filter((job) => !byId.has(job.id) && job.idempotencyKey !== null)
-      .map((job) => job.idempotencyKey as string);
-    const byKey = new Map<string, Job>();
-    if (missingKeys.length > 0) {
-      const existing = await runStatement(this.#ctx.db, this.#sql().getByIdempotencyKeys, [
-        missingKeys,
-      ]);
-      for (const row of existing) byKey.set(String(row.idempotency_key), rowToJob(row));
-    }
-    return normalized.map((job) => {
-      const found = byId.get(job.id) ?? byKey.get(job.idempotencyKey ?? '');
-      if (found === undefined) throw new NotFoundError('job', job.id);
-      return found;
-    });
+    return this.#inserter.many(jobs, true);
   }
 
   async get(jobId: string): Promise<Job | undefined> {
@@ -530,21 +490,4 @@ function eventColumns(events: readonly NormalizedRunnerEvent[]): unknown[] {
     events.map((e) => e.attempt),
     events.map((e) => e.data),
   ];
-}
-
-/**
- * A batch naming one job id twice (without a shared idempotency key, which dedupes) is
- * rejected before the insert, naming the later one (`jobs[1].id`) as the memory store does.
- */
-function assertNoDuplicateIds(jobs: readonly NormalizedNewJob[]): void {
-  const seen = new Map<string, string | null>();
-  jobs.forEach((job, i) => {
-    if (
-      seen.has(job.id) &&
-      (job.idempotencyKey === null || seen.get(job.id) !== job.idempotencyKey)
-    ) {
-      throw new ValidationError(`jobs[${i}].id`, 'a job with this id already exists');
-    }
-    seen.set(job.id, job.idempotencyKey);
-  });
 }

@@ -3,6 +3,7 @@ import { epochMs, type NamedStatement, namedStatements, nowParam } from './sql-h
 
 /** Names of the job store's statements (each equal to the store method it serves). */
 export type JobStatementName =
+  | 'createOne'
   | 'createMany'
   | 'getByIdempotencyKeys'
   | 'get'
@@ -78,6 +79,33 @@ function lazyCommit(n: number): string {
         CASE WHEN $${n}::boolean THEN 'off' ELSE current_setting('synchronous_commit') END, true))`;
 }
 
+/**
+ * `createOne`'s row: $1 id, $2 queue, $3 handler, $4 execution id, $5 step id, $6 input and
+ * $11 retry as JSON text, $7 priority, $8 run at (NULL: database now), $9 max attempts, $10
+ * timeout ms, $12 idempotency key, $13 correlation id.
+ */
+const NEW_JOB_VALUES = `($1::uuid, $2::text, $3::text, $4::text, $5::text, $6::jsonb, $7::int,
+  coalesce($8::timestamptz, now()), $9::int, $10::bigint, $11::jsonb, $12::text, $13::text,
+  now(), now())`;
+
+/**
+ * The start of `createOne` and `createMany`, up to their final SELECT: after the CTEs
+ * `ctes` (empty, or ending in a comma), CTE `src` inserts the rows of `source` (VALUES or a
+ * SELECT, columns as NEW_JOB_VALUES) and returns them, skipping any whose idempotency key is
+ * taken (partial unique index `jobs_idempotency_idx`; an uncommitted insert of the key is
+ * waited for), and CTE `ev` appends their `created` events.
+ */
+function insertNewJobs(s: string, ctes: string, source: string): string {
+  return `WITH ${ctes}src AS (
+        INSERT INTO ${s}.jobs AS j (id, queue, handler, execution_id, step_id, input, priority,
+          run_at, max_attempts, timeout_ms, retry, idempotency_key, correlation_id,
+          created_at, updated_at)
+        ${source}
+        ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+        RETURNING j.*
+      ), ev AS (${appendEvents(s, "'created'")})`;
+}
+
 /** The error column of a failed attempt: `$n` ErrorInfo plus the attempt and time. */
 function jobError(errorParam: string, at: string): string {
   return `${errorParam}::jsonb || jsonb_build_object('attempt', attempts, 'at', ${epochMs(at)})`;
@@ -141,24 +169,28 @@ function completeManySql(s: string, wholeRows: boolean): string {
  */
 export function jobStatements(s: string, schema: string): Record<JobStatementName, NamedStatement> {
   return namedStatements<JobStatementName>(schema, 'jobs', {
+    // $1-$13: the job (see NEW_JOB_VALUES). $14: the jobs channel to NOTIFY (delivered at
+    // commit) when the job was inserted due; NULL leaves the wake-up to the caller. One row:
+    // no JSON to unpack, and the NOTIFY is a CASE in the select list, not a CTE.
+    createOne: `${insertNewJobs(s, '', `VALUES ${NEW_JOB_VALUES}`)}
+      SELECT src.*, src.run_at <= now() AS due, CASE WHEN $14::text IS NOT NULL
+        AND src.run_at <= now() THEN pg_notify($14::text, '') END AS notified
+      FROM src`,
     // $1: JSON array of new jobs (with `ord`); idempotent on the partial unique index.
     // $2: channel for an in-statement NOTIFY, or NULL.
-    createMany: `WITH r AS (
+    createMany: `${insertNewJobs(
+      s,
+      `r AS (
         SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(
           ord int, id uuid, queue text, handler text, execution_id text, step_id text,
           input jsonb, priority int, run_at timestamptz, max_attempts int, timeout_ms bigint,
           retry jsonb, idempotency_key text, correlation_id text)
-      ), src AS (
-        INSERT INTO ${s}.jobs AS j (id, queue, handler, execution_id, step_id, input, priority,
-          run_at, max_attempts, timeout_ms, retry, idempotency_key, correlation_id,
-          created_at, updated_at)
-        SELECT id, queue, handler, execution_id, step_id, coalesce(input, 'null'::jsonb),
+      ), `,
+      `SELECT id, queue, handler, execution_id, step_id, coalesce(input, 'null'::jsonb),
           priority, coalesce(run_at, now()), max_attempts, timeout_ms, retry,
           idempotency_key, correlation_id, now(), now()
-        FROM r ORDER BY ord
-        ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-        RETURNING j.*
-      ), ev AS (${appendEvents(s, "'created'")}),
+        FROM r ORDER BY ord`,
+    )},
       -- $2: the jobs channel to NOTIFY (delivered at commit) when a due job was inserted;
       -- NULL leaves the wake-up to the caller. Referenced below so that it runs.
       wake AS (SELECT pg_notify($2::text, '') FROM src

@@ -1,0 +1,123 @@
+import {
+  type Job,
+  type NewJob,
+  type NormalizedNewJob,
+  NotFoundError,
+  normalizeNewJob,
+  normalizeNewJobs,
+  ValidationError,
+} from '@flowmonkey/core';
+import { newJobsJson } from './new-jobs-json.js';
+import { PgNotifier } from './pg-notifier.js';
+import { runStatement } from './queryable.js';
+import { rowToJob } from './rows.js';
+import type { StoreContext } from './store-context.js';
+
+/**
+ * Writes new jobs for `PgJobStore`: one job with the one-row statement `createOne` (13
+ * parameters, no JSON document to unpack), several with `createMany`, in one round trip
+ * each. Both validate before sending anything, take a missing `runAt` from the database
+ * clock, append the `created` event in the same statement, and return the existing job
+ * for an idempotency key already taken (read in a second round trip). The wake-up rides
+ * on the INSERT (an in-statement NOTIFY) when `ctx.wake` is the pool's notifier with
+ * notifications on; otherwise `ctx.wake.jobsDue()` is called when a due job was inserted.
+ */
+export class JobInserter {
+  readonly #ctx: StoreContext;
+  /** The channel of the in-statement NOTIFY, or `null` (see the class comment). */
+  readonly #channel: string | null;
+
+  constructor(ctx: StoreContext) {
+    this.#ctx = ctx;
+    this.#channel = ctx.wake instanceof PgNotifier ? ctx.wake.inlineJobsChannel() : null;
+  }
+
+  /** Creates `job`; a bad field fails with a `ValidationError` naming it (`priority`). */
+  async one(job: NewJob): Promise<Job> {
+    const ctx = this.#ctx;
+    const n = normalizeNewJob(job, { now: Date.now(), maxPayloadBytes: ctx.maxPayloadBytes });
+    const [row] = await runStatement(ctx.db, ctx.statements.jobs.createOne, [
+      n.id,
+      n.queue,
+      n.handler,
+      n.executionId,
+      n.stepId,
+      n.inputJson,
+      n.priority,
+      job.runAt === undefined ? null : new Date(n.runAt).toISOString(),
+      n.maxAttempts,
+      n.timeoutMs,
+      n.retry === null ? null : JSON.stringify(n.retry),
+      n.idempotencyKey,
+      n.correlationId,
+      this.#channel,
+    ]);
+    if (row !== undefined) {
+      if (this.#channel === null && row.due === true) ctx.wake.jobsDue();
+      return rowToJob(row);
+    }
+    // No row: the key was taken, perhaps by an insert that committed while this one waited
+    // for it (read now, in a snapshot that sees it).
+    if (n.idempotencyKey !== null) {
+      const [existing] = await runStatement(ctx.db, ctx.statements.jobs.getByIdempotencyKeys, [
+        [n.idempotencyKey],
+      ]);
+      if (existing !== undefined) return rowToJob(existing);
+    }
+    throw new NotFoundError('job', n.id);
+  }
+
+  /**
+   * Creates `jobs` in one statement, all or none, returning them in input order. With
+   * `indexed`, a bad field is named with its index (`jobs[3].priority`), as `createMany`
+   * reports it; without, as `create` does (a group-commit batch of single creates).
+   */
+  async many(jobs: readonly NewJob[], indexed: boolean): Promise<Job[]> {
+    const ctx = this.#ctx;
+    const options = { now: Date.now(), maxPayloadBytes: ctx.maxPayloadBytes };
+    const normalized = indexed
+      ? normalizeNewJobs(jobs, options)
+      : jobs.map((job) => normalizeNewJob(job, options));
+    assertNoDuplicateIds(normalized);
+    const defaultRunAt = jobs.map((job) => job.runAt === undefined);
+    const channel = this.#channel;
+    const rows = await runStatement(ctx.db, ctx.statements.jobs.createMany, [
+      newJobsJson(normalized, defaultRunAt),
+      channel,
+    ]);
+    if (channel === null && rows.some((row) => row.due === true)) ctx.wake.jobsDue();
+    const byId = new Map(rows.map((row) => [String(row.id), rowToJob(row)]));
+    const missingKeys = normalized
+      .filter((job) => !byId.has(job.id) && job.idempotencyKey !== null)
+      .map((job) => job.idempotencyKey as string);
+    const byKey = new Map<string, Job>();
+    if (missingKeys.length > 0) {
+      const existing = await runStatement(ctx.db, ctx.statements.jobs.getByIdempotencyKeys, [
+        missingKeys,
+      ]);
+      for (const row of existing) byKey.set(String(row.idempotency_key), rowToJob(row));
+    }
+    return normalized.map((job) => {
+      const found = byId.get(job.id) ?? byKey.get(job.idempotencyKey ?? '');
+      if (found === undefined) throw new NotFoundError('job', job.id);
+      return found;
+    });
+  }
+}
+
+/**
+ * A batch naming one job id twice (without a shared idempotency key, which dedupes) is
+ * rejected before the insert, naming the later one (`jobs[1].id`) as the memory store does.
+ */
+function assertNoDuplicateIds(jobs: readonly NormalizedNewJob[]): void {
+  const seen = new Map<string, string | null>();
+  jobs.forEach((job, i) => {
+    if (
+      seen.has(job.id) &&
+      (job.idempotencyKey === null || seen.get(job.id) !== job.idempotencyKey)
+    ) {
+      throw new ValidationError(`jobs[${i}].id`, 'a job with this id already exists');
+    }
+    seen.set(job.id, job.idempotencyKey);
+  });
+}
