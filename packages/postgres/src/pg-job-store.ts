@@ -37,7 +37,7 @@ import pg from 'pg';
 import { GroupCommit } from './group-commit.js';
 import { JobInserter } from './job-inserter.js';
 import { type Row, runStatement } from './queryable.js';
-import { rowToJob } from './rows.js';
+import { claimedRowToJob, rowToJob } from './rows.js';
 import type { StoreContext } from './store-context.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -118,7 +118,7 @@ export class PgJobStore implements JobStore {
       queues,
       ownTransaction(this.#ctx.db),
     ]);
-    return rows.map(rowToJob);
+    return rows.map((row) => claimedRowToJob(row, runnerId));
   }
 
   async heartbeat(params: LeaseRef & { now?: number }): Promise<{ cancelRequested: boolean }> {

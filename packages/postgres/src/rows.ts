@@ -60,6 +60,51 @@ export function rowToJob(row: Row): Job {
   };
 }
 
+/**
+ * Converts a row of `claimBatch` (its `CLAIMED_COLUMNS`: timestamps as epoch ms, without
+ * the columns the claim set) to the {@link Job} now running under `runnerId`: heartbeat,
+ * start and update times are the claim's time, `started_at`.
+ */
+export function claimedRowToJob(row: Row, runnerId: string): Job {
+  const at = Number(row.started_at);
+  const progressAt = row.progress_at === null ? null : Number(row.progress_at);
+  return {
+    id: row.id as string,
+    queue: row.queue as string,
+    handler: row.handler as string,
+    executionId: textOrNull(row.execution_id),
+    stepId: textOrNull(row.step_id),
+    status: 'running',
+    input: json(row.input, null),
+    result: json(row.result, null),
+    error: json(row.error, null),
+    priority: Number(row.priority),
+    runAt: Number(row.run_at),
+    attempts: Number(row.attempts),
+    maxAttempts: Number(row.max_attempts),
+    timeoutMs: row.timeout_ms === null ? null : Number(row.timeout_ms),
+    retry: json(row.retry, null),
+    leaseId: row.lease_id as string,
+    runnerId,
+    heartbeatAt: at,
+    progress:
+      progressAt === null
+        ? null
+        : {
+            percent: Number(row.progress_percent),
+            message: textOrNull(row.progress_message),
+            at: progressAt,
+          },
+    idempotencyKey: textOrNull(row.idempotency_key),
+    correlationId: textOrNull(row.correlation_id),
+    cancelRequested: false,
+    createdAt: Number(row.created_at),
+    updatedAt: at,
+    startedAt: at,
+    finishedAt: row.finished_at === null ? null : Number(row.finished_at),
+  };
+}
+
 /** Converts an `executions` row to core's {@link Execution}. */
 export function rowToExecution(row: Row): Execution {
   return {

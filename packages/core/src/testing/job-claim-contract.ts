@@ -125,6 +125,39 @@ export function describeJobClaimContract(stores: () => Stores): void {
       expect(claimed.every((j) => j.attempts === 1)).toBe(true);
     });
 
+    it('returns each claimed job exactly as stored, every field of a retried one included', async () => {
+      const t0 = Date.now();
+      const jobs = stores().jobs;
+      const first = await createRunning(jobs, t0, {
+        queue: 'contract-q',
+        input: { order: 7, lines: ['a', 'b'] },
+        priority: 5,
+        maxAttempts: 3,
+        timeoutMs: 5000,
+        retry: { strategy: 'FIXED', baseDelayMs: 10 },
+        idempotencyKey: `key-${randomUUID()}`,
+        correlationId: 'request-9',
+        executionId: `exec-${randomUUID()}`,
+        stepId: 'charge',
+      });
+      await jobs.progress({ ...leaseOf(first), percent: 40, message: 'halfway', now: t0 + 1 });
+      await jobs.fail({
+        ...leaseOf(first),
+        error: { code: 'E_DOWN', message: 'gateway down' },
+        retryAt: t0 + 2,
+        now: t0 + 2,
+      });
+      const [again] = await jobs.claimBatch({
+        runnerId: 'runner-2',
+        limit: 1,
+        handlers: [first.handler],
+        now: t0 + 3,
+      });
+      expect(again).toMatchObject({ id: first.id, attempts: 2, runnerId: 'runner-2' });
+      expect(again?.error).toMatchObject({ code: 'E_DOWN' });
+      expect(await jobs.get(first.id)).toEqual(again);
+    });
+
     it('counts one more attempt and issues a fresh lease on every claim', async () => {
       const t0 = Date.now();
       const jobs = stores().jobs;

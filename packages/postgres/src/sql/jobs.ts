@@ -36,6 +36,19 @@ export type JobStatementName =
  */
 const FENCE = `id = $1 AND lease_id = $2`;
 
+/**
+ * What a claim returns per job (see `claimedRowToJob`): what the claim did not set itself,
+ * timestamps as epoch ms. The columns the claim just wrote (status, runner, lease times,
+ * cancel flag) are known to the caller; a claim returns hundreds of rows a second, and
+ * the text of a timestamp costs more to write and to parse than the number.
+ */
+const CLAIMED_COLUMNS = `src.id, src.queue, src.handler, src.execution_id, src.step_id, src.input,
+      src.result, src.error, src.priority, ${epochMs('src.run_at')} AS run_at, src.attempts,
+      src.max_attempts, src.timeout_ms, src.retry, src.lease_id, src.progress_percent,
+      src.progress_message, ${epochMs('src.progress_at')} AS progress_at, src.idempotency_key,
+      src.correlation_id, ${epochMs('src.created_at')} AS created_at,
+      ${epochMs('src.started_at')} AS started_at, ${epochMs('src.finished_at')} AS finished_at`;
+
 /** Appends one job event per row of CTE `src`, with `kind` a SQL expression over it. */
 function appendEvents(s: string, kind: string, data = 'NULL', lease = 'lease_id'): string {
   return `INSERT INTO ${s}.job_events (job_id, kind, attempt, lease_id, data, at)
@@ -220,7 +233,7 @@ export function jobStatements(s: string, schema: string): Record<JobStatementNam
         WHERE j.id = ANY(ARRAY(SELECT id FROM due))
         RETURNING j.*
       ), ev AS (${appendEvents(s, "'claimed'")})
-      SELECT src.* FROM src, lazy ORDER BY priority DESC, run_at, id`,
+      SELECT ${CLAIMED_COLUMNS} FROM src, lazy ORDER BY src.priority DESC, src.run_at, src.id`,
     heartbeat: `UPDATE ${s}.jobs SET heartbeat_at = ${nowParam(3)}
       WHERE ${FENCE} RETURNING cancel_requested`,
     // $1 job ids, $2 lease ids (parallel arrays), $3 now, $4 commit lazily (see lazyCommit).
