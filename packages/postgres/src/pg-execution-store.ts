@@ -81,11 +81,9 @@ export class PgExecutionStore implements ExecutionStore {
         const [x, y] = [items[a]?.execution.id ?? '', items[b]?.execution.id ?? ''];
         return x < y ? -1 : x > y ? 1 : 0;
       });
-    const rows = await runStatement(
-      this.#ctx.db,
-      this.#sql().updateMany,
-      columnsOf(order.map((i) => [items[i] as ExecutionUpdate, jsons[i] as ExecutionJson])),
-    );
+    const rows = await runStatement(this.#ctx.db, this.#sql().updateMany, [
+      updateManyJson(order.map((i) => [items[i] as ExecutionUpdate, jsons[i] as ExecutionJson])),
+    ]);
     const byId = new Map(rows.map((row) => [String(row.id), row]));
     const out: UpdateManyExecutionsResult = { updated: [], conflicts: [] };
     for (const { execution } of items) {
@@ -163,30 +161,24 @@ export class PgExecutionStore implements ExecutionStore {
   }
 }
 
-/** The 19 column arrays of `updateMany` (COLUMNS order, `version` holding the expected one). */
-function columnsOf(items: readonly [ExecutionUpdate, ExecutionJson][]): unknown[][] {
-  const col = <T>(pick: (item: ExecutionUpdate, json: ExecutionJson) => T): T[] =>
-    items.map(([item, json]) => pick(item, json));
-  const date = (ms: number | null) => (ms === null ? null : new Date(ms));
-  return [
-    col((i) => i.execution.id),
-    col((i) => i.execution.flowId),
-    col((i) => i.execution.flowVersion),
-    col((i) => i.execution.status),
-    col((i) => i.execution.currentStepId ?? null),
-    col((_, j) => j.input),
-    col((_, j) => j.context),
-    col((_, j) => j.output),
-    col((_, j) => j.error),
-    col((_, j) => j.history),
-    col((i) => i.execution.stepCount),
-    col((_, j) => j.waitingOn),
-    col((i) => date(i.execution.wakeAt ?? null)),
-    col((i) => i.execution.idempotencyKey ?? null),
-    col((i) => i.execution.tenantId ?? null),
-    col((i) => i.execution.parentExecutionId ?? null),
-    col((i) => i.expectedVersion),
-    col((i) => date(i.execution.createdAt)),
-    col((i) => date(i.execution.updatedAt)),
-  ];
+/**
+ * The rows of `updateMany` as one JSON array (keys as its recordset names them, timestamps
+ * as epoch ms, `version` holding the expected one). The payloads are already JSON text
+ * (checked by `assertExecutionUpdates`) and go in as they are.
+ */
+function updateManyJson(items: readonly [ExecutionUpdate, ExecutionJson][]): string {
+  const text = (value: string | null | undefined) =>
+    value === null || value === undefined ? 'null' : JSON.stringify(value);
+  const rows = items.map(([{ execution: e, expectedVersion }, j]) =>
+    [
+      `{"id":${text(e.id)},"flow_id":${text(e.flowId)},"flow_version":${e.flowVersion}`,
+      `"status":${text(e.status)},"current_step_id":${text(e.currentStepId)}`,
+      `"input":${j.input},"context":${j.context},"output":${j.output},"error":${j.error}`,
+      `"history":${j.history},"step_count":${e.stepCount},"waiting_on":${j.waitingOn}`,
+      `"wake_at":${e.wakeAt ?? 'null'},"idempotency_key":${text(e.idempotencyKey)}`,
+      `"tenant_id":${text(e.tenantId)},"parent_execution_id":${text(e.parentExecutionId)}`,
+      `"version":${expectedVersion},"created_at":${e.createdAt},"updated_at":${e.updatedAt}}`,
+    ].join(','),
+  );
+  return `[${rows.join(',')}]`;
 }

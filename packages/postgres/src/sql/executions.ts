@@ -12,6 +12,9 @@ export type ExecutionStatementName =
   | 'list'
   | 'listDueWakeups';
 
+/** Epoch ms (`float8`, NULL kept) as a timestamptz, exactly (no float seconds). */
+const fromEpochMs = (ms: string) => `('epoch'::timestamptz + ${ms} * interval '1 millisecond')`;
+
 /** Column order shared by `create` ($1..$19) and `update`. */
 const COLUMNS = `id, flow_id, flow_version, status, current_step_id, input, context, output, error,
   history, step_count, waiting_on, wake_at, idempotency_key, tenant_id, parent_execution_id,
@@ -42,22 +45,27 @@ export function executionStatements(
       WHERE id = $1 AND version = $17
       RETURNING *`,
     getMany: `SELECT * FROM ${s}.executions WHERE id = ANY($1::text[])`,
-    // $1..$19: one array per column, in COLUMNS order, $17 holding the expected versions.
-    // Each row is fenced by its own version: a row that moved on (or is missing) matches
-    // nothing and is left out of RETURNING. The store sends the rows sorted by id, so
-    // concurrent batches lock shared rows in one order.
+    // $1: a JSON array of rows (see `updateManyJson`), timestamps as epoch ms, `version`
+    // holding the expected one. JSON, not one array per column: node-postgres escapes every
+    // element of a text array, and a batch of execution contexts is mostly quotes. Each
+    // row is fenced by its own version: a row that moved on (or is missing) matches nothing
+    // and is left out of RETURNING. The store sends the rows sorted by id, so concurrent
+    // batches lock shared rows in one order. A JSON null becomes SQL NULL in the recordset,
+    // so the payload columns take it back as JSON `null`, as `update` stores them.
     updateMany: `UPDATE ${s}.executions e SET flow_id = x.flow_id, flow_version = x.flow_version,
-        status = x.status, current_step_id = x.current_step_id, input = x.input::jsonb,
-        context = x.context::jsonb, output = x.output::jsonb, error = x.error::jsonb,
-        history = x.history::jsonb, step_count = x.step_count, waiting_on = x.waiting_on::jsonb,
-        wake_at = x.wake_at, idempotency_key = x.idempotency_key, tenant_id = x.tenant_id,
+        status = x.status, current_step_id = x.current_step_id,
+        input = coalesce(x.input, 'null'), context = coalesce(x.context, 'null'),
+        output = coalesce(x.output, 'null'), error = coalesce(x.error, 'null'),
+        history = coalesce(x.history, 'null'), step_count = x.step_count,
+        waiting_on = coalesce(x.waiting_on, 'null'), wake_at = ${fromEpochMs('x.wake_at')},
+        idempotency_key = x.idempotency_key, tenant_id = x.tenant_id,
         parent_execution_id = x.parent_execution_id, version = x.version + 1,
-        created_at = x.created_at, updated_at = x.updated_at
-      FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[],
-          $7::text[], $8::text[], $9::text[], $10::text[], $11::int[], $12::text[],
-          $13::timestamptz[], $14::text[], $15::text[], $16::text[], $17::int[],
-          $18::timestamptz[], $19::timestamptz[])
-        AS x(${COLUMNS})
+        created_at = ${fromEpochMs('x.created_at')}, updated_at = ${fromEpochMs('x.updated_at')}
+      FROM jsonb_to_recordset($1::jsonb) AS x(id text, flow_id text, flow_version int,
+          status text, current_step_id text, input jsonb, context jsonb, output jsonb,
+          error jsonb, history jsonb, step_count int, waiting_on jsonb, wake_at float8,
+          idempotency_key text, tenant_id text, parent_execution_id text, version int,
+          created_at float8, updated_at float8)
       WHERE e.id = x.id AND e.version = x.version
       RETURNING e.*`,
     exists: `SELECT version FROM ${s}.executions WHERE id = $1`,
