@@ -25,7 +25,17 @@ function execution(overrides: Partial<Execution> = {}): Execution {
     context: { input: { order: 42 }, charge: { ok: true, cents: [1, 2.5, -3] } },
     output: null,
     error: null,
-    history: [{ stepId: 'first', outcome: 'success' }],
+    history: [
+      {
+        stepId: 'first',
+        attempt: 1,
+        startedAt: now - 900,
+        finishedAt: now - 800,
+        outcome: 'success',
+        jobId: null,
+        error: null,
+      },
+    ],
     stepCount: 1,
     waitingOn: null,
     wakeAt: null,
@@ -57,7 +67,12 @@ describe('PgExecutionStore.updateMany', () => {
   it('stores each execution exactly as update() would, payloads, nulls and times included', async () => {
     const wakeAt = Date.UTC(2031, 4, 6, 7, 8, 9, 123);
     const changes: Partial<Execution>[] = [
-      { status: 'waiting', waitingOn: { jobId: randomUUID() }, wakeAt, stepCount: 2 },
+      {
+        status: 'waiting',
+        waitingOn: { stepId: 'second', jobId: randomUUID(), reason: 'job', until: null },
+        wakeAt,
+        stepCount: 2,
+      },
       { status: 'completed', output: { total: 99, items: ['x"y'] }, currentStepId: null },
       {
         status: 'failed',
