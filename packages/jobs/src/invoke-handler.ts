@@ -1,6 +1,7 @@
 import type {
   Execution,
   FlowStep,
+  HandlerParams,
   Job,
   JobContext,
   Logger,
@@ -42,21 +43,43 @@ export async function invokeHandler(
     }
   }
   const { execution, step: flowStep } = described ?? standInFor(job);
-  const jobContext: JobContext = {
-    job,
-    attempt: context.attempt,
-    heartbeat: context.heartbeat,
-    progress: context.progress,
-  };
-  return step.execute({
-    input: job.input,
-    config: flowStep.config,
-    execution,
-    step: flowStep,
-    signal: context.signal,
-    log: context.log as Logger,
-    job: jobContext,
-  });
+  return step.execute(new StepJobParams(context, execution, flowStep));
+}
+
+/**
+ * What a `StepHandler` running as a job receives. Like the runner's context, `signal` and
+ * `log` are accessors made on first use (a step handler that reads neither costs no abort
+ * controller or child logger), so a spread copy does not carry them.
+ */
+class StepJobParams implements HandlerParams {
+  readonly input: unknown;
+  readonly config: unknown;
+  readonly execution: Readonly<Execution>;
+  readonly step: Readonly<FlowStep>;
+  readonly job: JobContext;
+  readonly #context: JobHandlerContext;
+
+  constructor(context: JobHandlerContext, execution: Execution, step: FlowStep) {
+    this.input = context.job.input;
+    this.config = step.config;
+    this.execution = execution;
+    this.step = step;
+    this.job = {
+      job: context.job,
+      attempt: context.attempt,
+      heartbeat: context.heartbeat,
+      progress: context.progress,
+    };
+    this.#context = context;
+  }
+
+  get signal(): AbortSignal {
+    return this.#context.signal;
+  }
+
+  get log(): Logger {
+    return this.#context.log;
+  }
 }
 
 /**
