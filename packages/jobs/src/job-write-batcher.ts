@@ -144,17 +144,27 @@ export class JobWriteBatcher {
   async #write(batch: (PlainCompletion | PendingEvent)[]): Promise<void> {
     try {
       await this.#writeBatch(batch);
+    } catch (error) {
+      // GroupQueue's writeBatch must not reject (its flush loop would end unhandled): a
+      // batch that failed in an unexpected way fails its completions, as a store error.
+      this.#logger.error({ err: error, items: batch.length }, 'job outcome batch failed');
+      for (const p of batch) if (p.kind === 'complete') p.reject(error);
     } finally {
-      // The queue writes its batches one after another, in order.
+      // GroupQueue writes one batch at a time, in push order: everything numbered up to
+      // this batch's last item is now written (or given up on).
       this.#passed(batch[batch.length - 1]?.seq ?? this.#written);
     }
   }
 
   #passed(seq: number): void {
     this.#written = seq;
-    let done = 0;
-    while (done < this.#waiters.length && (this.#waiters[done]?.seq ?? 0) <= seq) done++;
-    for (const waiter of this.#waiters.splice(0, done)) waiter.resolve();
+    // Waiters are kept in call order, not number order: wake each one that is due.
+    const waiting = this.#waiters;
+    this.#waiters = [];
+    for (const waiter of waiting) {
+      if (waiter.seq <= seq) waiter.resolve();
+      else this.#waiters.push(waiter);
+    }
   }
 
   async #writeBatch(batch: (PlainCompletion | PendingEvent)[]): Promise<void> {

@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import { type JobStore, noopLogger, type RunnerJobEvent } from '@flowmonkey/core';
+import { describe, expect, it } from 'vitest';
+import { JobWriteBatcher } from '../src/job-write-batcher.js';
+import { deferred } from './helpers.js';
+
+/** A store whose every write waits for the test to let it through, in order. */
+function gatedStore() {
+  const gates: ReturnType<typeof deferred<void>>[] = [];
+  const writes: string[][] = [];
+  const store = {
+    async recordEvents({ events }: { events: readonly RunnerJobEvent[] }) {
+      writes.push(events.map((e) => e.jobId));
+      const gate = deferred();
+      gates.push(gate);
+      await gate.promise;
+      return { recorded: events.length, fenced: 0 };
+    },
+  } as unknown as JobStore;
+  return { store, gates, writes };
+}
+
+const started = (jobId: string = randomUUID()): RunnerJobEvent => ({
+  jobId,
+  leaseId: randomUUID(),
+  kind: 'started',
+  attempt: 1,
+});
+
+const settled = async (p: Promise<unknown>) =>
+  Promise.race([p.then(() => true), new Promise((r) => setTimeout(() => r(false), 20))]);
+
+describe('JobWriteBatcher.writtenThrough', () => {
+  it('wakes each waiter once its own row is written, whatever order they began waiting in', async () => {
+    const { store, gates, writes } = gatedStore();
+    const batcher = new JobWriteBatcher(store, noopLogger);
+    const first = batcher.record(started('a'));
+    await new Promise((r) => setImmediate(r)); // the first write is in flight
+    const second = batcher.record(started('b'));
+    const waitsForSecond = batcher.writtenThrough(second);
+    const waitsForFirst = batcher.writtenThrough(first);
+    gates[0]?.resolve();
+    expect(await settled(waitsForFirst)).toBe(true);
+    expect(await settled(waitsForSecond)).toBe(false);
+    await new Promise((r) => setImmediate(r));
+    expect(writes).toEqual([['a'], ['b']]);
+    gates[1]?.resolve();
+    expect(await settled(waitsForSecond)).toBe(true);
+  });
+
+  it('resolves at once for 0 and for rows already written', async () => {
+    const { store, gates } = gatedStore();
+    const batcher = new JobWriteBatcher(store, noopLogger);
+    expect(await settled(batcher.writtenThrough(0))).toBe(true);
+    const seq = batcher.record(started());
+    await new Promise((r) => setImmediate(r));
+    gates[0]?.resolve();
+    await batcher.idle();
+    expect(await settled(batcher.writtenThrough(seq))).toBe(true);
+  });
+});
+
+describe('JobWriteBatcher.complete', () => {
+  it('fails the completions of a batch that broke unexpectedly, and goes on writing', async () => {
+    let calls = 0;
+    const store = {
+      async completeMany({ items }: { items: { jobId: string }[] }) {
+        calls++;
+        if (calls === 1) return undefined; // a malformed answer: the batch cannot be read
+        return { completed: items.map((i) => i.jobId), lost: [], finishedAt: 42 };
+      },
+    } as unknown as JobStore;
+    const batcher = new JobWriteBatcher(store, noopLogger);
+    const broken = batcher.complete({ jobId: randomUUID(), leaseId: randomUUID(), result: 1 });
+    await expect(broken).rejects.toThrow();
+    const next = batcher.complete({ jobId: randomUUID(), leaseId: randomUUID(), result: 2 });
+    await expect(next).resolves.toBe(42);
+  });
+});
