@@ -74,6 +74,8 @@ describe('PgExecutionStore.updateMany', () => {
         stepCount: 2,
       },
       { status: 'completed', output: { total: 99, items: ['x"y'] }, currentStepId: null },
+      // The last millisecond a timestamp may hold: stored exactly, as update() stores it.
+      { wakeAt: 253_402_300_799_999, status: 'waiting' },
       {
         status: 'failed',
         error: { code: 'E_STEP', message: 'it broke: "badly"' },
@@ -98,9 +100,8 @@ describe('PgExecutionStore.updateMany', () => {
     expect(viaMany).toEqual(viaUpdate);
     // JSON null payloads stay JSON null, not SQL NULL.
     expect(viaMany[1]).toMatchObject({ output_sql_null: false, waiting_sql_null: false });
-    expect(result.updated.map((e) => e.version)).toEqual([1, 1, 1]);
-    const waiting = result.updated.find((e) => e.status === 'waiting');
-    expect(waiting?.wakeAt).toBe(wakeAt);
+    expect(result.updated.map((e) => e.version)).toEqual([1, 1, 1, 1]);
+    expect(result.updated.map((e) => e.wakeAt)).toEqual(batch.map((b) => b.execution.wakeAt));
     for (const e of result.updated) expect(await stores.executions.get(e.id)).toEqual(e);
   });
 });

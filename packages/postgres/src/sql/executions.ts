@@ -12,9 +12,6 @@ export type ExecutionStatementName =
   | 'list'
   | 'listDueWakeups';
 
-/** Epoch ms (`float8`, NULL kept) as a timestamptz, exactly (no float seconds). */
-const fromEpochMs = (ms: string) => `('epoch'::timestamptz + ${ms} * interval '1 millisecond')`;
-
 /** Column order shared by `create` ($1..$19) and `update`. */
 const COLUMNS = `id, flow_id, flow_version, status, current_step_id, input, context, output, error,
   history, step_count, waiting_on, wake_at, idempotency_key, tenant_id, parent_execution_id,
@@ -45,7 +42,7 @@ export function executionStatements(
       WHERE id = $1 AND version = $17
       RETURNING *`,
     getMany: `SELECT * FROM ${s}.executions WHERE id = ANY($1::text[])`,
-    // $1: a JSON array of rows (see `updateManyJson`), timestamps as epoch ms, `version`
+    // $1: a JSON array of rows (see `updateManyJson`), timestamps as ISO text, `version`
     // holding the expected one. JSON, not one array per column: node-postgres escapes every
     // element of a text array, and a batch of execution contexts is mostly quotes. Each
     // row is fenced by its own version: a row that moved on (or is missing) matches nothing
@@ -57,15 +54,15 @@ export function executionStatements(
         input = coalesce(x.input, 'null'), context = coalesce(x.context, 'null'),
         output = coalesce(x.output, 'null'), error = coalesce(x.error, 'null'),
         history = coalesce(x.history, 'null'), step_count = x.step_count,
-        waiting_on = coalesce(x.waiting_on, 'null'), wake_at = ${fromEpochMs('x.wake_at')},
+        waiting_on = coalesce(x.waiting_on, 'null'), wake_at = x.wake_at,
         idempotency_key = x.idempotency_key, tenant_id = x.tenant_id,
         parent_execution_id = x.parent_execution_id, version = x.version + 1,
-        created_at = ${fromEpochMs('x.created_at')}, updated_at = ${fromEpochMs('x.updated_at')}
+        created_at = x.created_at, updated_at = x.updated_at
       FROM jsonb_to_recordset($1::jsonb) AS x(id text, flow_id text, flow_version int,
           status text, current_step_id text, input jsonb, context jsonb, output jsonb,
-          error jsonb, history jsonb, step_count int, waiting_on jsonb, wake_at float8,
+          error jsonb, history jsonb, step_count int, waiting_on jsonb, wake_at timestamptz,
           idempotency_key text, tenant_id text, parent_execution_id text, version int,
-          created_at float8, updated_at float8)
+          created_at timestamptz, updated_at timestamptz)
       WHERE e.id = x.id AND e.version = x.version
       RETURNING e.*`,
     exists: `SELECT version FROM ${s}.executions WHERE id = $1`,
