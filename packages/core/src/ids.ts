@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
  * digit by 7; the variant bits and the 74 random bits a v7 UUID carries are kept.
  */
 export function uuidv7(nowMs: number = Date.now()): string {
+  if (!Number.isFinite(nowMs)) throw new RangeError(`uuidv7: time ${nowMs} is not a number`);
   const time = Math.min(Math.max(0, Math.floor(nowMs)), 2 ** 48 - 1)
     .toString(16)
     .padStart(12, '0');

@@ -28,4 +28,8 @@ describe('uuidv7', () => {
     expect(uuidv7(-5).slice(0, 13)).toBe('00000000-0000');
     expect(uuidv7(2 ** 50).slice(0, 13)).toBe('ffffffff-ffff');
   });
+
+  it('refuses a time that is not a finite number', () => {
+    expect(() => uuidv7(Number.NaN)).toThrow(RangeError);
+  });
 });

@@ -23,6 +23,8 @@ export class AttemptContext implements JobHandlerContext {
   readonly executionId: string | null;
   readonly stepId: string | null;
   readonly #controls: AttemptControls;
+  #heartbeat: (() => Promise<void>) | undefined;
+  #progress: ((percent: number, message?: string) => Promise<void>) | undefined;
 
   constructor(controls: AttemptControls) {
     const { job } = controls;
@@ -41,13 +43,15 @@ export class AttemptContext implements JobHandlerContext {
     return this.#controls.log;
   }
 
-  /** Bound to its attempt, so `const { heartbeat } = context` works. */
+  /** Bound to its attempt (so `const { heartbeat } = context` works), made once. */
   get heartbeat(): () => Promise<void> {
-    return () => this.#controls.heartbeat();
+    this.#heartbeat ??= () => this.#controls.heartbeat();
+    return this.#heartbeat;
   }
 
   /** Bound to its attempt, like {@link heartbeat}. */
   get progress(): (percent: number, message?: string) => Promise<void> {
-    return (percent, message) => this.#controls.progress(percent, message);
+    this.#progress ??= (percent, message) => this.#controls.progress(percent, message);
+    return this.#progress;
   }
 }

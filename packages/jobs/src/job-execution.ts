@@ -269,9 +269,9 @@ export class JobExecution {
   /** The handler settled: its slot is free, and `run()` goes on unless it gave up waiting. */
   #handlerEnded(end: HandlerEnd): void {
     this.#handlerDone = true;
-    this.#deps.handlerSettled(this);
     this.#firstEnd?.(end);
     this.#overdueSettled?.();
+    this.#deps.handlerSettled(this);
   }
 
   async #record(end: HandlerEnd | null): Promise<AttemptEnd> {
@@ -445,7 +445,7 @@ export class JobExecution {
       attempt: this.job.attempts,
       data,
     });
-    if (kind !== 'lease-lost' && seq > 0) this.#lastEventSeq = seq;
+    if (kind !== 'lease-lost') this.#lastEventSeq = Math.max(this.#lastEventSeq, seq);
   }
 
   #policy(): ResolvedRetryPolicy {

@@ -10,7 +10,7 @@ import {
 } from '@flowmonkey/core';
 import { createPgStores, JobListener } from '@flowmonkey/postgres';
 import { useTestDatabase } from '@flowmonkey/postgres/testing';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BasicJobRunner } from '../src/basic-job-runner.js';
 import type { BasicJobRunnerOptions } from '../src/runner-options.js';
 import { deferred, mustGet, recordEvents, untilAborted } from './helpers.js';
@@ -178,7 +178,10 @@ describe('BasicJobRunner on PostgreSQL', () => {
     await runner.start();
     const job = await stores.jobs.create({ handler: 'long' });
     await runner.runOnce();
-    expect((await mustGet(stores.jobs, job.id)).status).toBe('running');
+    // The claim may be the poll loop's (a started runner claims at once), still in flight.
+    await vi.waitFor(async () =>
+      expect((await mustGet(stores.jobs, job.id)).status).toBe('running'),
+    );
     await runner.stop({ timeoutMs: 0 });
     const after = await mustGet(stores.jobs, job.id);
     expect([after.status, after.attempts, after.leaseId]).toEqual(['pending', 0, null]);
