@@ -12,8 +12,9 @@ export interface JobSettler {
   /**
    * `after`: waits for the attempt's earlier writes (its `started` event) that the
    * completion must follow in the job's history; called first, unless the completion is a
-   * plain job's through the batcher, whose queue keeps their order by itself. `execution`: the parent as
-   * last read (its description), which a batched settlement need not read again.
+   * plain job's through the batcher, whose queue keeps their order by itself.
+   * `execution`: the parent as last read (its description), which a batched settlement
+   * need not read again.
    */
   complete(job: Job, result: unknown, options?: CompleteOptions): Promise<Job>;
   /**
