@@ -16,6 +16,7 @@ import {
   type UpdateManyExecutionsResult,
   ValidationError,
 } from '@flowmonkey/core';
+import { updateManyDocuments } from './execution-update-documents.js';
 import { nowValue } from './pg-job-store.js';
 import { type Row, runStatement } from './queryable.js';
 import { rowToExecution } from './rows.js';
@@ -82,7 +83,7 @@ export class PgExecutionStore implements ExecutionStore {
         return x < y ? -1 : x > y ? 1 : 0;
       });
     const rows: Row[] = [];
-    const documents = updateManyJson(
+    const documents = updateManyDocuments(
       order.map((i) => [items[i] as ExecutionUpdate, jsons[i] as ExecutionJson]),
     );
     for (const document of documents) {
@@ -164,48 +165,3 @@ export class PgExecutionStore implements ExecutionStore {
     ];
   }
 }
-
-/**
- * The rows of `updateMany` as JSON arrays (keys as its recordset names them, timestamps as
- * ISO text, exact to the ms as `update` stores them, `version` holding the expected one),
- * split so that no document nears jsonb's limit of 256 MB. The payloads are already JSON
- * text (checked by `assertExecutionUpdates`) and go in as they are. Rows are independent
- * (each fenced by its own version), so a batch written in several statements reports the
- * same.
- */
-function updateManyJson(items: readonly [ExecutionUpdate, ExecutionJson][]): string[] {
-  const text = (value: string | null | undefined) =>
-    value === null || value === undefined ? 'null' : JSON.stringify(value);
-  const time = (ms: number | null | undefined) =>
-    ms === null || ms === undefined ? 'null' : `"${new Date(ms).toISOString()}"`;
-  const documents: string[] = [];
-  let rows: string[] = [];
-  let size = 0;
-  for (const [{ execution: e, expectedVersion }, j] of items) {
-    const row = [
-      `{"id":${text(e.id)},"flow_id":${text(e.flowId)},"flow_version":${e.flowVersion}`,
-      `"status":${text(e.status)},"current_step_id":${text(e.currentStepId)}`,
-      `"input":${j.input},"context":${j.context},"output":${j.output},"error":${j.error}`,
-      `"history":${j.history},"step_count":${e.stepCount},"waiting_on":${j.waitingOn}`,
-      `"wake_at":${time(e.wakeAt)},"idempotency_key":${text(e.idempotencyKey)}`,
-      `"tenant_id":${text(e.tenantId)},"parent_execution_id":${text(e.parentExecutionId)}`,
-      `"version":${expectedVersion},"created_at":${time(e.createdAt)}`,
-      `"updated_at":${time(e.updatedAt)}}`,
-    ].join(',');
-    if (rows.length > 0 && size + row.length > MAX_UPDATE_DOCUMENT_CHARS) {
-      documents.push(`[${rows.join(',')}]`);
-      rows = [];
-      size = 0;
-    }
-    rows.push(row);
-    size += row.length + 1;
-  }
-  if (rows.length > 0) documents.push(`[${rows.join(',')}]`);
-  return documents;
-}
-
-/**
- * Most characters (UTF-16 code units) in one `updateMany` document: jsonb holds at most
- * 256 MB, and a code unit takes at most 3 bytes in UTF-8.
- */
-const MAX_UPDATE_DOCUMENT_CHARS = 32 * 2 ** 20;
