@@ -74,7 +74,10 @@ export class JobWriteBatcher {
     (batch) => this.#write(batch),
     MAX_BATCH,
   );
-  readonly #steps = new GroupQueue<StepCompletion>((batch) => this.#writeSteps(batch), MAX_BATCH);
+  readonly #steps = new GroupQueue<StepCompletion>(
+    (batch) => this.#guarded(batch, () => this.#writeSteps(batch)),
+    MAX_BATCH,
+  );
   /** Items pushed to the plain queue so far; each gets the next number. */
   #pushed = 0;
   /** Every item of the plain queue numbered up to this one has been written (or given up). */
@@ -142,17 +145,35 @@ export class JobWriteBatcher {
   }
 
   async #write(batch: (PlainCompletion | PendingEvent)[]): Promise<void> {
+    const completions = batch.filter((p): p is PlainCompletion => p.kind === 'complete');
     try {
-      await this.#writeBatch(batch);
-    } catch (error) {
-      // GroupQueue's writeBatch must not reject (its flush loop would end unhandled): a
-      // batch that failed in an unexpected way fails its completions, as a store error.
-      this.#logger.error({ err: error, items: batch.length }, 'job outcome batch failed');
-      for (const p of batch) if (p.kind === 'complete') p.reject(error);
+      await this.#guarded(completions, () => this.#writeBatch(batch));
     } finally {
       // GroupQueue writes one batch at a time, in push order: everything numbered up to
       // this batch's last item is now written (or given up on).
       this.#passed(batch[batch.length - 1]?.seq ?? this.#written);
+    }
+  }
+
+  /**
+   * Runs `write` so that it never rejects (GroupQueue's flush loop would end unhandled and
+   * leave the items behind it waiting): a batch that failed in an unexpected way (a broken
+   * store answer, a logger that throws) fails its completions still pending, as a store
+   * error, before anything is logged. Settling a promise twice changes nothing.
+   */
+  async #guarded(
+    completions: readonly { reject: (error: unknown) => void }[],
+    write: () => Promise<void>,
+  ): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      for (const p of completions) p.reject(error);
+      try {
+        this.#logger.error({ err: error, items: completions.length }, 'job outcome batch failed');
+      } catch {
+        // The logger itself failed; the completions carry the error.
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type JobStore, noopLogger, type RunnerJobEvent } from '@flowmonkey/core';
 import { describe, expect, it } from 'vitest';
+import type { JobEngine } from '../src/job-engine.js';
 import { JobWriteBatcher } from '../src/job-write-batcher.js';
 import { deferred } from './helpers.js';
 
@@ -75,5 +76,28 @@ describe('JobWriteBatcher.complete', () => {
     await expect(broken).rejects.toThrow();
     const next = batcher.complete({ jobId: randomUUID(), leaseId: randomUUID(), result: 2 });
     await expect(next).resolves.toBe(42);
+  });
+});
+
+describe('JobWriteBatcher.completeStep', () => {
+  it('fails step completions instead of leaving them waiting when even the logger throws', async () => {
+    const throwing = {
+      ...noopLogger,
+      warn: () => {
+        throw new Error('logger down');
+      },
+      error: () => {
+        throw new Error('logger down');
+      },
+    };
+    const engine = {
+      completeJobs: async () => {
+        throw new Error('connection lost'); // untyped: the batch may have committed
+      },
+    } as unknown as JobEngine;
+    const batcher = new JobWriteBatcher({} as JobStore, throwing, engine);
+    const step = batcher.completeStep({ jobId: randomUUID(), leaseId: randomUUID(), result: 1 });
+    await expect(step).rejects.toThrow();
+    await expect(batcher.idle()).resolves.toBeUndefined();
   });
 });
