@@ -16,9 +16,10 @@ import {
   type UpdateManyExecutionsResult,
   ValidationError,
 } from '@flowmonkey/core';
+import pg from 'pg';
 import { updateManyDocuments } from './execution-update-documents.js';
 import { nowValue } from './pg-job-store.js';
-import { type Row, runStatement } from './queryable.js';
+import { type Queryable, type Row, runStatement } from './queryable.js';
 import { rowToExecution } from './rows.js';
 import type { StoreContext } from './store-context.js';
 
@@ -82,13 +83,10 @@ export class PgExecutionStore implements ExecutionStore {
         const [x, y] = [items[a]?.execution.id ?? '', items[b]?.execution.id ?? ''];
         return x < y ? -1 : x > y ? 1 : 0;
       });
-    const rows: Row[] = [];
     const documents = updateManyDocuments(
       order.map((i) => [items[i] as ExecutionUpdate, jsons[i] as ExecutionJson]),
     );
-    for (const document of documents) {
-      rows.push(...(await runStatement(this.#ctx.db, this.#sql().updateMany, [document])));
-    }
+    const rows = await this.#updateDocuments(documents);
     const byId = new Map(rows.map((row) => [String(row.id), row]));
     const out: UpdateManyExecutionsResult = { updated: [], conflicts: [] };
     for (const { execution } of items) {
@@ -97,6 +95,35 @@ export class PgExecutionStore implements ExecutionStore {
       else out.updated.push(rowToExecution(row));
     }
     return out;
+  }
+
+  /**
+   * Runs `updateMany` once per document. A batch split in several (only one larger than the
+   * document limit) is written in one transaction of its own on the pool, so a failure
+   * halfway leaves none of it written, as with one statement.
+   */
+  async #updateDocuments(documents: readonly string[]): Promise<Row[]> {
+    const write = async (db: Queryable) => {
+      const rows: Row[] = [];
+      for (const document of documents) {
+        rows.push(...(await runStatement(db, this.#sql().updateMany, [document])));
+      }
+      return rows;
+    };
+    const { db } = this.#ctx;
+    if (documents.length === 1 || !(db instanceof pg.Pool)) return write(db);
+    const client = await db.connect();
+    try {
+      await client.query('BEGIN');
+      const rows = await write(client);
+      await client.query('COMMIT');
+      return rows;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   async update(params: { execution: Execution; expectedVersion: number }): Promise<Execution> {
