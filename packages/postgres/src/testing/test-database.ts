@@ -53,14 +53,14 @@ const CREATE_RETRY_DELAY_MS = 100;
 /**
  * Returns what the global setup provided: the server, its kind and version, and the template
  * database. Throws `ConfigError` (field `globalSetup`) when the vitest project does not use
- * `@flowmonkey/postgres`'s `src/testing/global-setup.ts`.
+ * `@flowmonkey/postgres/testing/global-setup` (`src/testing/global-setup.ts`).
  */
 export function getTestServerContext(): TestServerContext {
   const context: TestServerContext | undefined = inject('flowmonkeyPostgres');
   if (context === undefined) {
     throw new ConfigError(
       'globalSetup',
-      'no test PostgreSQL server was provided; add packages/postgres/src/testing/global-setup.ts to the project',
+      "no test PostgreSQL server was provided; add the global setup '@flowmonkey/postgres/testing/global-setup' to the vitest project",
     );
   }
   return context;
