@@ -1,3 +1,5 @@
+import { noopLogger } from '@flowmonkey/core';
+import { ExecutionSweeper } from '@flowmonkey/jobs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChaosDatabase, size, startChaosDatabase } from '../src/chaos-database.js';
 import { createChaosWorker } from '../src/chaos-worker.js';
@@ -45,6 +47,15 @@ describe('scenario 1: kill churn (SIGKILL of worker processes)', () => {
       maxConcurrent: 1,
       reaper: REAPER,
     });
+    // As deployed: a worker killed after committing a step job's completion, before the
+    // execution's next step is written, leaves the execution `running`; the sweeper's
+    // recoverStale runs it on (see Engine.recoverStale).
+    const sweeper = new ExecutionSweeper({
+      engine: control.engine,
+      intervalMs: 250,
+      recoverAfterMs: 1000,
+      logger: noopLogger,
+    });
     const executions = Math.round(total / 20);
     const workload = await enqueueWorkload(control, {
       plain: total - executions * 2,
@@ -52,6 +63,7 @@ describe('scenario 1: kill churn (SIGKILL of worker processes)', () => {
       workMs: [20, size(300, 240)],
     });
     control.reaper?.start();
+    sweeper.start();
     let n = 0;
     const alive = () => workers.filter((w) => w.alive);
     await Promise.all(Array.from({ length: 4 }, () => spawnWorker(n++).next('ready')));
@@ -84,6 +96,7 @@ describe('scenario 1: kill churn (SIGKILL of worker processes)', () => {
     );
     const recoveryMs = Date.now() - lastKill;
     await control.reaper?.stop();
+    await sweeper.stop();
     await control.stop();
     const jobIds = await workloadJobIds(db.pool, workload);
     const figures = await checkOracle(db.pool, {
