@@ -5,11 +5,11 @@ import {
   type Stores,
 } from '@flowmonkey/core';
 import type pg from 'pg';
-import { mapPgError } from './map-pg-error.js';
 import { PgExecutionStore } from './pg-execution-store.js';
 import { PgJobStore } from './pg-job-store.js';
 import { PgNotifier } from './pg-notifier.js';
 import { PgScheduleStore } from './pg-schedule-store.js';
+import { inPoolTransaction } from './pool-transaction.js';
 import { assertSchemaName, DEFAULT_SCHEMA, quoteIdent } from './schema-name.js';
 import { executionStatements } from './sql/executions.js';
 import { jobStatements } from './sql/jobs.js';
@@ -110,33 +110,12 @@ async function runTransaction<T>(
   notifier: PgNotifier,
   fn: (tx: StoreSet) => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  // A checked-out client has no error listener of the pool's; without one, a terminated
-  // backend would crash the process instead of failing this transaction.
-  const onError = (error: Error) => {
-    broken = error;
-  };
-  client.on('error', onError);
   const wake = new DeferredWake();
   const { heartbeatDb: _heartbeatDb, ...shared } = ctx;
-  const txCtx: StoreContext = { ...shared, db: client, wake };
-  try {
-    await client.query('BEGIN');
-    const result = await fn({
-      executions: new PgExecutionStore(txCtx),
-      jobs: new PgJobStore(txCtx),
-    });
-    await client.query('COMMIT');
-    wake.sendTo(notifier);
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch((rollbackError: Error) => {
-      broken ??= rollbackError;
-    });
-    throw mapPgError(error);
-  } finally {
-    client.off('error', onError);
-    client.release(broken);
-  }
+  const result = await inPoolTransaction(pool, (client) => {
+    const txCtx: StoreContext = { ...shared, db: client, wake };
+    return fn({ executions: new PgExecutionStore(txCtx), jobs: new PgJobStore(txCtx) });
+  });
+  wake.sendTo(notifier);
+  return result;
 }

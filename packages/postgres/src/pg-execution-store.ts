@@ -19,6 +19,7 @@ import {
 import pg from 'pg';
 import { updateManyDocuments } from './execution-update-documents.js';
 import { nowValue } from './pg-job-store.js';
+import { inPoolTransaction } from './pool-transaction.js';
 import { type Queryable, type Row, runStatement } from './queryable.js';
 import { rowToExecution } from './rows.js';
 import type { StoreContext } from './store-context.js';
@@ -112,18 +113,7 @@ export class PgExecutionStore implements ExecutionStore {
     };
     const { db } = this.#ctx;
     if (documents.length === 1 || !(db instanceof pg.Pool)) return write(db);
-    const client = await db.connect();
-    try {
-      await client.query('BEGIN');
-      const rows = await write(client);
-      await client.query('COMMIT');
-      return rows;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    return inPoolTransaction(db, write);
   }
 
   async update(params: { execution: Execution; expectedVersion: number }): Promise<Execution> {
