@@ -4,7 +4,7 @@ import type { ExecutionJson, ExecutionUpdate } from '@flowmonkey/core';
  * Most characters (UTF-16 code units) in one `updateMany` document: jsonb holds at most
  * 256 MB, and a code unit takes at most 3 bytes in UTF-8.
  */
-export const MAX_UPDATE_DOCUMENT_CHARS = 32 * 2 ** 20;
+const MAX_UPDATE_DOCUMENT_CHARS = 32 * 2 ** 20;
 
 /**
  * The rows of `PgExecutionStore.updateMany` as JSON arrays for its `jsonb_to_recordset`:

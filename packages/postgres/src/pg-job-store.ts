@@ -14,6 +14,7 @@ import {
   type ErrorInfo,
   type HeartbeatManyResult,
   InvalidStateError,
+  isUuid,
   type Job,
   type JobStatus,
   type JobStore,
@@ -40,7 +41,6 @@ import { type Row, runStatement } from './queryable.js';
 import { claimedRowToJob, rowToJob } from './rows.js';
 import type { StoreContext } from './store-context.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const JOB_STATUSES: readonly JobStatus[] = [
   'pending',
   'running',
@@ -63,9 +63,9 @@ function limitValue(value: unknown, field = 'limit'): number {
 }
 
 /**
- * Core's {@link JobStore} on PostgreSQL. Claims with `FOR UPDATE SKIP LOCKED` in priority,
- * `run_at`, id order (served by the partial index `jobs_claim_idx`); every write to a
- * running job is fenced by id, lease id and status, and a fenced-out write changes nothing
+ * Core's {@link JobStore} on PostgreSQL. Claims with `FOR NO KEY UPDATE SKIP LOCKED` in
+ * priority, `run_at`, id order (served by the partial index `jobs_claim_idx`); every write to
+ * a running job is fenced by id and lease id (a lease is set exactly while the job runs), and a fenced-out write changes nothing
  * and throws `LeaseLostError`. Each change appends its `job_events` row in the same
  * statement. Times are database time unless `now` is injected.
  */
@@ -103,7 +103,7 @@ export class PgJobStore implements JobStore {
   }
 
   async get(jobId: string): Promise<Job | undefined> {
-    if (typeof jobId !== 'string' || !UUID.test(jobId)) return undefined;
+    if (typeof jobId !== 'string' || !isUuid(jobId)) return undefined;
     const [row] = await runStatement(this.#ctx.db, this.#sql().get, [jobId]);
     return row === undefined ? undefined : rowToJob(row);
   }
@@ -131,7 +131,7 @@ export class PgJobStore implements JobStore {
     now?: number;
   }): Promise<HeartbeatManyResult> {
     const leases = assertLeaseRefs(params.leases);
-    const valid = leases.filter((l) => UUID.test(l.jobId) && UUID.test(l.leaseId));
+    const valid = leases.filter((l) => isUuid(l.jobId) && isUuid(l.leaseId));
     const db = this.#ctx.heartbeatDb ?? this.#ctx.db;
     const rows =
       valid.length === 0
@@ -199,7 +199,7 @@ export class PgJobStore implements JobStore {
         throw new ValidationError(`items[${i}].jobId`, 'must be a string');
       if (typeof item.leaseId !== 'string')
         throw new ValidationError(`items[${i}].leaseId`, 'must be a string');
-      const valid = UUID.test(item.jobId) && UUID.test(item.leaseId);
+      const valid = isUuid(item.jobId) && isUuid(item.leaseId);
       jobIds[i] = valid ? item.jobId.toLowerCase() : null;
       leaseIds[i] = valid ? item.leaseId.toLowerCase() : null;
     });
@@ -214,25 +214,26 @@ export class PgJobStore implements JobStore {
           );
     // Keyed by job, checked against the lease: a stale lease of a job completed under
     // another lease in the same batch is lost. Ids come back from PostgreSQL lowercase.
-    const doneUnder = new Map<string, string>();
-    for (const row of rows) doneUnder.set(String(row.id), String(row.old_lease_id));
+    const byId = new Map(rows.map((row) => [String(row.id), row]));
     const at = rows[0]?.at;
     const out: CompleteManyResult = {
       completed: [],
       lost: [],
       finishedAt: at === undefined ? (now?.getTime() ?? Date.now()) : Number(at),
     };
+    const jobs: Job[] = [];
+    const returned = new Set<string>();
     params.items.forEach((item, i) => {
       const id = jobIds[i];
-      const done = id !== null && id !== undefined && doneUnder.get(id) === leaseIds[i];
+      const row = id === null || id === undefined ? undefined : byId.get(id);
+      const done = row !== undefined && String(row.old_lease_id) === leaseIds[i];
       (done ? out.completed : out.lost).push(item.jobId);
+      if (done && whole && !returned.has(item.jobId)) {
+        returned.add(item.jobId);
+        jobs.push(rowToJob(row));
+      }
     });
-    if (!whole) return out;
-    const byId = new Map(rows.map((row) => [String(row.id).toLowerCase(), row]));
-    const jobs = [...new Set(out.completed)].map((id) =>
-      rowToJob(byId.get(id.toLowerCase()) as Row),
-    );
-    return { ...out, jobs };
+    return whole ? { ...out, jobs } : out;
   }
 
   async recordEvents(params: { events: readonly RunnerJobEvent[] }): Promise<RecordEventsResult> {
@@ -279,7 +280,7 @@ export class PgJobStore implements JobStore {
 
   async cancel(params: { jobId: string; reason?: string; now?: number }): Promise<Job> {
     const reason = assertOptionalText(params.reason, 'reason', { maxLength: 2000 });
-    if (typeof params.jobId !== 'string' || !UUID.test(params.jobId)) {
+    if (typeof params.jobId !== 'string' || !isUuid(params.jobId)) {
       throw new NotFoundError('job', String(params.jobId));
     }
     const [row] = await runStatement(this.#ctx.db, this.#sql().cancel, [
@@ -364,7 +365,7 @@ export class PgJobStore implements JobStore {
     now?: number;
   }): Promise<Job | undefined> {
     const runnerId = assertText(params.runnerId, 'runnerId', { maxLength: 255 });
-    if (typeof params.jobId !== 'string' || !UUID.test(params.jobId)) return undefined;
+    if (typeof params.jobId !== 'string' || !isUuid(params.jobId)) return undefined;
     const [row] = await runStatement(this.#ctx.db, this.#sql().claimById, [
       params.jobId,
       runnerId,
@@ -385,8 +386,7 @@ export class PgJobStore implements JobStore {
 
   async redrive(params: { jobId: string; now?: number }): Promise<Job> {
     const jobId = params.jobId;
-    if (typeof jobId !== 'string' || !UUID.test(jobId))
-      throw new NotFoundError('job', String(jobId));
+    if (typeof jobId !== 'string' || !isUuid(jobId)) throw new NotFoundError('job', String(jobId));
     const [row] = await runStatement(this.#ctx.db, this.#sql().redrive, [
       jobId,
       nowValue(params.now),
@@ -447,7 +447,7 @@ export class PgJobStore implements JobStore {
     return { jobs: Number(row?.jobs ?? 0), events: Number(row?.events ?? 0) };
   }
 
-  /** Runs a write fenced by `(jobId, leaseId, running)`; no row means the lease is lost. */
+  /** Runs a write fenced by `(jobId, leaseId)`; no row means the lease is lost. */
   async #fenced(
     name:
       | 'heartbeat'
@@ -461,7 +461,7 @@ export class PgJobStore implements JobStore {
     values: readonly unknown[],
   ): Promise<Row> {
     const { jobId, leaseId } = assertLeaseRef(lease);
-    if (!UUID.test(leaseId)) throw new LeaseLostError(jobId, leaseId);
+    if (!isUuid(leaseId)) throw new LeaseLostError(jobId, leaseId);
     const db = name === 'heartbeat' ? (this.#ctx.heartbeatDb ?? this.#ctx.db) : this.#ctx.db;
     const [row] = await runStatement(db, this.#sql()[name], [jobId, leaseId, ...values]);
     if (row === undefined) throw new LeaseLostError(jobId, leaseId);
@@ -485,7 +485,7 @@ function ownTransaction(db: unknown): boolean {
 function eventColumns(events: readonly NormalizedRunnerEvent[]): unknown[] {
   return [
     events.map((e) => e.jobId),
-    events.map((e) => (UUID.test(e.leaseId) ? e.leaseId : null)),
+    events.map((e) => (isUuid(e.leaseId) ? e.leaseId : null)),
     events.map((e) => e.kind),
     events.map((e) => e.attempt),
     events.map((e) => e.data),

@@ -42,7 +42,7 @@ export function executionStatements(
       WHERE id = $1 AND version = $17
       RETURNING *`,
     getMany: `SELECT * FROM ${s}.executions WHERE id = ANY($1::text[])`,
-    // $1: a JSON array of rows (see `updateManyJson`), timestamps as ISO text, `version`
+    // $1: a JSON array of rows (see `updateManyDocuments`), timestamps as ISO text, `version`
     // holding the expected one. JSON, not one array per column: node-postgres escapes every
     // element of a text array, and a batch of execution contexts is mostly quotes. Each
     // row is fenced by its own version: a row that moved on (or is missing) matches nothing
