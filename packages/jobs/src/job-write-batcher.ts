@@ -145,9 +145,14 @@ export class JobWriteBatcher {
   }
 
   async #write(batch: (PlainCompletion | PendingEvent)[]): Promise<void> {
-    const completions = batch.filter((p): p is PlainCompletion => p.kind === 'complete');
+    const completions: PlainCompletion[] = [];
+    const events: PendingEvent[] = [];
+    for (const p of batch) {
+      if (p.kind === 'complete') completions.push(p);
+      else events.push(p);
+    }
     try {
-      await this.#guarded(completions, () => this.#writeBatch(batch));
+      await this.#guarded(completions, () => this.#writeBatch(completions, events));
     } finally {
       // GroupQueue writes one batch at a time, in push order: everything numbered up to
       // this batch's last item is now written (or given up on).
@@ -188,13 +193,10 @@ export class JobWriteBatcher {
     }
   }
 
-  async #writeBatch(batch: (PlainCompletion | PendingEvent)[]): Promise<void> {
-    const completions: PlainCompletion[] = [];
-    const events: PendingEvent[] = [];
-    for (const p of batch) {
-      if (p.kind === 'complete') completions.push(p);
-      else events.push(p);
-    }
+  async #writeBatch(
+    completions: readonly PlainCompletion[],
+    events: readonly PendingEvent[],
+  ): Promise<void> {
     const many = this.#store.completeMany;
     if (completions.length === 0 || many === undefined) {
       await this.#writeEvents(events);

@@ -1,4 +1,4 @@
-import type { Execution, Job, JobStatus, Schedule } from '@flowmonkey/core';
+import type { Execution, Job, JobProgress, JobStatus, Schedule } from '@flowmonkey/core';
 import type { Row } from './queryable.js';
 
 /** A timestamptz column (epoch ms from `storeTypes`, or a `Date`) as epoch ms, or `null`. */
@@ -20,9 +20,18 @@ function json<T>(value: unknown, fallback: T): T {
   return value === null || value === undefined ? fallback : (value as T);
 }
 
+/** A job row's progress columns, `null` when it reported none (`at` is `progress_at`). */
+function progressOf(row: Row, at: number | null): JobProgress | null {
+  if (at === null) return null;
+  return {
+    percent: Number(row.progress_percent),
+    message: textOrNull(row.progress_message),
+    at,
+  };
+}
+
 /** Converts a `jobs` row to core's {@link Job}. */
 export function rowToJob(row: Row): Job {
-  const progressAt = msOrNull(row.progress_at);
   return {
     id: String(row.id),
     queue: String(row.queue),
@@ -42,14 +51,7 @@ export function rowToJob(row: Row): Job {
     leaseId: textOrNull(row.lease_id),
     runnerId: textOrNull(row.runner_id),
     heartbeatAt: msOrNull(row.heartbeat_at),
-    progress:
-      progressAt === null
-        ? null
-        : {
-            percent: Number(row.progress_percent),
-            message: textOrNull(row.progress_message),
-            at: progressAt,
-          },
+    progress: progressOf(row, msOrNull(row.progress_at)),
     idempotencyKey: textOrNull(row.idempotency_key),
     correlationId: textOrNull(row.correlation_id),
     cancelRequested: row.cancel_requested === true,
@@ -67,7 +69,6 @@ export function rowToJob(row: Row): Job {
  */
 export function claimedRowToJob(row: Row, runnerId: string): Job {
   const at = Number(row.started_at);
-  const progressAt = row.progress_at === null ? null : Number(row.progress_at);
   return {
     id: row.id as string,
     queue: row.queue as string,
@@ -87,14 +88,7 @@ export function claimedRowToJob(row: Row, runnerId: string): Job {
     leaseId: row.lease_id as string,
     runnerId,
     heartbeatAt: at,
-    progress:
-      progressAt === null
-        ? null
-        : {
-            percent: Number(row.progress_percent),
-            message: textOrNull(row.progress_message),
-            at: progressAt,
-          },
+    progress: progressOf(row, row.progress_at === null ? null : Number(row.progress_at)),
     idempotencyKey: textOrNull(row.idempotency_key),
     correlationId: textOrNull(row.correlation_id),
     cancelRequested: false,
