@@ -170,8 +170,13 @@ export class BatchSettler {
       }
       const success: StepOutcome = { kind: 'success', output: job.result };
       const bounded = applyResumeOutcome(this.#ctx, current, stepId, success);
-      const resumes = [...(plan?.resumes ?? []), { job, outcome: bounded.outcome }];
-      plans.set(before.id, { before, next: bounded.execution, resumes });
+      const resume = { job, outcome: bounded.outcome };
+      if (plan === undefined)
+        plans.set(before.id, { before, next: bounded.execution, resumes: [resume] });
+      else {
+        plan.next = bounded.execution;
+        plan.resumes.push(resume);
+      }
     }
     return plans;
   }
@@ -188,9 +193,8 @@ export class BatchSettler {
       emitResumed(this.#ctx, d.execution, job.stepId ?? '', job.id, d.outcome);
       resumed.push(d.execution);
     }
-    const continued = new Map<string, Execution>();
     const after = await this.#runner.continueManyAfterCommit(resumed);
-    for (const execution of after) continued.set(execution.id, execution);
+    const continued = new Map(after.map((execution) => [execution.id, execution]));
     return items.map((item): JobBatchSettlement => {
       const job = jobs.get(item.jobId);
       if (job === undefined) {

@@ -339,8 +339,9 @@ export class Engine {
    * one `executions.updateMany`. A parent another
    * writer changed between the read and the write is re-read and decided again inside the
    * transaction (a few rounds), so no other item's work is lost. After the commit the
-   * resumed executions run their following inline steps together, each layer of steps
-   * written with one `updateMany` (see `StepRunner.advanceMany`).
+   * resumed executions run their following inline steps together, layer by layer: the
+   * inline results of a layer written with one `updateMany`, its stateful steps parked with
+   * their new jobs in one transaction (see `StepBatch.advanceMany`).
    *
    * Returns one {@link JobBatchSettlement} per item, in input order: `ok: true` with the
    * settlement, or `ok: false` with a `LeaseLostError` for an item whose lease was lost

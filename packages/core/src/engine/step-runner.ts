@@ -1,27 +1,21 @@
 import { ConcurrencyError, NotFoundError, ValidationError } from '../errors.js';
 import type { Execution } from '../execution.js';
-import type { Flow, FlowStep } from '../flow.js';
+import type { FlowStep } from '../flow.js';
 import { toErrorInfo } from '../result.js';
 import { applyBoundedOutcome } from './bounded-outcome.js';
 import { emitEnd, emitTransition } from './emit-transition.js';
 import type { StepOutcome } from './engine-types.js';
-import { type AdvanceManyResult, StepBatch } from './step-batch.js';
+import { StepBatch } from './step-batch.js';
 import { buildStepJob } from './step-job.js';
-import {
-  type Begun,
-  type EngineContext,
-  prepareStep,
-  runInlineHandler,
-  stepLimitFor,
-} from './step-work.js';
+import { type Begun, type EngineContext, prepareStep, runInlineHandler } from './step-work.js';
 import { applyStepOutcome, currentVisit, parkExecution } from './transitions.js';
 
 export type { EngineContext } from './step-work.js';
 
 /**
  * Advances executions through their inline steps, one optimistic-concurrency write per step,
- * until they wait or end; `advanceMany` does the same for many executions at once, one
- * write per step layer (see `StepBatch`). Internal to the engine.
+ * until they wait or end; `continueManyAfterCommit` does so for many executions at once, one
+ * write per step layer (`StepBatch.advanceMany`). Internal to the engine.
  */
 export class StepRunner {
   readonly #ctx: EngineContext;
@@ -53,16 +47,6 @@ export class StepRunner {
   }
 
   /**
-   * `advance` for many executions at once: each layer of inline steps runs its handlers
-   * concurrently and is written with one `executions.updateMany` (see `StepBatch`). Never
-   * throws: each result, in input order, is the execution where it stopped, or the error
-   * that stopped it with the execution as last known.
-   */
-  advanceMany(executions: readonly Execution[]): Promise<AdvanceManyResult[]> {
-    return this.#batch.advanceMany(executions);
-  }
-
-  /**
    * `advance` for an execution whose last change is already committed (a resume or a
    * job settlement): an error in the inline steps that follow is logged, not thrown, so the
    * caller learns that its own write succeeded. The execution then stays `running` as last
@@ -82,7 +66,7 @@ export class StepRunner {
   }
 
   /**
-   * `continueAfterCommit` for many executions, batched as `advanceMany`; returns them in
+   * `continueAfterCommit` for many executions, batched by `StepBatch.advanceMany`; returns them in
    * input order. Errors are logged per execution, never thrown.
    */
   continueManyAfterCommit(executions: readonly Execution[]): Promise<Execution[]> {
@@ -100,11 +84,6 @@ export class StepRunner {
   /** Aborts the inline handler running for `executionId` in this process, if any. */
   abort(executionId: string, reason: string): void {
     this.#inflight.get(executionId)?.abort(reason);
-  }
-
-  /** The step limit that applies to `flow`. */
-  limitFor(flow: Flow): number {
-    return stepLimitFor(this.#ctx, flow);
   }
 
   /** The execution as stored after a write of it lost a race (`NotFoundError` when gone). */

@@ -88,11 +88,12 @@ export class MemoryExecutionStore implements ExecutionStore {
     const out: UpdateManyExecutionsResult = { updated: [], conflicts: [] };
     items.forEach(({ execution, expectedVersion }, i) => {
       const current = this.#ctx.state.executions.get(execution.id);
-      const json = jsons[i];
-      if (current === undefined || current.version !== expectedVersion || json === undefined) {
+      if (current === undefined || current.version !== expectedVersion) {
         out.conflicts.push(execution.id);
         return;
       }
+      // assertExecutionUpdates returns one entry per item.
+      const json = jsons[i] as ExecutionJson;
       out.updated.push(copy(this.#store(current, execution, json, expectedVersion)));
     });
     return out;
