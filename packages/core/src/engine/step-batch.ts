@@ -6,16 +6,17 @@ import { getManyOf, updateManyOf } from './batch-io.js';
 import { applyBoundedOutcome } from './bounded-outcome.js';
 import { emitEnd, emitTransition } from './emit-transition.js';
 import type { StepOutcome } from './engine-types.js';
-import { buildStepJob } from './step-job.js';
 import type { StepRunner } from './step-runner.js';
 import {
   type Begun,
   type EngineContext,
   type HandlerEnd,
+  newStepJob,
+  parkedOnJob,
   prepareStep,
   runInlineHandler,
 } from './step-work.js';
-import { currentVisit, parkExecution } from './transitions.js';
+import { parkExecution } from './transitions.js';
 
 /**
  * One result of `StepRunner.advanceMany`: the execution where it stopped (waiting, ended,
@@ -308,23 +309,13 @@ export class StepBatch {
   async #parkInOneTransaction(
     parks: readonly Park[],
   ): Promise<{ jobs: Job[]; parked: Execution[] }> {
-    const newJobs = parks.map(({ work }) =>
-      buildStepJob(
-        work.execution,
-        work.step,
-        work.handler,
-        work.input,
-        currentVisit(work.execution),
-      ),
-    );
+    const newJobs = parks.map(({ work }) => newStepJob(work));
     return this.#ctx.stores.transaction(async (tx) => {
       const jobs = await tx.jobs.createMany(newJobs);
       const now = this.#ctx.clock.now();
       const items = parks.map(({ work, before }, i) => {
-        const jobId = (jobs[i] as Job).id;
-        const wait = { stepId: work.step.id, jobId, reason: `job:${work.step.type}`, until: null };
         return {
-          execution: parkExecution(work.execution, wait, now),
+          execution: parkedOnJob(work, (jobs[i] as Job).id, now),
           expectedVersion: before.version,
         };
       });

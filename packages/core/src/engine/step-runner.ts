@@ -6,9 +6,15 @@ import { applyBoundedOutcome } from './bounded-outcome.js';
 import { emitEnd, emitTransition } from './emit-transition.js';
 import type { StepOutcome } from './engine-types.js';
 import { StepBatch } from './step-batch.js';
-import { buildStepJob } from './step-job.js';
-import { type Begun, type EngineContext, prepareStep, runInlineHandler } from './step-work.js';
-import { applyStepOutcome, currentVisit, parkExecution } from './transitions.js';
+import {
+  type Begun,
+  type EngineContext,
+  newStepJob,
+  parkedOnJob,
+  prepareStep,
+  runInlineHandler,
+} from './step-work.js';
+import { applyStepOutcome, parkExecution } from './transitions.js';
 
 export type { EngineContext } from './step-work.js';
 
@@ -125,20 +131,17 @@ export class StepRunner {
    */
   async parkOnJob(work: Begun, before: Execution): Promise<Execution> {
     const { stores, clock, events } = this.#ctx;
-    const { execution, step, handler, input } = work;
-    const newJob = buildStepJob(execution, step, handler, input, currentVisit(execution));
+    const newJob = newStepJob(work);
     const { job, parked } = await stores.transaction(async (tx) => {
       const created = await tx.jobs.create(newJob);
-      const wait = { stepId: step.id, jobId: created.id, reason: `job:${step.type}`, until: null };
-      const next = parkExecution(execution, wait, clock.now());
       const stored = await tx.executions.update({
-        execution: next,
+        execution: parkedOnJob(work, created.id, clock.now()),
         expectedVersion: before.version,
       });
       return { job: created, parked: stored };
     });
     events.emit('job:created', { job });
-    emitTransition(events, parked, step.id, { kind: 'wait' });
+    emitTransition(events, parked, work.step.id, { kind: 'wait' });
     return parked;
   }
 

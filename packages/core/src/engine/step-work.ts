@@ -14,12 +14,14 @@ import { selectInput } from '../flow/select-input.js';
 import type { Flow, FlowStep } from '../flow.js';
 import type { StepHandler } from '../handler.js';
 import type { HandlerRegistry } from '../handler-registry.js';
+import type { NewJob } from '../job.js';
 import type { Logger } from '../logger.js';
 import { type StepResult, toErrorInfo } from '../result.js';
 import type { Stores } from '../stores/stores.js';
 import { assertJsonPayload } from '../validation.js';
 import type { StepOutcome } from './engine-types.js';
-import { beginStep, failExecution } from './transitions.js';
+import { buildStepJob } from './step-job.js';
+import { beginStep, currentVisit, failExecution, parkExecution } from './transitions.js';
 
 /** What the engine shares with its {@link StepRunner} and the batch paths. */
 export interface EngineContext {
@@ -40,6 +42,18 @@ export interface Begun {
   step: FlowStep;
   handler: StepHandler;
   input: unknown;
+}
+
+/** The job a stateful step's visit `work` creates. */
+export function newStepJob(work: Begun): NewJob {
+  const { execution, step, handler, input } = work;
+  return buildStepJob(execution, step, handler, input, currentVisit(execution));
+}
+
+/** `work`'s execution parked at `now` on `jobId`, the job of its stateful step. */
+export function parkedOnJob(work: Begun, jobId: string, now: number): Execution {
+  const wait = { stepId: work.step.id, jobId, reason: `job:${work.step.type}`, until: null };
+  return parkExecution(work.execution, wait, now);
 }
 
 /**
