@@ -175,10 +175,10 @@ describe('BasicJobRunner on PostgreSQL', () => {
   it('releases unfinished jobs on stop, without spending an attempt', async () => {
     const { stores, runner } = pgRunner();
     runner.registerHandler('long', async (_input, ctx) => untilAborted(ctx.signal));
-    await runner.start();
     const job = await stores.jobs.create({ handler: 'long' });
-    await runner.runOnce();
-    // The claim may be the poll loop's (a started runner claims at once), still in flight.
+    // A started runner claims at once (a direct runOnce() next to that claim could find its
+    // room reserved by it and claim nothing).
+    await runner.start();
     await vi.waitFor(async () =>
       expect((await mustGet(stores.jobs, job.id)).status).toBe('running'),
     );
