@@ -6,9 +6,10 @@
  * between the markers, the analysis around it is kept).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { packageVersion } from './src/adapter.js';
+import { CHILD_NODE_ARGS } from './src/child-node-args.js';
 import { createBenchDatabase, dropBenchDatabase, machineFacts } from './src/database.js';
 import { type WorkloadPlan, workloadPlans } from './src/plan.js';
 import { type RunsByAdapter, resultsMarkdown, workloadSection } from './src/report.js';
@@ -39,7 +40,7 @@ async function runOnce(plan: WorkloadPlan, adapter: string): Promise<WorkloadRes
   const db = await createBenchDatabase();
   try {
     const script = fileURLToPath(new URL('./src/workload-process.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    const child = spawn(process.execPath, [...CHILD_NODE_ARGS, script], {
       env: {
         ...process.env,
         BENCH_URL: db.url,
@@ -79,15 +80,28 @@ function summary(result: WorkloadResult | null): string {
   return c === null ? m : `${m} dup=${c.duplicates} missing=${c.missing}`;
 }
 
+/** Throws unless the compiled packages the child processes load (CHILD_NODE_ARGS) exist. */
+function assertCompiled(): void {
+  for (const name of ['core', 'postgres', 'jobs']) {
+    const entry = fileURLToPath(new URL(`../packages/${name}/dist/src/index.js`, import.meta.url));
+    if (!existsSync(entry)) {
+      throw new Error(
+        `${entry} is missing: run the suite with \`pnpm bench\`, which builds it first`,
+      );
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
+  assertCompiled();
   const began = performance.now();
   const facts = await machineFacts();
   const versions = {
     'graphile-worker': await packageVersion('graphile-worker'),
     'pg-boss': await packageVersion('pg-boss'),
     pg: await packageVersion('pg'),
-    flowmonkey: 'workspace (this commit)',
+    flowmonkey: 'workspace (this commit, compiled)',
   };
   const plans = workloadPlans(options.quick)
     .filter((p) => options.only === undefined || options.only.includes(p.id))

@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { CHILD_NODE_ARGS } from './child-node-args.js';
 import type { FromWorker, ToWorker } from './worker-messages.js';
 
 type Final = Extract<FromWorker, { type: 'final' }>;
@@ -16,7 +17,7 @@ export class WorkerPool {
     for (let w = 0; w < count; w++) {
       const child = fork(script, [], {
         // --expose-gc: the memory workload weighs the heap after a full collection.
-        execArgv: ['--import', 'tsx', '--expose-gc'],
+        execArgv: [...CHILD_NODE_ARGS, '--expose-gc'],
         env: { ...process.env, ...env },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
