@@ -17,7 +17,7 @@ import {
   ValidationError,
 } from '@flowmonkey/core';
 import pg from 'pg';
-import { updateManyDocuments } from './execution-update-documents.js';
+import { updateManyDocuments, writtenExecution } from './execution-update-documents.js';
 import { nowValue } from './pg-job-store.js';
 import { inPoolTransaction } from './pool-transaction.js';
 import { type Queryable, type Row, runStatement } from './queryable.js';
@@ -88,13 +88,14 @@ export class PgExecutionStore implements ExecutionStore {
       order.map((i) => [items[i] as ExecutionUpdate, jsons[i] as ExecutionJson]),
     );
     const rows = await this.#updateDocuments(documents);
-    const byId = new Map(rows.map((row) => [String(row.id), row]));
+    // The rows come back as ids only: what they store is what was sent.
+    const written = new Set(rows.map((row) => String(row.id)));
     const out: UpdateManyExecutionsResult = { updated: [], conflicts: [] };
-    for (const { execution } of items) {
-      const row = byId.get(execution.id);
-      if (row === undefined) out.conflicts.push(execution.id);
-      else out.updated.push(rowToExecution(row));
-    }
+    items.forEach((item, i) => {
+      if (written.has(item.execution.id)) {
+        out.updated.push(writtenExecution(item, jsons[i] as ExecutionJson));
+      } else out.conflicts.push(item.execution.id);
+    });
     return out;
   }
 

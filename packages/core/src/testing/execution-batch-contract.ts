@@ -60,6 +60,22 @@ export function describeExecutionBatchContract(stores: () => Stores): void {
       expect(await fn({ items: [] })).toEqual({ updated: [], conflicts: [] });
     });
 
+    it('returns each written execution as a read gives it back, values JSON changes included', async () => {
+      const fn = updateMany();
+      if (fn === undefined) return;
+      const e = await created();
+      const at = new Date('2026-01-02T03:04:05.678Z');
+      const execution = {
+        ...e,
+        context: { at, gone: undefined, list: [1, 'two', { three: null }] },
+        output: { at },
+      } as typeof e;
+      const out = await fn({ items: [{ execution, expectedVersion: 0 }] });
+      const read = await stores().executions.get(e.id);
+      expect(out.updated).toEqual([read]);
+      expect(read?.context).toStrictEqual({ at: at.toISOString(), list: [1, 'two', { three: null }] });
+    });
+
     it('lists stale and unknown items as conflicts, writing nothing for them and the rest as usual', async () => {
       const fn = updateMany();
       if (fn === undefined) return;

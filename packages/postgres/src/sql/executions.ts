@@ -46,7 +46,8 @@ export function executionStatements(
     // holding the expected one. JSON, not one array per column: node-postgres escapes every
     // element of a text array, and a batch of execution contexts is mostly quotes. Each
     // row is fenced by its own version: a row that moved on (or is missing) matches nothing
-    // and is left out of RETURNING. The store sends the rows sorted by id, so concurrent
+    // and is left out of RETURNING, which gives only ids (the store builds the written
+    // executions from what it sent). The store sends the rows sorted by id, so concurrent
     // batches lock shared rows in one order. A JSON null becomes SQL NULL in the recordset,
     // so the payload columns take it back as JSON `null`, as `update` stores them.
     updateMany: `UPDATE ${s}.executions e SET flow_id = x.flow_id, flow_version = x.flow_version,
@@ -64,7 +65,7 @@ export function executionStatements(
           idempotency_key text, tenant_id text, parent_execution_id text, version int,
           created_at timestamptz, updated_at timestamptz)
       WHERE e.id = x.id AND e.version = x.version
-      RETURNING e.*`,
+      RETURNING e.id`,
     exists: `SELECT version FROM ${s}.executions WHERE id = $1`,
     list: `SELECT * FROM ${s}.executions
       WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR flow_id = $2)
