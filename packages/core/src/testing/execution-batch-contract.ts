@@ -73,7 +73,10 @@ export function describeExecutionBatchContract(stores: () => Stores): void {
       const out = await fn({ items: [{ execution, expectedVersion: 0 }] });
       const read = await stores().executions.get(e.id);
       expect(out.updated).toEqual([read]);
-      expect(read?.context).toStrictEqual({ at: at.toISOString(), list: [1, 'two', { three: null }] });
+      expect(read?.context).toStrictEqual({
+        at: at.toISOString(),
+        list: [1, 'two', { three: null }],
+      });
     });
 
     it('lists stale and unknown items as conflicts, writing nothing for them and the rest as usual', async () => {
