@@ -10,7 +10,7 @@ import {
 import { newJobsJson } from './new-jobs-json.js';
 import { PgNotifier } from './pg-notifier.js';
 import { runStatement } from './queryable.js';
-import { rowToJob } from './rows.js';
+import { createdRowToJob, rowToJob } from './rows.js';
 import type { StoreContext } from './store-context.js';
 
 /**
@@ -36,6 +36,7 @@ export class JobInserter {
   async one(job: NewJob): Promise<Job> {
     const ctx = this.#ctx;
     const n = normalizeNewJob(job, { now: Date.now(), maxPayloadBytes: ctx.maxPayloadBytes });
+    const retryJson = n.retry === null ? null : JSON.stringify(n.retry);
     const [row] = await runStatement(ctx.db, ctx.statements.jobs.createOne, [
       n.id,
       n.queue,
@@ -47,14 +48,14 @@ export class JobInserter {
       job.runAt === undefined ? null : new Date(n.runAt).toISOString(),
       n.maxAttempts,
       n.timeoutMs,
-      n.retry === null ? null : JSON.stringify(n.retry),
+      retryJson,
       n.idempotencyKey,
       n.correlationId,
       this.#channel,
     ]);
     if (row !== undefined) {
       if (this.#channel === null && row.due === true) ctx.wake.jobsDue();
-      return rowToJob(row);
+      return createdRowToJob(n, retryJson, row);
     }
     // No row: the key was taken, perhaps by an insert that committed while this one waited
     // for it (read now, in a snapshot that sees it).

@@ -76,6 +76,31 @@ describe('PgJobStore.create (one job, one row statement)', () => {
     expect(await eventsOf(job.id)).toEqual([CREATED]);
   });
 
+  it('returns the job as a read gives it back, with every field set', async () => {
+    const at = new Date(Date.UTC(2030, 0, 2, 3, 4, 5, 6));
+    const id = '01A2B3C4-D5E6-7F80-9123-456789ABCDEF';
+    const job = await stores.jobs.create({
+      id,
+      queue: 'q',
+      handler: 'h',
+      executionId: 'exec-1',
+      stepId: 'step-1',
+      input: { at, gone: undefined, n: [1.5, null] },
+      priority: 7,
+      runAt: at.getTime(),
+      maxAttempts: 9,
+      timeoutMs: 1234,
+      retry: { strategy: 'FIXED', baseDelayMs: 10 },
+      idempotencyKey: 'key-1',
+      correlationId: 'corr-1',
+    });
+    expect(job).toEqual(await stores.jobs.get(id.toLowerCase()));
+    expect(job).toMatchObject({
+      id: id.toLowerCase(),
+      input: { at: at.toISOString(), n: [1.5, null] },
+    });
+  });
+
   it('writes a create inside a transaction with the one-row statement too', async () => {
     const { result: job, queries } = await queriesDuring(() =>
       stores.transaction((tx) => tx.jobs.create({ handler: 'h', input: 'in-tx' })),

@@ -184,9 +184,12 @@ export function jobStatements(s: string, schema: string): Record<JobStatementNam
   return namedStatements<JobStatementName>(schema, 'jobs', {
     // $1-$13: the job (see NEW_JOB_VALUES). $14: the jobs channel to NOTIFY (delivered at
     // commit) when the job was inserted due; NULL leaves the wake-up to the caller. One row:
-    // no JSON to unpack, and the NOTIFY is a CASE in the select list, not a CTE.
+    // no JSON to unpack, and the NOTIFY is a CASE in the select list, not a CTE. Returns
+    // only what the database chose (times as epoch ms; see createdRowToJob): a 30-column
+    // row description costs node-postgres more than the insert's own work in Node.
     createOne: `${insertNewJobs(s, '', `VALUES ${NEW_JOB_VALUES}`)}
-      SELECT src.*, src.run_at <= now() AS due, CASE WHEN $14::text IS NOT NULL
+      SELECT ${epochMs('src.run_at')} AS run_at, ${epochMs('src.created_at')} AS created_at,
+        src.run_at <= now() AS due, CASE WHEN $14::text IS NOT NULL
         AND src.run_at <= now() THEN pg_notify($14::text, '') END AS notified
       FROM src`,
     // $1: JSON array of new jobs (with `ord`); idempotent on the partial unique index.
