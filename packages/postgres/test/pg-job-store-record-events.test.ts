@@ -91,6 +91,30 @@ describe('PgJobStore.recordEvents', () => {
     ]);
   });
 
+  it('keeps the events of jobs running on beside a completion batch, and fences one whose completion is refused', async () => {
+    const done = await claimOne();
+    const running = await claimOne();
+    const refused = await claimOne();
+    const staleLease = crypto.randomUUID();
+    const out = await stores.jobs.completeMany({
+      items: [
+        { ...done, result: 1 },
+        { jobId: refused.jobId, leaseId: staleLease, result: 2 },
+      ],
+      events: [
+        { ...done, kind: 'started', attempt: 1 },
+        { jobId: done.jobId, leaseId: staleLease, kind: 'timeout', attempt: 1 },
+        { ...running, kind: 'started', attempt: 1 },
+        { jobId: refused.jobId, leaseId: staleLease, kind: 'started', attempt: 1 },
+      ],
+    });
+    expect(out).toMatchObject({ completed: [done.jobId], lost: [refused.jobId] });
+    const kinds = async (id: string) => (await history(id)).map((e) => e.kind);
+    expect(await kinds(done.jobId)).toEqual(['created', 'claimed', 'started', 'completed']);
+    expect(await kinds(running.jobId)).toEqual(['created', 'claimed', 'started']);
+    expect(await kinds(refused.jobId)).toEqual(['created', 'claimed']);
+  });
+
   it('writes nothing for an empty list', async () => {
     expect(await stores.jobs.recordEvents({ events: [] })).toEqual({ recorded: 0, fenced: 0 });
   });

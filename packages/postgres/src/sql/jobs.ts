@@ -79,6 +79,19 @@ function fencedRunnerEvents(s: string): string {
 }
 
 /**
+ * {@link fencedRunnerEvents} inside `completeMany`: an event of a job that the statement
+ * completes under the same lease (CTE `src`, whose update was fenced by that lease in the
+ * same snapshot) is kept without its primary-key probe; the others are probed as there.
+ */
+function fencedRunnerEventsBesideCompletions(s: string): string {
+  return `SELECT e.job_id, e.kind, e.attempt, e.lease_id, e.data::jsonb AS data, now() AS at, e.ord
+        FROM e
+        WHERE e.kind = 'lease-lost'
+          OR (e.job_id, e.lease_id) IN (SELECT id, old_lease_id FROM src)
+          OR EXISTS (SELECT 1 FROM ${s}.jobs j WHERE j.id = e.job_id AND j.lease_id = e.lease_id)`;
+}
+
+/**
  * CTE `lazy` turning `synchronous_commit` off for the statement's own transaction when
  * boolean `$n` is true (the store passes true only outside a caller's transaction): its
  * commit then returns without waiting for the WAL flush. Used by the claim, heartbeats and
@@ -167,7 +180,7 @@ function completeManySql(s: string, wholeRows: boolean): string {
       ), ev AS (
         INSERT INTO ${s}.job_events (job_id, kind, attempt, lease_id, data, at)
         SELECT job_id, kind, attempt, lease_id, data, at FROM (
-          SELECT *, 0 AS phase FROM (${fencedRunnerEvents(s)}) r
+          SELECT *, 0 AS phase FROM (${fencedRunnerEventsBesideCompletions(s)}) r
           UNION ALL
           SELECT id, 'completed', attempts, old_lease_id, NULL, updated_at, 0, 1 FROM src
         ) x ORDER BY phase, ord
