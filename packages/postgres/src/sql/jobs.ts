@@ -198,8 +198,8 @@ export function jobStatements(s: string, schema: string): Record<JobStatementNam
     // $1-$13: the job (see NEW_JOB_VALUES). $14: the jobs channel to NOTIFY (delivered at
     // commit) when the job was inserted due; NULL leaves the wake-up to the caller. One row:
     // no JSON to unpack, and the NOTIFY is a CASE in the select list, not a CTE. Returns
-    // only what the database chose (times as epoch ms; see createdRowToJob): a 30-column
-    // row description costs node-postgres more than the insert's own work in Node.
+    // only what the database chose (times as epoch ms; see createdRowToJob): node-postgres
+    // handled the 30-column row description and row of `RETURNING *` on every call.
     createOne: `${insertNewJobs(s, '', `VALUES ${NEW_JOB_VALUES}`)}
       SELECT ${epochMs('src.run_at')} AS run_at, ${epochMs('src.created_at')} AS created_at,
         src.run_at <= now() AS due, CASE WHEN $14::text IS NOT NULL
