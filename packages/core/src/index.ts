@@ -5,6 +5,7 @@ export * from './errors.js';
 export * from './events.js';
 export type * from './execution.js';
 export { TERMINAL_EXECUTION_STATUSES } from './execution.js';
+export * from './execution-as-stored.js';
 export * from './execution-store-checks.js';
 export * from './flow/check-flow-handlers.js';
 export * from './flow/define-flow.js';

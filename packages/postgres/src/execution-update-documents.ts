@@ -1,4 +1,4 @@
-import type { Execution, ExecutionJson, ExecutionUpdate } from '@flowmonkey/core';
+import type { ExecutionJson, ExecutionUpdate } from '@flowmonkey/core';
 
 /**
  * Most characters (UTF-16 code units) in one `updateMany` document: jsonb holds at most
@@ -46,38 +46,4 @@ export function updateManyDocuments(
   }
   if (rows.length > 0) documents.push(`[${rows.join(',')}]`);
   return documents;
-}
-
-/**
- * The execution that a row of {@link updateManyDocuments} stores, built from what was sent
- * instead of read back: the payloads parsed from their JSON text (fresh objects, as a read
- * gives them; jsonb may order object keys differently), timestamps at the millisecond the
- * document carries, `version` one past the expected one.
- */
-export function writtenExecution(
-  { execution: e, expectedVersion }: ExecutionUpdate,
-  j: ExecutionJson,
-): Execution {
-  const ms = (value: number) => new Date(value).getTime();
-  return {
-    id: e.id,
-    flowId: e.flowId,
-    flowVersion: e.flowVersion,
-    status: e.status,
-    currentStepId: e.currentStepId ?? null,
-    input: JSON.parse(j.input),
-    context: JSON.parse(j.context),
-    output: JSON.parse(j.output),
-    error: JSON.parse(j.error),
-    history: JSON.parse(j.history),
-    stepCount: e.stepCount,
-    waitingOn: JSON.parse(j.waitingOn),
-    wakeAt: e.wakeAt === null || e.wakeAt === undefined ? null : ms(e.wakeAt),
-    idempotencyKey: e.idempotencyKey ?? null,
-    tenantId: e.tenantId ?? null,
-    parentExecutionId: e.parentExecutionId ?? null,
-    version: expectedVersion + 1,
-    createdAt: ms(e.createdAt),
-    updatedAt: ms(e.updatedAt),
-  };
 }

@@ -11,13 +11,14 @@ import {
   type ExecutionStatus,
   type ExecutionStore,
   type ExecutionUpdate,
+  executionAsStored,
   NotFoundError,
   normalizeExecutionIds,
   type UpdateManyExecutionsResult,
   ValidationError,
 } from '@flowmonkey/core';
 import pg from 'pg';
-import { updateManyDocuments, writtenExecution } from './execution-update-documents.js';
+import { updateManyDocuments } from './execution-update-documents.js';
 import { nowValue } from './pg-job-store.js';
 import { inPoolTransaction } from './pool-transaction.js';
 import { type Queryable, type Row, runStatement } from './queryable.js';
@@ -93,7 +94,9 @@ export class PgExecutionStore implements ExecutionStore {
     const out: UpdateManyExecutionsResult = { updated: [], conflicts: [] };
     items.forEach((item, i) => {
       if (written.has(item.execution.id)) {
-        out.updated.push(writtenExecution(item, jsons[i] as ExecutionJson));
+        out.updated.push(
+          executionAsStored(item.execution, jsons[i] as ExecutionJson, item.expectedVersion + 1),
+        );
       } else out.conflicts.push(item.execution.id);
     });
     return out;

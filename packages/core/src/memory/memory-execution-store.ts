@@ -1,5 +1,6 @@
 import { ConcurrencyError, NotFoundError, ValidationError } from '../errors.js';
 import type { Execution, ExecutionStatus } from '../execution.js';
+import { executionAsStored } from '../execution-as-stored.js';
 import { assertExecutionUpdates, normalizeExecutionIds } from '../execution-store-checks.js';
 import type {
   CreateExecutionResult,
@@ -46,7 +47,7 @@ export class MemoryExecutionStore implements ExecutionStore {
     if (state.executions.has(execution.id)) {
       throw new ValidationError('id', 'an execution with this id already exists');
     }
-    const stored = fromJson(execution, json, 0);
+    const stored = executionAsStored(execution, json, 0);
     state.executions.set(stored.id, stored);
     if (stored.idempotencyKey !== null) {
       state.executionKeys.set(keyOf(stored.flowId, stored.idempotencyKey), stored.id);
@@ -106,7 +107,7 @@ export class MemoryExecutionStore implements ExecutionStore {
     json: ExecutionJson,
     expectedVersion: number,
   ): Execution {
-    const stored = fromJson(execution, json, expectedVersion + 1);
+    const stored = executionAsStored(execution, json, expectedVersion + 1);
     stored.createdAt = current.createdAt;
     stored.flowId = current.flowId;
     stored.idempotencyKey = current.idempotencyKey;
@@ -156,29 +157,4 @@ function keyOf(flowId: string, idempotencyKey: string): string {
 
 function compareIds(a: { id: string }, b: { id: string }): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-}
-
-/** The execution as stored: payloads through their JSON text, version as given. */
-function fromJson(execution: Execution, json: ExecutionJson, version: number): Execution {
-  return {
-    id: execution.id,
-    flowId: execution.flowId,
-    flowVersion: execution.flowVersion,
-    status: execution.status,
-    currentStepId: execution.currentStepId ?? null,
-    input: JSON.parse(json.input),
-    context: JSON.parse(json.context),
-    output: JSON.parse(json.output),
-    error: JSON.parse(json.error),
-    history: JSON.parse(json.history),
-    stepCount: execution.stepCount,
-    waitingOn: JSON.parse(json.waitingOn),
-    wakeAt: execution.wakeAt ?? null,
-    idempotencyKey: execution.idempotencyKey ?? null,
-    tenantId: execution.tenantId ?? null,
-    parentExecutionId: execution.parentExecutionId ?? null,
-    version,
-    createdAt: execution.createdAt,
-    updatedAt: execution.updatedAt,
-  };
 }

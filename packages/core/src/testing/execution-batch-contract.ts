@@ -69,6 +69,7 @@ export function describeExecutionBatchContract(stores: () => Stores): void {
         ...e,
         context: { at, gone: undefined, list: [1, 'two', { three: null }] },
         output: { at },
+        updatedAt: e.updatedAt + 0.5,
       } as typeof e;
       const out = await fn({ items: [{ execution, expectedVersion: 0 }] });
       const read = await stores().executions.get(e.id);
@@ -77,6 +78,7 @@ export function describeExecutionBatchContract(stores: () => Stores): void {
         at: at.toISOString(),
         list: [1, 'two', { three: null }],
       });
+      expect(read?.updatedAt).toBe(Math.trunc(e.updatedAt));
     });
 
     it('lists stale and unknown items as conflicts, writing nothing for them and the rest as usual', async () => {
