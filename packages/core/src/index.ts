@@ -28,6 +28,7 @@ export type {
   MemoryStoreContext,
 } from './memory/memory-state.js';
 export * from './memory/memory-stores.js';
+export * from './new-job-as-stored.js';
 export * from './result.js';
 export type * from './retry-policy.js';
 export type * from './schedule.js';

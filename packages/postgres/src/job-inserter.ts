@@ -3,6 +3,7 @@ import {
   type NewJob,
   type NormalizedNewJob,
   NotFoundError,
+  newJobAsStored,
   normalizeNewJob,
   normalizeNewJobs,
   ValidationError,
@@ -10,7 +11,7 @@ import {
 import { newJobsJson } from './new-jobs-json.js';
 import { PgNotifier } from './pg-notifier.js';
 import { runStatement } from './queryable.js';
-import { createdRowToJob, rowToJob } from './rows.js';
+import { rowToJob } from './rows.js';
 import type { StoreContext } from './store-context.js';
 
 /**
@@ -36,7 +37,6 @@ export class JobInserter {
   async one(job: NewJob): Promise<Job> {
     const ctx = this.#ctx;
     const n = normalizeNewJob(job, { now: Date.now(), maxPayloadBytes: ctx.maxPayloadBytes });
-    const retryJson = n.retry === null ? null : JSON.stringify(n.retry);
     const [row] = await runStatement(ctx.db, ctx.statements.jobs.createOne, [
       n.id,
       n.queue,
@@ -48,14 +48,15 @@ export class JobInserter {
       job.runAt === undefined ? null : new Date(n.runAt).toISOString(),
       n.maxAttempts,
       n.timeoutMs,
-      retryJson,
+      n.retry === null ? null : JSON.stringify(n.retry),
       n.idempotencyKey,
       n.correlationId,
       this.#channel,
     ]);
     if (row !== undefined) {
       if (this.#channel === null && row.due === true) ctx.wake.jobsDue();
-      return createdRowToJob(n, retryJson, row);
+      // The row holds only what the database chose; the rest is what was sent.
+      return newJobAsStored(n, { runAt: Number(row.run_at), createdAt: Number(row.created_at) });
     }
     // No row: the key was taken, perhaps by an insert that committed while this one waited
     // for it (read now, in a snapshot that sees it).

@@ -1,11 +1,4 @@
-import type {
-  Execution,
-  Job,
-  JobProgress,
-  JobStatus,
-  NormalizedNewJob,
-  Schedule,
-} from '@flowmonkey/core';
+import type { Execution, Job, JobProgress, JobStatus, Schedule } from '@flowmonkey/core';
 import type { Row } from './queryable.js';
 
 /** A timestamptz column (epoch ms from `storeTypes`, or a `Date`) as epoch ms, or `null`. */
@@ -66,44 +59,6 @@ export function rowToJob(row: Row): Job {
     updatedAt: ms(row.updated_at),
     startedAt: msOrNull(row.started_at),
     finishedAt: msOrNull(row.finished_at),
-  };
-}
-
-/**
- * The {@link Job} a row of `createOne` stands for, built from the normalized new job `n` and
- * the two values the database chose, `run_at` and `created_at` (epoch ms): pending, never
- * attempted, its input and retry policy parsed from the JSON that was stored (as a read
- * gives them), `retryJson` being that JSON or `null`.
- */
-export function createdRowToJob(n: NormalizedNewJob, retryJson: string | null, row: Row): Job {
-  const createdAt = Number(row.created_at);
-  return {
-    id: n.id.toLowerCase(),
-    queue: n.queue,
-    handler: n.handler,
-    executionId: n.executionId,
-    stepId: n.stepId,
-    status: 'pending',
-    input: JSON.parse(n.inputJson),
-    result: null,
-    error: null,
-    priority: n.priority,
-    runAt: Number(row.run_at),
-    attempts: 0,
-    maxAttempts: n.maxAttempts,
-    timeoutMs: n.timeoutMs,
-    retry: retryJson === null ? null : JSON.parse(retryJson),
-    leaseId: null,
-    runnerId: null,
-    heartbeatAt: null,
-    progress: null,
-    idempotencyKey: n.idempotencyKey,
-    correlationId: n.correlationId,
-    cancelRequested: false,
-    createdAt,
-    updatedAt: createdAt,
-    startedAt: null,
-    finishedAt: null,
   };
 }
 

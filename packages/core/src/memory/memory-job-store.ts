@@ -7,6 +7,7 @@ import {
   normalizeClaimBatch,
   normalizeRunnerEvents,
 } from '../job-store-checks.js';
+import { newJobAsStored } from '../new-job-as-stored.js';
 import type { ErrorInfo } from '../result.js';
 import type {
   ClaimBatchParams,
@@ -391,34 +392,7 @@ export class MemoryJobStore implements JobStore {
     if (this.#ctx.state.jobs.has(job.id)) {
       throw new ValidationError('id', 'a job with this id already exists');
     }
-    const stored: Job = {
-      id: job.id,
-      queue: job.queue,
-      handler: job.handler,
-      executionId: job.executionId,
-      stepId: job.stepId,
-      status: 'pending',
-      input: JSON.parse(job.inputJson),
-      result: null,
-      error: null,
-      priority: job.priority,
-      runAt: job.runAt,
-      attempts: 0,
-      maxAttempts: job.maxAttempts,
-      timeoutMs: job.timeoutMs,
-      retry: job.retry,
-      leaseId: null,
-      runnerId: null,
-      heartbeatAt: null,
-      progress: null,
-      idempotencyKey: job.idempotencyKey,
-      correlationId: job.correlationId,
-      cancelRequested: false,
-      createdAt: now,
-      updatedAt: now,
-      startedAt: null,
-      finishedAt: null,
-    };
+    const stored = newJobAsStored(job, { runAt: job.runAt, createdAt: now });
     this.#ctx.state.jobs.set(stored.id, stored);
     if (stored.idempotencyKey !== null)
       this.#ctx.state.jobKeys.set(stored.idempotencyKey, stored.id);
