@@ -67,24 +67,29 @@ function runnerEventsCte(first: number): string {
       )`;
 }
 
+/** A row of CTE `e` as `job_events` takes it (with `ord`, the order to append in). */
+const RUNNER_EVENT_ROW = `e.job_id, e.kind, e.attempt, e.lease_id, e.data::jsonb AS data, now() AS at, e.ord`;
+
 /**
  * The rows of CTE `e` to append: `started` and `timeout` only while their lease is held (a
  * stale runner's history ends where its lease did), `lease-lost` always. The lease is read
  * from the statement's snapshot, before any update in the same statement.
  */
 function fencedRunnerEvents(s: string): string {
-  return `SELECT e.job_id, e.kind, e.attempt, e.lease_id, e.data::jsonb AS data, now() AS at, e.ord
+  return `SELECT ${RUNNER_EVENT_ROW}
         FROM e LEFT JOIN ${s}.jobs j ON j.id = e.job_id AND j.lease_id = e.lease_id
         WHERE e.kind = 'lease-lost' OR j.id IS NOT NULL`;
 }
 
 /**
- * {@link fencedRunnerEvents} inside `completeMany`: an event of a job that the statement
- * completes under the same lease (CTE `src`, whose update was fenced by that lease in the
- * same snapshot) is kept without its primary-key probe; the others are probed as there.
+ * {@link fencedRunnerEvents} inside `completeMany`, keeping the same rows: an event of a job
+ * that the statement completes under the same lease (CTE `src`, whose update was fenced by
+ * that lease in the same snapshot) is kept by a hashed lookup of `src`, which PostgreSQL
+ * evaluates before the primary-key probe that the other events get (EXPLAIN shows the probe
+ * run only for those).
  */
 function fencedRunnerEventsBesideCompletions(s: string): string {
-  return `SELECT e.job_id, e.kind, e.attempt, e.lease_id, e.data::jsonb AS data, now() AS at, e.ord
+  return `SELECT ${RUNNER_EVENT_ROW}
         FROM e
         WHERE e.kind = 'lease-lost'
           OR (e.job_id, e.lease_id) IN (SELECT id, old_lease_id FROM src)
@@ -198,7 +203,7 @@ export function jobStatements(s: string, schema: string): Record<JobStatementNam
     // $1-$13: the job (see NEW_JOB_VALUES). $14: the jobs channel to NOTIFY (delivered at
     // commit) when the job was inserted due; NULL leaves the wake-up to the caller. One row:
     // no JSON to unpack, and the NOTIFY is a CASE in the select list, not a CTE. Returns
-    // only what the database chose (times as epoch ms; see createdRowToJob): node-postgres
+    // only what the database chose (times as epoch ms; see newJobAsStored): node-postgres
     // handled the 30-column row description and row of `RETURNING *` on every call.
     createOne: `${insertNewJobs(s, '', `VALUES ${NEW_JOB_VALUES}`)}
       SELECT ${epochMs('src.run_at')} AS run_at, ${epochMs('src.created_at')} AS created_at,
