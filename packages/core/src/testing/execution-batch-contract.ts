@@ -70,6 +70,7 @@ export function describeExecutionBatchContract(stores: () => Stores): void {
         context: { at, gone: undefined, list: [1, 'two', { three: null }] },
         output: { at },
         updatedAt: e.updatedAt + 0.5,
+        wakeAt: e.updatedAt + 60_000.7,
       } as typeof e;
       const out = await fn({ items: [{ execution, expectedVersion: 0 }] });
       const read = await stores().executions.get(e.id);
@@ -79,6 +80,7 @@ export function describeExecutionBatchContract(stores: () => Stores): void {
         list: [1, 'two', { three: null }],
       });
       expect(read?.updatedAt).toBe(Math.trunc(e.updatedAt));
+      expect(read?.wakeAt).toBe(Math.trunc(e.updatedAt + 60_000.7));
     });
 
     it('lists stale and unknown items as conflicts, writing nothing for them and the rest as usual', async () => {
