@@ -5,8 +5,9 @@
  * `--out FILE` (default bench/RESULTS.md; the generated table replaces the part of the file
  * between the markers, the analysis around it is kept).
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { packageVersion } from './src/adapter.js';
 import { CHILD_NODE_ARGS } from './src/child-node-args.js';
@@ -80,21 +81,21 @@ function summary(result: WorkloadResult | null): string {
   return c === null ? m : `${m} dup=${c.duplicates} missing=${c.missing}`;
 }
 
-/** Throws unless the compiled packages the child processes load (CHILD_NODE_ARGS) exist. */
-function assertCompiled(): void {
-  for (const name of ['core', 'postgres', 'jobs']) {
-    const entry = fileURLToPath(new URL(`../packages/${name}/dist/src/index.js`, import.meta.url));
-    if (!existsSync(entry)) {
-      throw new Error(
-        `${entry} is missing: run the suite with \`pnpm bench\`, which builds it first`,
-      );
-    }
-  }
+/**
+ * Builds the compiled packages the child processes load (CHILD_NODE_ARGS) from the source
+ * as it is now (`tsc -b` of the suite and the packages it references), so a run never
+ * measures an older build.
+ */
+function buildPackages(): void {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '-b', fileURLToPath(new URL('.', import.meta.url))], {
+    stdio: 'inherit',
+  });
 }
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
-  assertCompiled();
+  buildPackages();
   const began = performance.now();
   const facts = await machineFacts();
   const versions = {

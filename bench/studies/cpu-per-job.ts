@@ -65,8 +65,8 @@ async function drain(name: string): Promise<string> {
         const nodeUs = (used.user + used.system) / JOBS;
         const postgresUs = ((postgresCpuMs() - postgres) * 1000) / JOBS;
         const rate = Math.round(JOBS / ((last - first) / 1000));
-        resolve();
         result = `${name.padEnd(16)} ${String(rate).padStart(6)} jobs/s   Node ${nodeUs.toFixed(1)} µs/job   PostgreSQL ${postgresUs.toFixed(1)} µs/job`;
+        resolve();
       });
     });
     await done;
