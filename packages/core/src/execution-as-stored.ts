@@ -5,9 +5,9 @@ import type { ExecutionJson } from './validation.js';
  * The execution as a store keeps it, built from what is written instead of read back: the
  * payloads parsed from their JSON text (`json`, as `assertExecution` returned it: fresh
  * objects, equal as values to what a read gives; PostgreSQL's jsonb may order object keys
- * differently), timestamps as epoch ms to the millisecond (a `Date`
- * becomes its time, a fraction of a millisecond is dropped, as PostgreSQL keeps them),
- * absent optional ids as `null`, and `version`.
+ * differently), timestamps as epoch ms to the millisecond (a `Date` becomes its time, a
+ * fraction of a millisecond is dropped, as PostgreSQL keeps them), absent optional ids as
+ * `null`, and `version`.
  */
 export function executionAsStored(
   execution: Execution,
