@@ -1,9 +1,16 @@
 import type { Job, Logger } from '@flowmonkey/core';
 import type { JobHandlerContext } from './job-handler.js';
 
-/** What an {@link AttemptContext} asks its attempt for, on first use. */
+/**
+ * What an {@link AttemptContext} asks its attempt for, on first use: a runner's attempt, or
+ * another handler context to delegate to. `attempt`, `executionId` and `stepId` default to
+ * the job's.
+ */
 export interface AttemptControls {
   readonly job: Job;
+  readonly attempt?: number;
+  readonly executionId?: string | null;
+  readonly stepId?: string | null;
   readonly signal: AbortSignal;
   readonly log: Logger;
   heartbeat(): Promise<void>;
@@ -29,9 +36,9 @@ export class AttemptContext implements JobHandlerContext {
   constructor(controls: AttemptControls) {
     const { job } = controls;
     this.job = job;
-    this.attempt = job.attempts;
-    this.executionId = job.executionId;
-    this.stepId = job.stepId;
+    this.attempt = controls.attempt ?? job.attempts;
+    this.executionId = controls.executionId ?? job.executionId;
+    this.stepId = controls.stepId ?? job.stepId;
     this.#controls = controls;
   }
 

@@ -1,7 +1,6 @@
 import {
   type Clock,
   ConfigError,
-  type Job,
   type JobStore,
   type Logger,
   MAX_TIMESTAMP_MS,
@@ -12,6 +11,7 @@ import {
   systemClock,
   ValidationError,
 } from '@flowmonkey/core';
+import { AttemptContext } from './attempt-context.js';
 import type { JobDefinition, SchemaInput, SchemaOutput, TypedJobContext } from './define-job.js';
 import { JobHandle } from './job-handle.js';
 import type { JobHandlerContext, JobHandlerFunction, JobHandlerOptions } from './job-handler.js';
@@ -270,39 +270,15 @@ async function validateStoredInput<S extends StandardSchemaV1>(
 }
 
 /**
- * A runner's context as a typed job's handler sees it: the same, plus `jobId`. Delegates
- * instead of copying, so the runner's signal and logger are still made only on first use.
+ * A runner's context as a typed job's handler sees it: the same, plus `jobId`. Delegates to
+ * the runner's context instead of copying it, so its signal and logger are still made only
+ * on first use.
  */
-class TypedRunnerContext implements TypedJobContext {
-  readonly job: Readonly<Job>;
+class TypedRunnerContext extends AttemptContext implements TypedJobContext {
   readonly jobId: string;
-  readonly attempt: number;
-  readonly executionId: string | null;
-  readonly stepId: string | null;
-  readonly #context: JobHandlerContext;
 
   constructor(context: JobHandlerContext) {
-    this.job = context.job;
+    super(context);
     this.jobId = context.job.id;
-    this.attempt = context.attempt;
-    this.executionId = context.executionId;
-    this.stepId = context.stepId;
-    this.#context = context;
-  }
-
-  get signal(): AbortSignal {
-    return this.#context.signal;
-  }
-
-  get log(): Logger {
-    return this.#context.log;
-  }
-
-  get heartbeat(): () => Promise<void> {
-    return this.#context.heartbeat;
-  }
-
-  get progress(): (percent: number, message?: string) => Promise<void> {
-    return this.#context.progress;
   }
 }
