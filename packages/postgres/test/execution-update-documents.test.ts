@@ -1,39 +1,21 @@
-import type { Execution, ExecutionJson, ExecutionUpdate } from '@flowmonkey/core';
+import { assertExecution, type ExecutionJson, type ExecutionUpdate } from '@flowmonkey/core';
+import { newExecution } from '@flowmonkey/core/testing';
 import { describe, expect, it } from 'vitest';
 import { updateManyDocuments } from '../src/execution-update-documents.js';
 
 function item(id: string, note: string): [ExecutionUpdate, ExecutionJson] {
   const at = Date.UTC(2026, 11, 1, 12, 0, 0, 7);
-  const execution: Execution = {
+  const execution = newExecution({
     id,
-    flowId: 'flow',
-    flowVersion: 1,
-    status: 'running',
     currentStepId: 'step',
     input: { note },
     context: { input: { note } },
-    output: null,
-    error: null,
-    history: [],
     stepCount: 1,
-    waitingOn: null,
-    wakeAt: null,
-    idempotencyKey: null,
-    tenantId: null,
-    parentExecutionId: null,
     version: 3,
     createdAt: at,
     updatedAt: at,
-  };
-  const json: ExecutionJson = {
-    input: JSON.stringify({ note }),
-    context: JSON.stringify({ input: { note } }),
-    output: 'null',
-    error: 'null',
-    history: '[]',
-    waitingOn: 'null',
-  };
-  return [{ execution, expectedVersion: 3 }, json];
+  });
+  return [{ execution, expectedVersion: 3 }, assertExecution(execution)];
 }
 
 const ids = (documents: string[]) =>

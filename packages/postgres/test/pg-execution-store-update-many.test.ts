@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Execution } from '@flowmonkey/core';
+import { newExecution } from '@flowmonkey/core/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPgStores, type PgStores } from '../src/create-pg-stores.js';
 import { useTestDatabase } from '../src/testing/index.js';
@@ -13,18 +14,15 @@ beforeEach(async () => {
   stores = createPgStores({ pool: db().pool, notify: false });
 });
 
+/** An execution whose texts need escaping (quotes, backslashes, a newline, non-ASCII). */
 function execution(overrides: Partial<Execution> = {}): Execution {
   const now = Date.now();
-  return {
-    id: randomUUID(),
+  return newExecution({
     flowId: 'flow "quoted" \\ back',
     flowVersion: 3,
-    status: 'running',
     currentStepId: 'étape',
     input: { order: 42, note: 'a "quote", a \\ and \n a newline' },
     context: { input: { order: 42 }, charge: { ok: true, cents: [1, 2.5, -3] } },
-    output: null,
-    error: null,
     history: [
       {
         stepId: 'first',
@@ -37,16 +35,11 @@ function execution(overrides: Partial<Execution> = {}): Execution {
       },
     ],
     stepCount: 1,
-    waitingOn: null,
-    wakeAt: null,
-    idempotencyKey: null,
     tenantId: 'tenant-7',
-    parentExecutionId: null,
-    version: 0,
     createdAt: now - 1000,
     updatedAt: now,
     ...overrides,
-  };
+  });
 }
 
 /** The stored row as PostgreSQL has it: payloads as jsonb text, times as text with µs. */

@@ -4,6 +4,7 @@
  */
 export {
   CLOCK_TOLERANCE_MS,
+  newExecution,
   type StoresFactory,
 } from './contract-fixtures.js';
 export { describeExecutionStoreContract } from './execution-store-contract.js';
