@@ -18,8 +18,9 @@ import type { StoreContext } from './store-context.js';
  * Writes new jobs for `PgJobStore`: one job with the one-row statement `createOne` (13
  * parameters, no JSON document to unpack), several with `createMany`, in one round trip
  * each. Both validate before sending anything, take a missing `runAt` from the database
- * clock, append the `created` event in the same statement, and return the existing job
- * for an idempotency key already taken (read in a second round trip). The wake-up rides
+ * clock, append the `created` event in the same statement, build the jobs they return
+ * from what they sent and the times the database chose (`newJobAsStored`), and return the
+ * existing job for an idempotency key already taken (read in a second round trip). The wake-up rides
  * on the INSERT (an in-statement NOTIFY) when `ctx.wake` is the pool's notifier with
  * notifications on; otherwise `ctx.wake.jobsDue()` is called when a due job was inserted.
  */
@@ -88,7 +89,16 @@ export class JobInserter {
       channel,
     ]);
     if (channel === null && rows.some((row) => row.due === true)) ctx.wake.jobsDue();
-    const byId = new Map(rows.map((row) => [String(row.id), rowToJob(row)]));
+    // The rows hold only what the database chose for the jobs it inserted; the rest is what
+    // was sent (the first job with an id, as a later one sharing its key was skipped).
+    const sent = new Map<string, NormalizedNewJob>();
+    for (const job of normalized) if (!sent.has(job.id)) sent.set(job.id, job);
+    const byId = new Map<string, Job>();
+    for (const row of rows) {
+      const id = String(row.id);
+      const times = { runAt: Number(row.run_at), createdAt: Number(row.created_at) };
+      byId.set(id, newJobAsStored(sent.get(id) as NormalizedNewJob, times));
+    }
     const missingKeys = normalized
       .filter((job) => !byId.has(job.id) && job.idempotencyKey !== null)
       .map((job) => job.idempotencyKey as string);

@@ -80,13 +80,16 @@ export class MemoryJobStore implements JobStore {
   async createMany(jobs: readonly NewJob[]): Promise<Job[]> {
     const now = this.#ctx.clock.now();
     const normalized = normalizeNewJobs(jobs, { now, maxPayloadBytes: this.#ctx.maxPayloadBytes });
-    const ids = new Set<string>();
+    // An id given twice in the batch is the same job only when both share a key.
+    const keys = new Map<string, string | null>();
     normalized.forEach((job, index) => {
-      const taken = this.#ctx.state.jobs.has(job.id) || ids.has(job.id);
-      if (taken && !this.#existingByKey(job)) {
+      const again =
+        keys.has(job.id) && job.idempotencyKey !== null && keys.get(job.id) === job.idempotencyKey;
+      const taken = this.#ctx.state.jobs.has(job.id) || keys.has(job.id);
+      if (taken && !again && !this.#existingByKey(job)) {
         throw new ValidationError(`jobs[${index}].id`, 'a job with this id already exists');
       }
-      ids.add(job.id);
+      if (!keys.has(job.id)) keys.set(job.id, job.idempotencyKey);
     });
     return normalized.map((job) => copy(this.#insert(job, now)));
   }

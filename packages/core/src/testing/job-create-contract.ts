@@ -141,6 +141,33 @@ export function describeJobCreateContract(stores: () => Stores): void {
       for (const job of jobs) expect(await stores().jobs.get(job.id)).toEqual(job);
     });
 
+    it('returns each job as a read gives it back, with every field set', async () => {
+      const at = Date.UTC(2030, 0, 2, 3, 4, 5, 6);
+      const full = {
+        queue: 'q',
+        handler: 'h',
+        executionId: 'exec-1',
+        stepId: 'step-1',
+        input: { at: new Date(at), gone: undefined, n: [1.5, null] },
+        priority: 7,
+        runAt: at,
+        maxAttempts: 9,
+        timeoutMs: 1234,
+        retry: { strategy: 'FIXED' as const, baseDelayMs: 10 },
+        correlationId: 'corr-1',
+      };
+      const id = randomUUID();
+      const jobs = await stores().jobs.createMany([
+        { ...full, id, idempotencyKey: 'key-1' },
+        { handler: 'plain' },
+        { ...full, id, idempotencyKey: 'key-1', input: 'the same id and key again' },
+      ]);
+      for (const job of jobs) expect(job).toEqual(await stores().jobs.get(job.id));
+      expect(jobs[0]).toMatchObject({ id, input: { at: new Date(at).toISOString() } });
+      expect(jobs[2]).toEqual(jobs[0]);
+      expect(await stores().jobs.listByStatus({ status: 'pending', limit: 10 })).toHaveLength(2);
+    });
+
     it('returns an empty array for an empty batch', async () => {
       expect(await stores().jobs.createMany([])).toEqual([]);
     });
