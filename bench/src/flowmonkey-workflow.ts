@@ -50,12 +50,12 @@ export const benchFlow: Flow = defineFlow({
   },
 });
 
-/** Starts a worker that runs the flow's stateful step; returns its closer. */
-export async function startWorkflowWorker(
+/** Builds a worker that runs the flow's stateful step; `start` starts it, `close` stops it. */
+export async function openWorkflowWorker(
   url: string,
   concurrency: number,
   onDone: (job: BenchJob) => void,
-): Promise<() => Promise<void>> {
+): Promise<{ start: () => Promise<void>; close: () => Promise<void> }> {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   const stores = createPgStores({ pool });
   const engine = new Engine({ stores, handlers: handlers(onDone), flows: [benchFlow] });
@@ -69,12 +69,16 @@ export async function startWorkflowWorker(
     prefetch: 500,
     logger: noopLogger,
   });
-  await listener.start();
-  await runner.start();
-  return async () => {
-    await runner.stop({ graceful: true, timeoutMs: 2000 });
-    await listener.stop();
-    await pool.end();
+  return {
+    start: async () => {
+      await listener.start();
+      await runner.start();
+    },
+    close: async () => {
+      await runner.stop({ graceful: true, timeoutMs: 2000 });
+      await listener.stop();
+      await pool.end();
+    },
   };
 }
 
