@@ -4,10 +4,12 @@ import {
   defineFlow,
   Engine,
   type FlowMonkeyEventName,
+  type JobStore,
   LeaseLostError,
   ManualClock,
   Result,
   type StepHandler,
+  type Stores,
 } from '../src/index.js';
 
 const chargeHandler: StepHandler = {
@@ -267,5 +269,144 @@ describe('Engine.cancel', () => {
     const record = confirmed.execution?.history.find((r) => r.stepId === 'charge');
     expect(record).toMatchObject({ outcome: 'cancelled', error: { code: 'CANCELLED' } });
     expect((await engine.get(started.id))?.status).toBe('completed');
+  });
+});
+
+/** `target` whose method calls are appended to `calls` as `<prefix>.<method>`. */
+function logged<T extends object>(target: T, prefix: string, calls: string[]): T {
+  return new Proxy(target, {
+    get(t, property, receiver) {
+      const value: unknown = Reflect.get(t, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls.push(`${prefix}.${String(property)}`);
+        return value.apply(t, args);
+      };
+    },
+  });
+}
+
+/** `setup()` with its stores logged, and `failNextJobCreate` to fail one job write. */
+function setupLogged() {
+  const base = setup();
+  const calls: string[] = [];
+  const failures: Error[] = [];
+  const { stores } = base;
+  const loggedStores: Stores = {
+    executions: logged(stores.executions, 'executions', calls),
+    jobs: logged(stores.jobs, 'jobs', calls),
+    schedules: stores.schedules,
+    transaction: (fn) => {
+      calls.push('transaction');
+      return stores.transaction((tx) => {
+        const failure = failures.shift();
+        // When a failure is queued the job write fails with it (e.g. the connection was
+        // lost), and the transaction rolls back.
+        const jobs: JobStore =
+          failure === undefined
+            ? tx.jobs
+            : new Proxy(tx.jobs, {
+                get: (t, p, r) =>
+                  p === 'create' ? () => Promise.reject(failure) : Reflect.get(t, p, r),
+              });
+        return fn({
+          executions: logged(tx.executions, 'tx.executions', calls),
+          jobs: logged(jobs, 'tx.jobs', calls),
+        });
+      });
+    },
+  };
+  let validations = 0;
+  const handlers = [
+    inline('validate', (id) => {
+      validations++;
+      return id;
+    }),
+    chargeHandler,
+    inline('ship', (chargeId) => ({ shipped: chargeId })),
+    inline('cancelOrder', () => 'cancelled-order'),
+  ];
+  const engine = new Engine({
+    stores: loggedStores,
+    clock: base.clock,
+    handlers,
+    flows: [orderFlow],
+  });
+  const seen: string[] = [];
+  for (const name of [
+    'step:started',
+    'step:completed',
+    'job:created',
+    'execution:waiting',
+  ] as const) {
+    engine.events.on(name, (p) => {
+      seen.push('stepId' in p ? `${name} ${p.stepId}` : name);
+    });
+  }
+  return { ...base, engine, calls, seen, failures, validations: () => validations };
+}
+
+describe('Engine.start from an inline step into a stateful one', () => {
+  it("writes the inline step's outcome and the park on the job in one transaction", async () => {
+    const { engine, stores, calls, seen } = setupLogged();
+    const execution = await engine.start('order', { orderId: 'o-1' });
+    expect(calls).toEqual([
+      'executions.create',
+      'transaction',
+      'tx.jobs.create',
+      'tx.executions.update',
+    ]);
+    expect(seen).toEqual([
+      'step:started validate',
+      'step:completed validate',
+      'step:started charge',
+      'job:created',
+      'execution:waiting charge',
+    ]);
+    expect(execution).toMatchObject({
+      status: 'waiting',
+      version: 1,
+      context: { validate: 'o-1' },
+    });
+    expect(execution.history.map((r) => [r.stepId, r.outcome])).toEqual([
+      ['validate', 'success'],
+      ['charge', 'waiting'],
+    ]);
+    expect(await stores.executions.get(execution.id)).toEqual(execution);
+  });
+
+  it('runs the inline step again when the park was not written, as after a crash before its commit', async () => {
+    const { engine, stores, seen, failures, validations } = setupLogged();
+    failures.push(new Error('connection lost'));
+    await expect(engine.start('order', { orderId: 'o-2' })).rejects.toThrow('connection lost');
+    const [stored] = await stores.executions.list({ limit: 10 });
+    expect(stored).toMatchObject({ status: 'running', version: 0, history: [] });
+    expect(await stores.jobs.listByStatus({ status: 'pending', limit: 10 })).toEqual([]);
+    expect(seen).toEqual(['step:started validate']);
+
+    const recovered = await engine.run(stored?.id ?? '');
+    expect(recovered).toMatchObject({ status: 'waiting', waitingOn: { stepId: 'charge' } });
+    expect(validations()).toBe(2);
+    expect(await stores.jobs.getByExecution(recovered.id)).toHaveLength(1);
+  });
+
+  it("writes the outcome alone, as a failure, when the store refuses the inline step's output", async () => {
+    const clock = new ManualClock();
+    const stores = createMemoryStores({ clock, maxPayloadBytes: 2_000 });
+    const flow = defineFlow({
+      id: 'big-then-job',
+      initialStepId: 'big',
+      steps: {
+        big: { type: 'big', transitions: { onSuccess: 'charge' } },
+        charge: { type: 'charge' },
+      },
+    });
+    const handlers = [inline('big', () => 'x'.repeat(2_500)), chargeHandler];
+    const engine = new Engine({ stores, clock, handlers, flows: [flow] });
+    const execution = await engine.start('big-then-job', null);
+    expect(execution).toMatchObject({ status: 'failed', error: { code: 'VALIDATION_ERROR' } });
+    expect(execution.history.map((r) => [r.stepId, r.outcome])).toEqual([['big', 'failure']]);
+    expect(await stores.jobs.listByStatus({ status: 'pending', limit: 10 })).toEqual([]);
+    expect(await stores.executions.get(execution.id)).toEqual(execution);
   });
 });

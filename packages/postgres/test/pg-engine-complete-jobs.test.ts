@@ -11,7 +11,8 @@ import {
   type StoreSet,
   type Stores,
 } from '@flowmonkey/core';
-import { beforeEach, describe, expect, it } from 'vitest';
+import pgModule from 'pg';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPgStores, type PgStores } from '../src/create-pg-stores.js';
 import { useTestDatabase } from '../src/testing/index.js';
 import { truncateAll } from './helpers.js';
@@ -119,6 +120,37 @@ function shape(e: Execution | undefined) {
   };
 }
 
+describe('Engine.start on PostgreSQL', () => {
+  it('writes the inline first step and the park on the stateful second in one transaction', async () => {
+    const engine = new Engine({ stores: pg, handlers, flows: [benchFlow] });
+    await engine.start('bench', { i: 0 });
+    const query = vi.spyOn(pgModule.Client.prototype, 'query');
+    try {
+      const execution = await engine.start('bench', { i: 1 });
+      const sent = query.mock.calls.map(([config]: unknown[]) =>
+        typeof config === 'string' ? config : String((config as { name?: string }).name),
+      );
+      expect(sent).toEqual([
+        'fm_flowmonkey_executions_create',
+        'BEGIN',
+        'fm_flowmonkey_jobs_createOne',
+        'fm_flowmonkey_executions_update',
+        'COMMIT',
+      ]);
+      expect(await pg.executions.get(execution.id)).toEqual(execution);
+      expect(execution).toMatchObject({
+        status: 'waiting',
+        version: 1,
+        context: { prepare: { i: 1 } },
+      });
+      const [job] = await pg.jobs.getByExecution(execution.id);
+      expect(execution.waitingOn).toMatchObject({ stepId: 'work', jobId: job?.id });
+    } finally {
+      query.mockRestore();
+    }
+  });
+});
+
 describe('Engine.completeJobs on PostgreSQL', () => {
   it('settles a batch in one transaction and ends like completeJob, one updateMany per inline layer', async () => {
     const { stores, calls } = counted(pg);
@@ -179,7 +211,7 @@ describe('Engine.completeJobs on PostgreSQL', () => {
     const out = await engine.completeJobs(itemsFor(jobs));
     expect(out.map((r) => settled(r).resumed)).toEqual([true, true, true]);
     const finals = await Promise.all(started.map((e) => pg.executions.get(e.id)));
-    expect(finals.map((e) => e?.version)).toEqual([4, 5, 4]);
+    expect(finals.map((e) => e?.version)).toEqual([3, 4, 3]);
     expect(finals.map((e) => shape(e).steps)).toEqual(
       Array(3).fill(['prepare:success', 'work:success', 'finish:success']),
     );

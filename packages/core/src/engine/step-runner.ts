@@ -1,8 +1,9 @@
 import { ConcurrencyError, NotFoundError, ValidationError } from '../errors.js';
 import type { Execution } from '../execution.js';
 import type { FlowStep } from '../flow.js';
+import type { Job } from '../job.js';
 import { toErrorInfo } from '../result.js';
-import { applyBoundedOutcome } from './bounded-outcome.js';
+import { applyBoundedOutcome, type BoundedOutcome } from './bounded-outcome.js';
 import { emitEnd, emitTransition } from './emit-transition.js';
 import type { StepOutcome } from './engine-types.js';
 import { StepBatch } from './step-batch.js';
@@ -114,7 +115,7 @@ export class StepRunner {
       case 'inline': {
         const end = await runInlineHandler(this.#ctx, prepared.work, this.#inflight);
         const { execution: begun, step } = prepared.work;
-        if (end.kind === 'outcome') return this.finish(begun, execution, step, end.outcome);
+        if (end.kind === 'outcome') return this.#finishInline(begun, execution, step, end.outcome);
         const parked = await this.#write(
           parkExecution(begun, end.wait, this.#ctx.clock.now()),
           execution,
@@ -130,18 +131,8 @@ export class StepRunner {
    * over `before`'s version), then emits `job:created` and `execution:waiting`.
    */
   async parkOnJob(work: Begun, before: Execution): Promise<Execution> {
-    const { stores, clock, events } = this.#ctx;
-    const newJob = newStepJob(work);
-    const { job, parked } = await stores.transaction(async (tx) => {
-      const created = await tx.jobs.create(newJob);
-      const stored = await tx.executions.update({
-        execution: parkedOnJob(work, created.id, clock.now()),
-        expectedVersion: before.version,
-      });
-      return { job: created, parked: stored };
-    });
-    events.emit('job:created', { job });
-    emitTransition(events, parked, work.step.id, { kind: 'wait' });
+    const { job, parked } = await this.#createJobAndPark(work, before);
+    this.#emitParked(work, job, parked);
     return parked;
   }
 
@@ -158,6 +149,69 @@ export class StepRunner {
   ): Promise<Execution> {
     const now = this.#ctx.clock.now();
     const bounded = applyBoundedOutcome(begun, step, outcome, now, this.#ctx.maxPayloadBytes);
+    return this.#writeOutcome(begun, before, step, bounded, now);
+  }
+
+  /**
+   * `finish` for an inline visit. When its outcome leads to a stateful step, that step
+   * begins in the same write: its job is created and the execution parked on it in one
+   * transaction over `before`'s version, instead of the outcome written first and the park
+   * after it (one write and one commit fewer, e.g. for every start of a flow whose first
+   * step is inline and second stateful). Nothing is lost by the merge: the handler has
+   * returned, and a crash before the commit re-runs it, as a crash before the outcome's own
+   * write would. Events follow the commit, in the order the two writes would give them;
+   * the `step:completed` (or `step:failed`) execution is the state between the two steps,
+   * never stored on its own. When that write is refused with `ValidationError`, the outcome
+   * is written alone, as `finish` does, and the next step runs as usual.
+   */
+  async #finishInline(
+    begun: Execution,
+    before: Execution,
+    step: FlowStep,
+    outcome: StepOutcome,
+  ): Promise<Execution> {
+    const now = this.#ctx.clock.now();
+    const bounded = applyBoundedOutcome(begun, step, outcome, now, this.#ctx.maxPayloadBytes);
+    const next = this.#statefulNext(bounded.execution);
+    if (next !== undefined) {
+      try {
+        const { job, parked } = await this.#createJobAndPark(next, before);
+        emitTransition(this.#ctx.events, bounded.execution, step.id, bounded.outcome);
+        this.#ctx.events.emit('step:started', {
+          execution: next.execution,
+          stepId: next.step.id,
+        });
+        this.#emitParked(next, job, parked);
+        return parked;
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+      }
+    }
+    return this.#writeOutcome(begun, before, step, bounded, now);
+  }
+
+  /**
+   * The begun visit of the step `execution` goes to next, when that step is stateful and
+   * can begin (known, within the step limit, its input selectable); `step:started` not yet
+   * emitted. Anything else, an unknown step included, is left to the usual path.
+   */
+  #statefulNext(execution: Execution): Begun | undefined {
+    if (execution.status !== 'running') return undefined;
+    try {
+      const prepared = prepareStep(this.#ctx, execution, false);
+      return prepared.kind === 'stateful' ? prepared.work : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async #writeOutcome(
+    begun: Execution,
+    before: Execution,
+    step: FlowStep,
+    bounded: BoundedOutcome,
+    now: number,
+  ): Promise<Execution> {
     let applied = bounded.outcome;
     let stored: Execution;
     try {
@@ -171,6 +225,27 @@ export class StepRunner {
     }
     emitTransition(this.#ctx.events, stored, step.id, applied);
     return stored;
+  }
+
+  /** Creates `work`'s job and parks its execution on it in one transaction over `before`. */
+  async #createJobAndPark(
+    work: Begun,
+    before: Execution,
+  ): Promise<{ job: Job; parked: Execution }> {
+    const { stores, clock } = this.#ctx;
+    return stores.transaction(async (tx) => {
+      const job = await tx.jobs.create(newStepJob(work));
+      const parked = await tx.executions.update({
+        execution: parkedOnJob(work, job.id, clock.now()),
+        expectedVersion: before.version,
+      });
+      return { job, parked };
+    });
+  }
+
+  #emitParked(work: Begun, job: Job, parked: Execution): void {
+    this.#ctx.events.emit('job:created', { job });
+    emitTransition(this.#ctx.events, parked, work.step.id, { kind: 'wait' });
   }
 
   #write(next: Execution, before: Execution): Promise<Execution> {

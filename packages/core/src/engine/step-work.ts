@@ -80,10 +80,14 @@ export function stepLimitFor(ctx: EngineContext, flow: Flow): number {
 
 /**
  * Decides the next move of `execution` and, unless the step limit is reached, begins the
- * visit (emitting `step:started`). Throws `NotFoundError` for a flow, step or handler this
- * engine does not know.
+ * visit (emitting `step:started`, unless `emitStarted` is false: the caller then emits it
+ * itself). Throws `NotFoundError` for a flow, step or handler this engine does not know.
  */
-export function prepareStep(ctx: EngineContext, execution: Execution): PreparedStep {
+export function prepareStep(
+  ctx: EngineContext,
+  execution: Execution,
+  emitStarted = true,
+): PreparedStep {
   const { flows, handlers, clock, events } = ctx;
   const flow = flows.get(execution.flowId, execution.flowVersion);
   const stepId = execution.currentStepId ?? flow.initialStepId;
@@ -97,7 +101,7 @@ export function prepareStep(ctx: EngineContext, execution: Execution): PreparedS
   }
   const handler = handlers.get(step.type);
   const begun = beginStep(execution, step, clock.now());
-  events.emit('step:started', { execution: begun, stepId });
+  if (emitStarted) events.emit('step:started', { execution: begun, stepId });
   const stateful = handler.metadata.stateful === true;
   let input: unknown;
   try {
