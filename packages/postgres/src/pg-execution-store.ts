@@ -44,10 +44,12 @@ export class PgExecutionStore implements ExecutionStore {
   }
 
   async create(execution: Execution): Promise<CreateExecutionResult> {
-    const values = this.#values(execution);
+    const { values, json } = this.#values(execution);
     if (execution.version !== 0) throw new ValidationError('version', 'must be 0 on create');
     const [row] = await runStatement(this.#ctx.db, this.#sql().create, values);
-    if (row !== undefined) return { execution: rowToExecution(row), created: true };
+    // The row holds only the id: what it stores is what was sent.
+    if (row !== undefined)
+      return { execution: executionAsStored(execution, json, 0), created: true };
     const [existing] = await runStatement(this.#ctx.db, this.#sql().getByIdempotencyKey, [
       execution.flowId,
       execution.idempotencyKey,
@@ -125,10 +127,10 @@ export class PgExecutionStore implements ExecutionStore {
       min: 0,
       max: 2_147_483_646,
     });
-    const values = this.#values(params.execution);
+    const { values, json } = this.#values(params.execution);
     values[16] = expected;
     const [row] = await runStatement(this.#ctx.db, this.#sql().update, values);
-    if (row !== undefined) return rowToExecution(row);
+    if (row !== undefined) return executionAsStored(params.execution, json, expected + 1);
     const id = params.execution.id;
     const [current] = await runStatement(this.#ctx.db, this.#sql().exists, [id]);
     if (current === undefined) throw new NotFoundError('execution', id);
@@ -160,10 +162,13 @@ export class PgExecutionStore implements ExecutionStore {
     return rows.map(rowToExecution);
   }
 
-  /** Validates `execution` (nothing written on failure) and returns the 19 column values. */
-  #values(execution: Execution): unknown[] {
+  /**
+   * Validates `execution` (nothing written on failure) and returns the 19 column values,
+   * and the JSON of its payloads.
+   */
+  #values(execution: Execution): { values: unknown[]; json: ExecutionJson } {
     const json = assertExecution(execution, { maxBytes: this.#ctx.maxPayloadBytes });
-    return [
+    const values = [
       execution.id,
       execution.flowId,
       execution.flowVersion,
@@ -184,5 +189,6 @@ export class PgExecutionStore implements ExecutionStore {
       new Date(execution.createdAt),
       new Date(execution.updatedAt),
     ];
+    return { values, json };
   }
 }

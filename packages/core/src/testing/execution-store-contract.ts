@@ -69,6 +69,27 @@ function describeCreateAndGet(stores: () => Stores): void {
       );
     });
 
+    it('returns the execution as a read gives it back, values JSON changes included', async () => {
+      const at = new Date('2026-01-02T03:04:05.678Z');
+      const base = richExecution();
+      const execution = {
+        ...base,
+        context: { at, gone: undefined, list: [1, 'two', { three: null }] },
+        createdAt: base.createdAt + 0.5,
+        updatedAt: base.updatedAt + 0.25,
+        wakeAt: base.updatedAt + 60_000.7,
+      } as Execution;
+      const { execution: created } = await stores().executions.create(execution);
+      const read = await stores().executions.get(execution.id);
+      expect(created).toEqual(read);
+      expect(read?.context).toStrictEqual({
+        at: at.toISOString(),
+        list: [1, 'two', { three: null }],
+      });
+      expect(read?.createdAt).toBe(Math.trunc(base.createdAt + 0.5));
+      expect(read?.wakeAt).toBe(Math.trunc(base.updatedAt + 60_000.7));
+    });
+
     it('returns the first execution of the same flow for an idempotency key already used', async () => {
       const first = await stores().executions.create(newExecution({ idempotencyKey: 'k1' }));
       const again = await stores().executions.create(
@@ -132,6 +153,23 @@ function describeUpdate(stores: () => Stores): void {
       expect(await stores().executions.get(execution.id)).toEqual(stored);
       const next = await stores().executions.update({ execution: stored, expectedVersion: 1 });
       expect(next.version).toBe(2);
+    });
+
+    it('returns the execution as a read gives it back, values JSON changes included', async () => {
+      const { execution } = await stores().executions.create(richExecution());
+      const at = new Date('2026-01-02T03:04:05.678Z');
+      const changed = {
+        ...execution,
+        output: { at, gone: undefined },
+        error: null,
+        updatedAt: execution.updatedAt + 0.5,
+        wakeAt: execution.updatedAt + 60_000.7,
+      } as Execution;
+      const stored = await stores().executions.update({ execution: changed, expectedVersion: 0 });
+      const read = await stores().executions.get(execution.id);
+      expect(stored).toEqual(read);
+      expect(read?.output).toStrictEqual({ at: at.toISOString() });
+      expect(read?.updatedAt).toBe(Math.trunc(execution.updatedAt + 0.5));
     });
 
     it('throws ConcurrencyError for a stale version and writes nothing', async () => {

@@ -30,17 +30,18 @@ export function executionStatements(
       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9::jsonb, $10::jsonb, $11,
         $12::jsonb, $13, $14, $15, $16, $17, $18, $19)
       ON CONFLICT (flow_id, idempotency_key) DO NOTHING
-      RETURNING *`,
+      RETURNING id`,
     getByIdempotencyKey: `SELECT * FROM ${s}.executions WHERE flow_id = $1 AND idempotency_key = $2`,
     get: `SELECT * FROM ${s}.executions WHERE id = $1`,
-    // $1 id, $17 expected version; the stored version becomes $17 + 1.
+    // $1 id, $17 expected version; the stored version becomes $17 + 1. Like `create`,
+    // returns the id only: the store builds the written execution from what it sent.
     update: `UPDATE ${s}.executions SET flow_id = $2, flow_version = $3, status = $4,
         current_step_id = $5, input = $6::jsonb, context = $7::jsonb, output = $8::jsonb,
         error = $9::jsonb, history = $10::jsonb, step_count = $11, waiting_on = $12::jsonb,
         wake_at = $13, idempotency_key = $14, tenant_id = $15, parent_execution_id = $16,
         version = $17 + 1, created_at = $18, updated_at = $19
       WHERE id = $1 AND version = $17
-      RETURNING *`,
+      RETURNING id`,
     getMany: `SELECT * FROM ${s}.executions WHERE id = ANY($1::text[])`,
     // $1: a JSON array of rows (see `updateManyDocuments`), timestamps as ISO text, `version`
     // holding the expected one. JSON, not one array per column: node-postgres escapes every
