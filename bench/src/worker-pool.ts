@@ -38,7 +38,7 @@ export class WorkerPool {
     }
   }
 
-  /** Resolves when every worker has opened its connections. */
+  /** Resolves when every worker has loaded its library and built its worker (not started). */
   ready(): Promise<void> {
     return Promise.all(this.#ready).then(() => undefined);
   }

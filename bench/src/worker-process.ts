@@ -1,8 +1,9 @@
 /**
  * A benchmark worker process. The coordinator forks it with the adapter, database and
- * concurrency in the environment; it loads and opens the adapter, says `ready`, starts
- * working on `go`, reports progress every 50 ms, and on `finish` closes everything and reports every
- * job index it ran (duplicates included), the latencies it saw and its memory samples.
+ * concurrency in the environment; it loads the adapter and builds its worker, says
+ * `ready`, starts working on `go`, reports progress every 50 ms, and on `finish` closes
+ * everything and reports every job index it ran (duplicates included), the latencies it
+ * saw and its memory samples.
  */
 import type { BenchJob } from './adapter.js';
 import { loadAdapter } from './adapter.js';
@@ -68,7 +69,10 @@ function sample(): void {
   rss.push([ids.length, now]);
 }
 
-const start = await open();
+const start = await open().catch((error: unknown) => {
+  process.stderr.write(`worker failed to open: ${String(error)}\n`);
+  process.exit(2);
+});
 
 process.on('message', (message: ToWorker) => {
   if (message.type === 'go') {

@@ -7,12 +7,19 @@ import type { ErrorInfo } from './result.js';
 /**
  * Lifecycle events and their payloads. Execution and step events come from the engine,
  * emitted after the write they describe has committed; job events come from runners (and
- * `job:created` from the engine). Every payload carries the execution or job as written.
+ * `job:created` from the engine). Every payload carries the execution or job as written,
+ * with one exception: an inline step that leads to a stateful step is written together
+ * with that step's park, so its `step:completed` (or `step:failed`) and the stateful
+ * step's `step:started` carry the states around the two steps, which were never stored on
+ * their own (their `version` is the one before that write), and all come after its commit.
  */
 export interface FlowMonkeyEvents {
   /** An execution was created by `Engine.start` (not for a repeated idempotency key). */
   'execution:started': { execution: Execution };
-  /** A visit to `stepId` began: its handler is about to run or its job to be created. */
+  /**
+   * A visit to `stepId` began: its handler is about to run or its job to be created (or,
+   * after an inline step it shares a write with, was just created; see above).
+   */
   'step:started': { execution: Execution; stepId: string };
   /** Step `stepId` succeeded with `output`, now stored in the context (`null` for none). */
   'step:completed': { execution: Execution; stepId: string; output: unknown };

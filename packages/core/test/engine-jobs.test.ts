@@ -390,9 +390,17 @@ describe('Engine.start from an inline step into a stateful one', () => {
     expect(await stores.jobs.getByExecution(recovered.id)).toHaveLength(1);
   });
 
-  it("writes the outcome alone, as a failure, when the store refuses the inline step's output", async () => {
+  it('writes the outcome alone, as a failure, when the store refuses the combined write', async () => {
     const clock = new ManualClock();
-    const stores = createMemoryStores({ clock, maxPayloadBytes: 2_000 });
+    const memory = createMemoryStores({ clock, maxPayloadBytes: 2_000 });
+    let transactions = 0;
+    const stores: Stores = {
+      ...memory,
+      transaction: (fn) => {
+        transactions++;
+        return memory.transaction(fn);
+      },
+    };
     const flow = defineFlow({
       id: 'big-then-job',
       initialStepId: 'big',
@@ -404,9 +412,112 @@ describe('Engine.start from an inline step into a stateful one', () => {
     const handlers = [inline('big', () => 'x'.repeat(2_500)), chargeHandler];
     const engine = new Engine({ stores, clock, handlers, flows: [flow] });
     const execution = await engine.start('big-then-job', null);
+    // The combined write was tried (and refused: the job's input is over the store's
+    // limit), then the outcome alone (refused: the context is), then its failure.
+    expect(transactions).toBe(1);
     expect(execution).toMatchObject({ status: 'failed', error: { code: 'VALIDATION_ERROR' } });
     expect(execution.history.map((r) => [r.stepId, r.outcome])).toEqual([['big', 'failure']]);
+    expect(await memory.jobs.listByStatus({ status: 'pending', limit: 10 })).toEqual([]);
+    expect(await memory.executions.get(execution.id)).toEqual(execution);
+  });
+
+  it("runs each input selector once, an inline step's and a failing stateful step's", async () => {
+    const clock = new ManualClock();
+    const stores = createMemoryStores({ clock });
+    const selected: string[] = [];
+    const flow = defineFlow({
+      id: 'selectors',
+      initialStepId: 'a',
+      steps: {
+        a: { type: 'validate', transitions: { onSuccess: 'b' } },
+        b: {
+          type: 'validate',
+          input: () => selected.push('b'),
+          transitions: { onSuccess: 'charge' },
+        },
+        charge: {
+          type: 'charge',
+          input: () => {
+            selected.push('charge');
+            throw new Error('no input for you');
+          },
+          transitions: { onFailure: 'cancelOrder' },
+        },
+        cancelOrder: { type: 'cancelOrder' },
+      },
+    });
+    const handlers = [
+      inline('validate', (x) => x),
+      chargeHandler,
+      inline('cancelOrder', () => 'gave up'),
+    ];
+    const engine = new Engine({ stores, clock, handlers, flows: [flow] });
+    const execution = await engine.start('selectors', null);
+    expect(selected).toEqual(['b', 'charge']);
+    expect(execution).toMatchObject({ status: 'completed', output: 'gave up' });
+    expect(execution.history.map((r) => [r.stepId, r.outcome])).toEqual([
+      ['a', 'success'],
+      ['b', 'success'],
+      ['charge', 'failure'],
+      ['cancelOrder', 'success'],
+    ]);
     expect(await stores.jobs.listByStatus({ status: 'pending', limit: 10 })).toEqual([]);
-    expect(await stores.executions.get(execution.id)).toEqual(execution);
+  });
+
+  it('fails the execution at the step limit before the stateful step, creating no job', async () => {
+    const clock = new ManualClock();
+    const stores = createMemoryStores({ clock });
+    const flow = defineFlow({ ...orderFlow, id: 'short', maxSteps: 1 });
+    const handlers = [
+      inline('validate', (id) => id),
+      chargeHandler,
+      inline('ship', (x) => x),
+      inline('cancelOrder', () => 'cancelled-order'),
+    ];
+    const engine = new Engine({ stores, clock, handlers, flows: [flow] });
+    const execution = await engine.start('short', { orderId: 'o-3' });
+    expect(execution).toMatchObject({ status: 'failed', error: { code: 'STEP_LIMIT_EXCEEDED' } });
+    expect(execution.context).toMatchObject({ validate: 'o-3' });
+    expect(await stores.jobs.listByStatus({ status: 'pending', limit: 10 })).toEqual([]);
+  });
+
+  it('leaves no job when the execution is cancelled while the inline step runs', async () => {
+    const clock = new ManualClock();
+    const stores = createMemoryStores({ clock });
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const handlers: StepHandler[] = [
+      {
+        type: 'validate',
+        metadata: {},
+        execute: async ({ input }) => {
+          await gate;
+          return Result.success(input);
+        },
+      },
+      chargeHandler,
+      inline('ship', (x) => x),
+      inline('cancelOrder', () => 'cancelled-order'),
+    ];
+    const engine = new Engine({ stores, clock, handlers, flows: [orderFlow] });
+    const seen: string[] = [];
+    engine.events.on('step:completed', (p) => {
+      seen.push(`step:completed ${p.stepId}`);
+    });
+    engine.events.on('job:created', () => {
+      seen.push('job:created');
+    });
+    const started = new Promise<string>((resolve) => {
+      engine.events.on('execution:started', (p) => resolve(p.execution.id));
+    });
+    const running = engine.start('order', { orderId: 'o-4' });
+    const id = await started;
+    await engine.cancel(id, 'changed my mind');
+    release();
+    expect(await running).toMatchObject({ id, status: 'cancelled' });
+    expect(await stores.jobs.getByExecution(id)).toEqual([]);
+    expect(seen).toEqual([]);
   });
 });

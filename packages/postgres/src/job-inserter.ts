@@ -20,9 +20,10 @@ import type { StoreContext } from './store-context.js';
  * each. Both validate before sending anything, take a missing `runAt` from the database
  * clock, append the `created` event in the same statement, build the jobs they return
  * from what they sent and the times the database chose (`newJobAsStored`), and return the
- * existing job for an idempotency key already taken (read in a second round trip). The wake-up rides
- * on the INSERT (an in-statement NOTIFY) when `ctx.wake` is the pool's notifier with
- * notifications on; otherwise `ctx.wake.jobsDue()` is called when a due job was inserted.
+ * existing job for an idempotency key already taken (read in a second round trip). The
+ * wake-up rides on the INSERT (an in-statement NOTIFY) when `ctx.wake` is the pool's
+ * notifier with notifications on; otherwise `ctx.wake.jobsDue()` is called when a due job
+ * was inserted.
  */
 export class JobInserter {
   readonly #ctx: StoreContext;

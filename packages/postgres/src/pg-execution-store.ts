@@ -181,7 +181,7 @@ export class PgExecutionStore implements ExecutionStore {
       json.history,
       execution.stepCount,
       json.waitingOn,
-      execution.wakeAt === null ? null : new Date(execution.wakeAt),
+      execution.wakeAt == null ? null : new Date(execution.wakeAt),
       execution.idempotencyKey,
       execution.tenantId,
       execution.parentExecutionId,

@@ -11,16 +11,18 @@ import {
   type Begun,
   type EngineContext,
   newStepJob,
+  type PreparedStep,
   parkedOnJob,
   prepareStep,
   runInlineHandler,
 } from './step-work.js';
-import { applyStepOutcome, parkExecution } from './transitions.js';
+import { applyStepOutcome, beginStep, parkExecution } from './transitions.js';
 
 export type { EngineContext } from './step-work.js';
 
 /**
- * Advances executions through their inline steps, one optimistic-concurrency write per step,
+ * Advances executions through their inline steps, one optimistic-concurrency write per step
+ * (an inline step that leads to a stateful one shares its write with that step's park),
  * until they wait or end; `continueManyAfterCommit` does so for many executions at once, one
  * write per step layer (`StepBatch.advanceMany`). Internal to the engine.
  */
@@ -149,7 +151,7 @@ export class StepRunner {
   ): Promise<Execution> {
     const now = this.#ctx.clock.now();
     const bounded = applyBoundedOutcome(begun, step, outcome, now, this.#ctx.maxPayloadBytes);
-    return this.#writeOutcome(begun, before, step, bounded, now);
+    return (await this.#writeOutcome(begun, before, step, bounded, now)).stored;
   }
 
   /**
@@ -157,12 +159,16 @@ export class StepRunner {
    * begins in the same write: its job is created and the execution parked on it in one
    * transaction over `before`'s version, instead of the outcome written first and the park
    * after it (one write and one commit fewer, e.g. for every start of a flow whose first
-   * step is inline and second stateful). Nothing is lost by the merge: the handler has
-   * returned, and a crash before the commit re-runs it, as a crash before the outcome's own
-   * write would. Events follow the commit, in the order the two writes would give them;
-   * the `step:completed` (or `step:failed`) execution is the state between the two steps,
-   * never stored on its own. When that write is refused with `ValidationError`, the outcome
-   * is written alone, as `finish` does, and the next step runs as usual.
+   * step is inline and second stateful). The handler has returned by then, so merging
+   * changes only what a failed write costs: when that transaction fails for any reason (a
+   * crash, a lost connection, a deadlock), the inline outcome is lost with it and the inline
+   * step runs again on recovery, where before only a failure of its own write did that.
+   * Events follow the commit, in the order the two writes would give them; the
+   * `step:completed` (or `step:failed`) and `step:started` executions are the states
+   * around the two steps, never stored on their own (their `version` is `before`'s). When
+   * the combined write is refused with `ValidationError`, the outcome is written alone, as
+   * `finish` does, and the next step begins after it as usual (its input not selected
+   * again).
    */
   async #finishInline(
     begun: Execution,
@@ -170,48 +176,66 @@ export class StepRunner {
     step: FlowStep,
     outcome: StepOutcome,
   ): Promise<Execution> {
-    const now = this.#ctx.clock.now();
-    const bounded = applyBoundedOutcome(begun, step, outcome, now, this.#ctx.maxPayloadBytes);
-    const next = this.#statefulNext(bounded.execution);
-    if (next !== undefined) {
-      try {
-        const { job, parked } = await this.#createJobAndPark(next, before);
-        emitTransition(this.#ctx.events, bounded.execution, step.id, bounded.outcome);
-        this.#ctx.events.emit('step:started', {
-          execution: next.execution,
-          stepId: next.step.id,
-        });
-        this.#emitParked(next, job, parked);
-        return parked;
-      } catch (error) {
-        if (!(error instanceof ValidationError)) throw error;
+    const { clock, events, maxPayloadBytes } = this.#ctx;
+    const now = clock.now();
+    const bounded = applyBoundedOutcome(begun, step, outcome, now, maxPayloadBytes);
+    const next = this.#prepareStatefulNext(bounded.execution);
+    if (next?.kind === 'stateful') {
+      const merged = await this.#createJobAndPark(next.work, before).catch((error: unknown) => {
+        if (error instanceof ValidationError) return undefined;
+        throw error;
+      });
+      if (merged !== undefined) {
+        emitTransition(events, bounded.execution, step.id, bounded.outcome);
+        events.emit('step:started', { execution: next.work.execution, stepId: next.work.step.id });
+        this.#emitParked(next.work, merged.job, merged.parked);
+        return merged.parked;
       }
     }
-    return this.#writeOutcome(begun, before, step, bounded, now);
+    const { stored, applied } = await this.#writeOutcome(begun, before, step, bounded, now);
+    // The next step was prepared above: it begins from what was written, unless the write
+    // changed the outcome (then the execution goes elsewhere) or the step limit stops it.
+    if (next === undefined || next.kind === 'limit' || applied !== bounded.outcome) return stored;
+    if (next.kind === 'stateful') {
+      const work = { ...next.work, execution: beginStep(stored, next.work.step, clock.now()) };
+      events.emit('step:started', { execution: work.execution, stepId: work.step.id });
+      return this.parkOnJob(work, stored);
+    }
+    const failing = beginStep(stored, next.step, clock.now());
+    events.emit('step:started', { execution: failing, stepId: next.step.id });
+    return this.finish(failing, stored, next.step, next.outcome);
   }
 
   /**
-   * The begun visit of the step `execution` goes to next, when that step is stateful and
-   * can begin (known, within the step limit, its input selectable); `step:started` not yet
-   * emitted. Anything else, an unknown step included, is left to the usual path.
+   * How the step `execution` goes to next would begin (`prepareStep`, with `step:started`
+   * not emitted), when that step is stateful; `undefined` for any other step and for an
+   * unknown flow, step or handler, which the usual path reports. An inline step's input
+   * selector (user code) is not run here.
    */
-  #statefulNext(execution: Execution): Begun | undefined {
+  #prepareStatefulNext(
+    execution: Execution,
+  ): Exclude<PreparedStep, { kind: 'inline' }> | undefined {
     if (execution.status !== 'running') return undefined;
     try {
+      const flow = this.#ctx.flows.get(execution.flowId, execution.flowVersion);
+      const step = flow.steps[execution.currentStepId ?? flow.initialStepId];
+      if (step === undefined) return undefined;
+      if (this.#ctx.handlers.get(step.type).metadata.stateful !== true) return undefined;
       const prepared = prepareStep(this.#ctx, execution, false);
-      return prepared.kind === 'stateful' ? prepared.work : undefined;
+      return prepared.kind === 'inline' ? undefined : prepared;
     } catch {
       return undefined;
     }
   }
 
+  /** Writes `bounded` over `before` (see `finish`); returns it as stored and as applied. */
   async #writeOutcome(
     begun: Execution,
     before: Execution,
     step: FlowStep,
     bounded: BoundedOutcome,
     now: number,
-  ): Promise<Execution> {
+  ): Promise<{ stored: Execution; applied: StepOutcome }> {
     let applied = bounded.outcome;
     let stored: Execution;
     try {
@@ -224,7 +248,7 @@ export class StepRunner {
       stored = await this.#write(applyStepOutcome(begun, step, applied, now), before);
     }
     emitTransition(this.#ctx.events, stored, step.id, applied);
-    return stored;
+    return { stored, applied };
   }
 
   /** Creates `work`'s job and parks its execution on it in one transaction over `before`. */

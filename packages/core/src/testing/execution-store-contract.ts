@@ -81,7 +81,7 @@ function describeCreateAndGet(stores: () => Stores): void {
       } as Execution;
       const { execution: created } = await stores().executions.create(execution);
       const read = await stores().executions.get(execution.id);
-      expect(created).toEqual(read);
+      expect(created).toStrictEqual(read);
       expect(read?.context).toStrictEqual({
         at: at.toISOString(),
         list: [1, 'two', { three: null }],
@@ -167,7 +167,7 @@ function describeUpdate(stores: () => Stores): void {
       } as Execution;
       const stored = await stores().executions.update({ execution: changed, expectedVersion: 0 });
       const read = await stores().executions.get(execution.id);
-      expect(stored).toEqual(read);
+      expect(stored).toStrictEqual(read);
       expect(read?.output).toStrictEqual({ at: at.toISOString() });
       expect(read?.updatedAt).toBe(Math.trunc(execution.updatedAt + 0.5));
     });

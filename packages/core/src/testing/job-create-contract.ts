@@ -162,10 +162,20 @@ export function describeJobCreateContract(stores: () => Stores): void {
         { handler: 'plain' },
         { ...full, id, idempotencyKey: 'key-1', input: 'the same id and key again' },
       ]);
-      for (const job of jobs) expect(job).toEqual(await stores().jobs.get(job.id));
+      for (const job of jobs) expect(job).toStrictEqual(await stores().jobs.get(job.id));
       expect(jobs[0]).toMatchObject({ id, input: { at: new Date(at).toISOString() } });
       expect(jobs[2]).toEqual(jobs[0]);
       expect(await stores().jobs.listByStatus({ status: 'pending', limit: 10 })).toHaveLength(2);
+    });
+
+    it('refuses one id given twice with different idempotency keys, naming the later one', async () => {
+      const id = randomUUID();
+      const batch = [
+        { handler: 'h', id, idempotencyKey: 'one' },
+        { handler: 'h', id, idempotencyKey: 'two' },
+      ];
+      await expectValidationError(stores().jobs.createMany(batch), 'jobs[1].id');
+      expect(await stores().jobs.listByStatus({ status: 'pending', limit: 10 })).toEqual([]);
     });
 
     it('returns an empty array for an empty batch', async () => {
