@@ -8,10 +8,11 @@ import type { ErrorInfo } from './result.js';
  * Lifecycle events and their payloads. Execution and step events come from the engine,
  * emitted after the write they describe has committed; job events come from runners (and
  * `job:created` from the engine). Every payload carries the execution or job as written,
- * with one exception: an inline step that leads to a stateful step is written together
- * with that step's park, so its `step:completed` (or `step:failed`) and the stateful
- * step's `step:started` carry the states around the two steps, which were never stored on
- * their own (their `version` is the one before that write), and all come after its commit.
+ * except `step:started` (the visit as begun, written with the step's end or park) and one
+ * case: an inline step whose outcome is written together with the park of the stateful
+ * step it leads to (see `Engine`) emits its `step:completed` (or `step:failed`) with the
+ * state between the two steps, never stored on its own (its `version` is the one before
+ * that write); that event and the stateful step's `step:started` come after the commit.
  */
 export interface FlowMonkeyEvents {
   /** An execution was created by `Engine.start` (not for a repeated idempotency key). */

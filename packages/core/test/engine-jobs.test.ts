@@ -10,6 +10,7 @@ import {
   Result,
   type StepHandler,
   type Stores,
+  ValidationError,
 } from '../src/index.js';
 
 const chargeHandler: StepHandler = {
@@ -388,6 +389,34 @@ describe('Engine.start from an inline step into a stateful one', () => {
     expect(recovered).toMatchObject({ status: 'waiting', waitingOn: { stepId: 'charge' } });
     expect(validations()).toBe(2);
     expect(await stores.jobs.getByExecution(recovered.id)).toHaveLength(1);
+  });
+
+  it('writes the outcome alone and then parks, when the store refuses the combined write once', async () => {
+    const { engine, stores, calls, seen, failures, validations } = setupLogged();
+    failures.push(new ValidationError('input', 'refused once'));
+    const execution = await engine.start('order', { orderId: 'o-5' });
+    expect(calls).toEqual([
+      'executions.create',
+      'transaction',
+      'tx.jobs.create',
+      'executions.update',
+      'transaction',
+      'tx.jobs.create',
+      'tx.executions.update',
+    ]);
+    expect(seen).toEqual([
+      'step:started validate',
+      'step:completed validate',
+      'step:started charge',
+      'job:created',
+      'execution:waiting charge',
+    ]);
+    expect(validations()).toBe(1);
+    expect(execution).toMatchObject({ status: 'waiting', version: 2 });
+    const jobs = await stores.jobs.getByExecution(execution.id);
+    expect(jobs.map((j) => [j.id, j.idempotencyKey, j.input])).toEqual([
+      [execution.waitingOn?.jobId, `${execution.id}:charge:1`, 'o-5'],
+    ]);
   });
 
   it('writes the outcome alone, as a failure, when the store refuses the combined write', async () => {

@@ -41,21 +41,24 @@ import { cancelExecution } from './transitions.js';
  * (`expectedVersion`), so concurrent resumes are detected: exactly one applies.
  *
  * An inline step costs one write, made after its handler returns (visit counted, output
- * stored, next step chosen); when the next step is stateful, that write is the next step's
- * park (job created and execution parked in one transaction), so a failure of it loses the
- * inline outcome too and recovery runs the inline step again. If the write loses a race
+ * stored, next step chosen); when the next step is stateful and can begin, that write is
+ * the next step's park (job created and execution parked in one transaction), so a
+ * failure of it loses the inline outcome too and recovery runs the inline step again (the
+ * batched layers of `completeJobs` still write the two in turn). If the write loses a race
  * (the execution was cancelled or advanced meanwhile), `run` stops and returns the
- * execution as stored: whoever won continues it, and nothing is overwritten. A step that fails into `onFailure` leaves the
- * context as it was; the branch finds the error in `execution.history`.
+ * execution as stored: whoever won continues it, and nothing is overwritten. A step that
+ * fails into `onFailure` leaves the context as it was; the branch finds the error in
+ * `execution.history`.
  *
  * Errors after a commit: a job settlement (`completeJob`, `failJob`, `confirmJobCancel`,
  * `resetStalledJob`) or a `resume` rejects only when its own unit of work was not written.
  * Once it committed, it resolves even if the inline steps that follow fail: a handler that
  * throws is already a step failure (the step's `onFailure`, or the execution fails); any
  * other error there (a store outage while writing the next step, a flow or handler this
- * process does not know) is logged, and the execution stays `running` as last written
- * (before the inline step whose write failed), for `recoverStale()` to run again. A caller (e.g. a job runner) can thus trust a resolved
- * settlement: the job is stored as settled. `start` and `run` still reject on such errors.
+ * process does not know) is logged, and the execution stays `running` where its last
+ * committed write left it, for `recoverStale()` to run again. A caller (e.g. a job runner)
+ * can thus trust a resolved settlement: the job is stored as settled. `start` and `run`
+ * still reject on such errors.
  *
  * Payload size: the context holds every step's output, so besides each output, the engine
  * checks the whole would-be context against `maxPayloadBytes` before writing it. A success

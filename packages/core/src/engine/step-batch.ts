@@ -63,7 +63,8 @@ const runnable = (e: Execution) => e.status === 'pending' || e.status === 'runni
  * stateful steps create their jobs and park in one transaction (`jobs.createMany` plus
  * `updateMany`). An execution whose write conflicts is re-read and not advanced further,
  * as `advance` stops when it loses a race. Events are those `advance` emits, per execution
- * in the same order. Internal to the engine.
+ * in the same order (`advance` writes an inline step and the park it leads to together,
+ * so the versions its events carry differ). Internal to the engine.
  */
 export class StepBatch {
   readonly #ctx: EngineContext;

@@ -210,7 +210,9 @@ export class StepRunner {
    * How the step `execution` goes to next would begin (`prepareStep`, with `step:started`
    * not emitted), when that step is stateful; `undefined` for any other step and for an
    * unknown flow, step or handler, which the usual path reports. An inline step's input
-   * selector (user code) is not run here.
+   * selector (user code) is not run here; a stateful step's sees the context as a write
+   * would store it (JSON: a `Date` output as its ISO text), as it does after a separate
+   * write.
    */
   #prepareStatefulNext(
     execution: Execution,
@@ -221,7 +223,8 @@ export class StepRunner {
       const step = flow.steps[execution.currentStepId ?? flow.initialStepId];
       if (step === undefined) return undefined;
       if (this.#ctx.handlers.get(step.type).metadata.stateful !== true) return undefined;
-      const prepared = prepareStep(this.#ctx, execution, false);
+      const context = JSON.parse(JSON.stringify(execution.context)) as Execution['context'];
+      const prepared = prepareStep(this.#ctx, { ...execution, context }, false);
       return prepared.kind === 'inline' ? undefined : prepared;
     } catch {
       return undefined;

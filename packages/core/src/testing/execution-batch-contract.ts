@@ -26,7 +26,7 @@ export function describeExecutionBatchContract(stores: () => Stores): void {
       const [a, b, c] = [await created(), await created({ status: 'waiting' }), await created()];
       const found = await fn([c.id, randomUUID(), a.id, c.id, b.id]);
       expect(found.map((e) => e.id)).toEqual([c.id, a.id, b.id]);
-      expect(found[0]).toEqual(await stores().executions.get(c.id));
+      expect(found[0]).toStrictEqual(await stores().executions.get(c.id));
       expect(await fn([])).toEqual([]);
       expect(await fn([randomUUID(), ''])).toEqual([]);
     });
@@ -55,7 +55,7 @@ export function describeExecutionBatchContract(stores: () => Stores): void {
         [a.id, 1],
       ]);
       expect(out.updated[0]).toMatchObject({ status: 'completed', output: { ok: 'b' } });
-      expect(await stores().executions.get(a.id)).toEqual(out.updated[1]);
+      expect(await stores().executions.get(a.id)).toStrictEqual(out.updated[1]);
       expect(out.updated[1]).toMatchObject({ stepCount: 4, context: { input: 1, x: [1] } });
       expect(await fn({ items: [] })).toEqual({ updated: [], conflicts: [] });
     });
@@ -74,7 +74,7 @@ export function describeExecutionBatchContract(stores: () => Stores): void {
       } as typeof e;
       const out = await fn({ items: [{ execution, expectedVersion: 0 }] });
       const read = await stores().executions.get(e.id);
-      expect(out.updated).toEqual([read]);
+      expect(out.updated).toStrictEqual([read]);
       expect(read?.context).toStrictEqual({
         at: at.toISOString(),
         list: [1, 'two', { three: null }],

@@ -150,7 +150,7 @@ function describeUpdate(stores: () => Stores): void {
       const stored = await stores().executions.update({ execution: changed, expectedVersion: 0 });
       expect(stored.version).toBe(1);
       expect(stored).toMatchObject({ status: 'completed', output: { ok: 1 }, stepCount: 3 });
-      expect(await stores().executions.get(execution.id)).toEqual(stored);
+      expect(await stores().executions.get(execution.id)).toStrictEqual(stored);
       const next = await stores().executions.update({ execution: stored, expectedVersion: 1 });
       expect(next.version).toBe(2);
     });
