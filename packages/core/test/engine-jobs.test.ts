@@ -347,6 +347,15 @@ function setupLogged() {
   return { ...base, engine, calls, seen, failures, validations: () => validations };
 }
 
+/** The events of starting `order` up to its park on the `charge` job, in order. */
+const START_EVENTS = [
+  'step:started validate',
+  'step:completed validate',
+  'step:started charge',
+  'job:created',
+  'execution:waiting charge',
+];
+
 describe('Engine.start from an inline step into a stateful one', () => {
   it("writes the inline step's outcome and the park on the job in one transaction", async () => {
     const { engine, stores, calls, seen } = setupLogged();
@@ -357,13 +366,7 @@ describe('Engine.start from an inline step into a stateful one', () => {
       'tx.jobs.create',
       'tx.executions.update',
     ]);
-    expect(seen).toEqual([
-      'step:started validate',
-      'step:completed validate',
-      'step:started charge',
-      'job:created',
-      'execution:waiting charge',
-    ]);
+    expect(seen).toEqual(START_EVENTS);
     expect(execution).toMatchObject({
       status: 'waiting',
       version: 1,
@@ -404,13 +407,7 @@ describe('Engine.start from an inline step into a stateful one', () => {
       'tx.jobs.create',
       'tx.executions.update',
     ]);
-    expect(seen).toEqual([
-      'step:started validate',
-      'step:completed validate',
-      'step:started charge',
-      'job:created',
-      'execution:waiting charge',
-    ]);
+    expect(seen).toEqual(START_EVENTS);
     expect(validations()).toBe(1);
     expect(execution).toMatchObject({ status: 'waiting', version: 2 });
     const jobs = await stores.jobs.getByExecution(execution.id);
