@@ -62,9 +62,15 @@ describe('scenario 2: fencing (a worker SIGSTOPped past its lease)', () => {
         workMs: [1500, 1500],
       });
       executionIds.push(...workload.executionIds);
+      // Held and started: a job still in the runner's prefetch buffer when it stops has no
+      // handler to abort, and the buffer drops it without a lease-lost event when a
+      // heartbeat finds its lease gone.
       await until(
-        'stale worker holds all 20',
-        async () => (await heldBy(`stale-${round}`)).length === 20,
+        'stale worker holds all 20 and runs their handlers',
+        async () =>
+          (await heldBy(`stale-${round}`)).length === 20 &&
+          new Set(stale.events.filter((e) => e.event === 'started').map((e) => e.jobId)).size ===
+            20,
         15_000,
         50,
       );

@@ -157,6 +157,7 @@ export function createChaosWorker(o: ChaosWorkerOptions): ChaosWorker {
     await work(ctx.job.id, ctx.attempt, input, ctx.signal);
     return { by: o.workerId };
   });
+  runner.events.on('job:started', ({ job }) => report({ event: 'started', jobId: job.id }));
   runner.events.on('job:completed', ({ job }) => report({ event: 'completed', jobId: job.id }));
   runner.events.on('job:lease-lost', ({ job }) =>
     report({ event: 'lease-lost', jobId: job.id, at: Date.now() }),
