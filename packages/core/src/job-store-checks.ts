@@ -12,6 +12,7 @@ import {
   assertUuid,
   isUuid,
   MAX_TEXT_LENGTH,
+  type NormalizedNewJob,
 } from './validation.js';
 
 /** Most jobs one `claimBatch` call hands out; a larger `limit` is clamped to it. */
@@ -154,4 +155,20 @@ function normalizeRunnerEvent(
         ? null
         : assertJsonPayload(data, `events[${i}].data`, { maxBytes: maxDataBytes }),
   };
+}
+
+/**
+ * Rejects a `createMany` batch that names one job id twice, naming the later one
+ * (`jobs[1].id`), unless both give the same idempotency key: then they are one job, which
+ * the key dedupes.
+ */
+export function assertNoDuplicateJobIds(jobs: readonly NormalizedNewJob[]): void {
+  const keys = new Map<string, string | null>();
+  jobs.forEach((job, i) => {
+    if (!keys.has(job.id)) {
+      keys.set(job.id, job.idempotencyKey);
+    } else if (job.idempotencyKey === null || keys.get(job.id) !== job.idempotencyKey) {
+      throw new ValidationError(`jobs[${i}].id`, 'a job with this id already exists');
+    }
+  });
 }

@@ -1,4 +1,5 @@
 import {
+  assertNoDuplicateJobIds,
   type Job,
   type NewJob,
   type NormalizedNewJob,
@@ -6,11 +7,10 @@ import {
   newJobAsStored,
   normalizeNewJob,
   normalizeNewJobs,
-  ValidationError,
 } from '@flowmonkey/core';
 import { newJobsJson } from './new-jobs-json.js';
 import { PgNotifier } from './pg-notifier.js';
-import { runStatement } from './queryable.js';
+import { type Row, runStatement } from './queryable.js';
 import { rowToJob } from './rows.js';
 import type { StoreContext } from './store-context.js';
 
@@ -58,7 +58,7 @@ export class JobInserter {
     if (row !== undefined) {
       if (this.#channel === null && row.due === true) ctx.wake.jobsDue();
       // The row holds only what the database chose; the rest is what was sent.
-      return newJobAsStored(n, { runAt: Number(row.run_at), createdAt: Number(row.created_at) });
+      return newJobAsStored(n, insertedTimes(row));
     }
     // No row: the key was taken, perhaps by an insert that committed while this one waited
     // for it (read now, in a snapshot that sees it).
@@ -82,7 +82,7 @@ export class JobInserter {
     const normalized = indexed
       ? normalizeNewJobs(jobs, options)
       : jobs.map((job) => normalizeNewJob(job, options));
-    assertNoDuplicateIds(normalized);
+    assertNoDuplicateJobIds(normalized);
     const defaultRunAt = jobs.map((job) => job.runAt === undefined);
     const channel = this.#channel;
     const rows = await runStatement(ctx.db, ctx.statements.jobs.createMany, [
@@ -97,8 +97,7 @@ export class JobInserter {
     const byId = new Map<string, Job>();
     for (const row of rows) {
       const id = String(row.id);
-      const times = { runAt: Number(row.run_at), createdAt: Number(row.created_at) };
-      byId.set(id, newJobAsStored(sent.get(id) as NormalizedNewJob, times));
+      byId.set(id, newJobAsStored(sent.get(id) as NormalizedNewJob, insertedTimes(row)));
     }
     const missingKeys = normalized
       .filter((job) => !byId.has(job.id) && job.idempotencyKey !== null)
@@ -118,19 +117,7 @@ export class JobInserter {
   }
 }
 
-/**
- * A batch naming one job id twice (without a shared idempotency key, which dedupes) is
- * rejected before the insert, naming the later one (`jobs[1].id`) as the memory store does.
- */
-function assertNoDuplicateIds(jobs: readonly NormalizedNewJob[]): void {
-  const seen = new Map<string, string | null>();
-  jobs.forEach((job, i) => {
-    if (
-      seen.has(job.id) &&
-      (job.idempotencyKey === null || seen.get(job.id) !== job.idempotencyKey)
-    ) {
-      throw new ValidationError(`jobs[${i}].id`, 'a job with this id already exists');
-    }
-    seen.set(job.id, job.idempotencyKey);
-  });
+/** The times the database chose for an inserted job (`NEW_JOB_TIMES`), as epoch ms. */
+function insertedTimes(row: Row): { runAt: number; createdAt: number } {
+  return { runAt: Number(row.run_at), createdAt: Number(row.created_at) };
 }

@@ -4,6 +4,7 @@ import type { Job, JobError, JobStatus, LeaseRef, NewJob } from '../job.js';
 import {
   assertLeaseRef,
   assertLeaseRefs,
+  assertNoDuplicateJobIds,
   normalizeClaimBatch,
   normalizeRunnerEvents,
 } from '../job-store-checks.js';
@@ -80,16 +81,11 @@ export class MemoryJobStore implements JobStore {
   async createMany(jobs: readonly NewJob[]): Promise<Job[]> {
     const now = this.#ctx.clock.now();
     const normalized = normalizeNewJobs(jobs, { now, maxPayloadBytes: this.#ctx.maxPayloadBytes });
-    // An id given twice in the batch is the same job only when both share a key.
-    const keys = new Map<string, string | null>();
+    assertNoDuplicateJobIds(normalized);
     normalized.forEach((job, index) => {
-      const again =
-        keys.has(job.id) && job.idempotencyKey !== null && keys.get(job.id) === job.idempotencyKey;
-      const taken = this.#ctx.state.jobs.has(job.id) || keys.has(job.id);
-      if (taken && !again && !this.#existingByKey(job)) {
+      if (this.#ctx.state.jobs.has(job.id) && !this.#existingByKey(job)) {
         throw new ValidationError(`jobs[${index}].id`, 'a job with this id already exists');
       }
-      if (!keys.has(job.id)) keys.set(job.id, job.idempotencyKey);
     });
     return normalized.map((job) => copy(this.#insert(job, now)));
   }

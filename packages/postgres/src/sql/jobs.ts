@@ -138,6 +138,14 @@ function insertNewJobs(s: string, ctes: string, source: string): string {
       ), ev AS (${appendEvents(s, "'created'")})`;
 }
 
+/**
+ * What `createOne` and `createMany` (with the id) return of each job CTE `src` inserted:
+ * the times the database chose (epoch ms; the store builds the rest from what it sent) and
+ * whether the job is due now.
+ */
+const NEW_JOB_TIMES = `${epochMs('src.run_at')} AS run_at, ${epochMs('src.created_at')} AS created_at,
+  src.run_at <= now() AS due`;
+
 /** The error column of a failed attempt: `$n` ErrorInfo plus the attempt and time. */
 function jobError(errorParam: string, at: string): string {
   return `${errorParam}::jsonb || jsonb_build_object('attempt', attempts, 'at', ${epochMs(at)})`;
@@ -207,8 +215,7 @@ export function jobStatements(s: string, schema: string): Record<JobStatementNam
     // only what the database chose (times as epoch ms; see newJobAsStored): node-postgres
     // handled the 30-column row description and row of `RETURNING *` on every call.
     createOne: `${insertNewJobs(s, '', `VALUES ${NEW_JOB_VALUES}`)}
-      SELECT ${epochMs('src.run_at')} AS run_at, ${epochMs('src.created_at')} AS created_at,
-        src.run_at <= now() AS due, CASE WHEN $14::text IS NOT NULL
+      SELECT ${NEW_JOB_TIMES}, CASE WHEN $14::text IS NOT NULL
         AND src.run_at <= now() THEN pg_notify($14::text, '') END AS notified
       FROM src`,
     // $1: JSON array of new jobs (with `ord`); idempotent on the partial unique index.
@@ -232,8 +239,7 @@ export function jobStatements(s: string, schema: string): Record<JobStatementNam
       -- NULL leaves the wake-up to the caller. Referenced below so that it runs.
       wake AS (SELECT pg_notify($2::text, '') FROM src
         WHERE $2::text IS NOT NULL AND src.run_at <= now() LIMIT 1)
-      SELECT src.id, ${epochMs('src.run_at')} AS run_at, ${epochMs('src.created_at')} AS created_at,
-        src.run_at <= now() AS due, (SELECT count(*) FROM wake) AS notified
+      SELECT src.id, ${NEW_JOB_TIMES}, (SELECT count(*) FROM wake) AS notified
       FROM src`,
     getByIdempotencyKeys: `SELECT * FROM ${s}.jobs WHERE idempotency_key = ANY($1::text[])`,
     get: `SELECT * FROM ${s}.jobs WHERE id = $1`,
