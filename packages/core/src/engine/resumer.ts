@@ -8,6 +8,7 @@ import { emitTransition } from './emit-transition.js';
 import type { JobSettlement, ResumeParams, ResumeResult, StepOutcome } from './engine-types.js';
 import { retryOnConflict } from './retry-on-conflict.js';
 import type { EngineContext, StepRunner } from './step-runner.js';
+import { flowStep } from './step-work.js';
 
 /** Decides how a settled job resumes its parent; `undefined` leaves the parent alone. */
 export type OutcomeFor = (job: Job, execution: Execution) => StepOutcome | undefined;
@@ -121,9 +122,7 @@ export function applyResumeOutcome(
   stepId: string,
   outcome: StepOutcome,
 ): BoundedOutcome {
-  const flow = ctx.flows.get(execution.flowId, execution.flowVersion);
-  const step = flow.steps[stepId];
-  if (step === undefined) throw new NotFoundError('step', `${flow.id}/${stepId}`);
+  const { step } = flowStep(ctx, execution, stepId);
   return applyBoundedOutcome(execution, step, outcome, ctx.clock.now(), ctx.maxPayloadBytes);
 }
 

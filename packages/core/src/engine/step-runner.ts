@@ -10,6 +10,7 @@ import { StepBatch } from './step-batch.js';
 import {
   type Begun,
   type EngineContext,
+  flowStep,
   newStepJob,
   type PreparedStep,
   parkedOnJob,
@@ -219,9 +220,7 @@ export class StepRunner {
   ): Exclude<PreparedStep, { kind: 'inline' }> | undefined {
     if (execution.status !== 'running') return undefined;
     try {
-      const flow = this.#ctx.flows.get(execution.flowId, execution.flowVersion);
-      const step = flow.steps[execution.currentStepId ?? flow.initialStepId];
-      if (step === undefined) return undefined;
+      const { step } = flowStep(this.#ctx, execution);
       if (this.#ctx.handlers.get(step.type).metadata.stateful !== true) return undefined;
       const context = JSON.parse(JSON.stringify(execution.context)) as Execution['context'];
       const prepared = prepareStep(this.#ctx, { ...execution, context }, false);

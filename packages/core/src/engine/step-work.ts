@@ -79,6 +79,23 @@ export function stepLimitFor(ctx: EngineContext, flow: Flow): number {
 }
 
 /**
+ * The flow of `execution` and its step `id` (by default the step it is at: its current
+ * step, else the flow's first). Throws `NotFoundError` for a flow or step this engine does
+ * not know.
+ */
+export function flowStep(
+  ctx: EngineContext,
+  execution: Execution,
+  id?: string,
+): { flow: Flow; stepId: string; step: FlowStep } {
+  const flow = ctx.flows.get(execution.flowId, execution.flowVersion);
+  const stepId = id ?? execution.currentStepId ?? flow.initialStepId;
+  const step = flow.steps[stepId];
+  if (step === undefined) throw new NotFoundError('step', `${flow.id}/${stepId}`);
+  return { flow, stepId, step };
+}
+
+/**
  * Decides the next move of `execution` and, unless the step limit is reached, begins the
  * visit (emitting `step:started`, unless `emitStarted` is false: the caller then emits it
  * itself). Throws `NotFoundError` for a flow, step or handler this engine does not know.
@@ -88,11 +105,8 @@ export function prepareStep(
   execution: Execution,
   emitStarted = true,
 ): PreparedStep {
-  const { flows, handlers, clock, events } = ctx;
-  const flow = flows.get(execution.flowId, execution.flowVersion);
-  const stepId = execution.currentStepId ?? flow.initialStepId;
-  const step = flow.steps[stepId];
-  if (step === undefined) throw new NotFoundError('step', `${flow.id}/${stepId}`);
+  const { handlers, clock, events } = ctx;
+  const { flow, stepId, step } = flowStep(ctx, execution);
   const limit = stepLimitFor(ctx, flow);
   if (execution.stepCount >= limit) {
     const error = toErrorInfo(new StepLimitExceededError(execution.id, limit));
