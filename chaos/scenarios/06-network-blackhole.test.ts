@@ -62,14 +62,19 @@ describe('scenario 6: network black-hole of one worker for twice its lease', () 
         workMs: [4000, 4000],
       });
       executionIds.push(...workload.executionIds);
+      // Held and started, as in scenario 2: a job still in the prefetch buffer has no
+      // handler to abort.
       await until(
-        'the cut-off worker holds all 15',
+        'the cut-off worker holds all 15 and runs their handlers',
         async () => {
           const { rows } = await db.pool.query<{ n: string }>(
             `SELECT count(*) AS n FROM flowmonkey.jobs WHERE status = 'running' AND runner_id = $1`,
             [`cut-${round}`],
           );
-          return Number(rows[0]?.n) === 15;
+          const started = new Set(
+            cut.events.filter((e) => e.event === 'started').map((e) => e.jobId),
+          );
+          return Number(rows[0]?.n) === 15 && started.size === 15;
         },
         15_000,
         50,
