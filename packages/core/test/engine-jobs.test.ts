@@ -419,11 +419,15 @@ describe('Engine.start from an inline step into a stateful one', () => {
   it('writes the outcome alone, as a failure, when the store refuses the combined write', async () => {
     const clock = new ManualClock();
     const memory = createMemoryStores({ clock, maxPayloadBytes: 2_000 });
-    let transactions = 0;
+    let combinedWrites = 0;
     const stores: Stores = {
       ...memory,
+      parkOnNewJob: (params) => {
+        combinedWrites++;
+        return memory.parkOnNewJob(params);
+      },
       transaction: (fn) => {
-        transactions++;
+        combinedWrites++;
         return memory.transaction(fn);
       },
     };
@@ -440,7 +444,7 @@ describe('Engine.start from an inline step into a stateful one', () => {
     const execution = await engine.start('big-then-job', null);
     // The combined write was tried (and refused: the job's input is over the store's
     // limit), then the outcome alone (refused: the context is), then its failure.
-    expect(transactions).toBe(1);
+    expect(combinedWrites).toBe(1);
     expect(execution).toMatchObject({ status: 'failed', error: { code: 'VALIDATION_ERROR' } });
     expect(execution.history.map((r) => [r.stepId, r.outcome])).toEqual([['big', 'failure']]);
     expect(await memory.jobs.listByStatus({ status: 'pending', limit: 10 })).toEqual([]);

@@ -1,10 +1,13 @@
 import {
   DEFAULT_MAX_PAYLOAD_BYTES,
   type Logger,
+  type ParkedOnNewJob,
+  type ParkOnNewJobParams,
   type StoreSet,
   type Stores,
 } from '@flowmonkey/core';
 import type pg from 'pg';
+import { parkOnNewJob } from './park-on-new-job.js';
 import { PgExecutionStore } from './pg-execution-store.js';
 import { PgJobStore } from './pg-job-store.js';
 import { PgNotifier } from './pg-notifier.js';
@@ -13,6 +16,7 @@ import { inPoolTransaction } from './pool-transaction.js';
 import { assertSchemaName, DEFAULT_SCHEMA, quoteIdent } from './schema-name.js';
 import { executionStatements } from './sql/executions.js';
 import { jobStatements } from './sql/jobs.js';
+import { parkStatements } from './sql/parks.js';
 import { scheduleStatements } from './sql/schedules.js';
 import type { StatementSet, StoreContext, WakeSink } from './store-context.js';
 
@@ -52,13 +56,15 @@ export interface PgStores extends Stores {
   readonly pool: pg.Pool;
   /** Sends the coalesced wake-ups; `flush()` waits for those in flight. */
   readonly notifier: PgNotifier;
+  parkOnNewJob(params: ParkOnNewJobParams): Promise<ParkedOnNewJob | undefined>;
 }
 
 /**
  * Builds the Postgres stores over `pool` for `schema` (validated, `ConfigError` otherwise;
  * the tables must exist, see `migrate`). `transaction(fn)` runs `fn` on one connection
  * between BEGIN and COMMIT with stores bound to it, rolling back when `fn` throws; the
- * wake-ups it caused are sent after COMMIT, once.
+ * wake-ups it caused are sent after COMMIT, once. `parkOnNewJob` writes a job and the
+ * execution parked on it in one statement.
  */
 export function createPgStores(options: PgStoresOptions): PgStores {
   const schema = options.schema ?? DEFAULT_SCHEMA;
@@ -69,6 +75,7 @@ export function createPgStores(options: PgStoresOptions): PgStores {
     jobs: jobStatements(q, schema),
     executions: executionStatements(q, schema),
     schedules: scheduleStatements(q, schema),
+    parks: parkStatements(q, schema),
   };
   const notifier = new PgNotifier(options.pool, {
     schema,
@@ -85,6 +92,7 @@ export function createPgStores(options: PgStoresOptions): PgStores {
     jobs: new PgJobStore(ctx),
     schedules: new PgScheduleStore(ctx),
     transaction: (fn) => runTransaction(options.pool, ctx, notifier, fn),
+    parkOnNewJob: (params) => parkOnNewJob(ctx, params),
   };
 }
 

@@ -32,7 +32,7 @@ export class JobInserter {
 
   constructor(ctx: StoreContext) {
     this.#ctx = ctx;
-    this.#channel = ctx.wake instanceof PgNotifier ? ctx.wake.inlineJobsChannel() : null;
+    this.#channel = inlineJobsChannel(ctx);
   }
 
   /** Creates `job`; a bad field fails with a `ValidationError` naming it (`priority`). */
@@ -40,19 +40,7 @@ export class JobInserter {
     const ctx = this.#ctx;
     const n = normalizeNewJob(job, { now: Date.now(), maxPayloadBytes: ctx.maxPayloadBytes });
     const [row] = await runStatement(ctx.db, ctx.statements.jobs.createOne, [
-      n.id,
-      n.queue,
-      n.handler,
-      n.executionId,
-      n.stepId,
-      n.inputJson,
-      n.priority,
-      job.runAt === undefined ? null : new Date(n.runAt).toISOString(),
-      n.maxAttempts,
-      n.timeoutMs,
-      n.retry === null ? null : JSON.stringify(n.retry),
-      n.idempotencyKey,
-      n.correlationId,
+      ...newJobParams(n, job),
       this.#channel,
     ]);
     if (row !== undefined) {
@@ -117,7 +105,34 @@ export class JobInserter {
   }
 }
 
+/**
+ * The channel of an in-statement NOTIFY for `ctx`: set when its wake-ups go to the pool's
+ * notifier with notifications on, else `null` (the caller then calls `ctx.wake.jobsDue()`).
+ */
+export function inlineJobsChannel(ctx: StoreContext): string | null {
+  return ctx.wake instanceof PgNotifier ? ctx.wake.inlineJobsChannel() : null;
+}
+
+/** The 13 parameters of a new job (see `newJobValues`), from `job` as `normalizeNewJob` gave it. */
+export function newJobParams(n: NormalizedNewJob, job: NewJob): unknown[] {
+  return [
+    n.id,
+    n.queue,
+    n.handler,
+    n.executionId,
+    n.stepId,
+    n.inputJson,
+    n.priority,
+    job.runAt === undefined ? null : new Date(n.runAt).toISOString(),
+    n.maxAttempts,
+    n.timeoutMs,
+    n.retry === null ? null : JSON.stringify(n.retry),
+    n.idempotencyKey,
+    n.correlationId,
+  ];
+}
+
 /** The times the database chose for an inserted job (`NEW_JOB_TIMES`), as epoch ms. */
-function insertedTimes(row: Row): { runAt: number; createdAt: number } {
+export function insertedTimes(row: Row): { runAt: number; createdAt: number } {
   return { runAt: Number(row.run_at), createdAt: Number(row.created_at) };
 }

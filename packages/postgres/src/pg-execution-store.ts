@@ -44,7 +44,7 @@ export class PgExecutionStore implements ExecutionStore {
   }
 
   async create(execution: Execution): Promise<CreateExecutionResult> {
-    const { values, json } = this.#values(execution);
+    const { values, json } = executionValues(execution, this.#ctx.maxPayloadBytes);
     if (execution.version !== 0) throw new ValidationError('version', 'must be 0 on create');
     const [row] = await runStatement(this.#ctx.db, this.#sql().create, values);
     // The row holds only the id: what it stores is what was sent.
@@ -123,18 +123,10 @@ export class PgExecutionStore implements ExecutionStore {
   }
 
   async update(params: { execution: Execution; expectedVersion: number }): Promise<Execution> {
-    const expected = assertInteger(params.expectedVersion, 'expectedVersion', {
-      min: 0,
-      max: 2_147_483_646,
-    });
-    const { values, json } = this.#values(params.execution);
-    values[16] = expected;
+    const { values, json, expected } = updateValues(params, this.#ctx.maxPayloadBytes);
     const [row] = await runStatement(this.#ctx.db, this.#sql().update, values);
     if (row !== undefined) return executionAsStored(params.execution, json, expected + 1);
-    const id = params.execution.id;
-    const [current] = await runStatement(this.#ctx.db, this.#sql().exists, [id]);
-    if (current === undefined) throw new NotFoundError('execution', id);
-    throw new ConcurrencyError('execution', id, expected);
+    return notUpdated(this.#ctx, params.execution.id, expected);
   }
 
   async list(params: {
@@ -161,34 +153,64 @@ export class PgExecutionStore implements ExecutionStore {
     ]);
     return rows.map(rowToExecution);
   }
+}
 
-  /**
-   * Validates `execution` (nothing written on failure) and returns the 19 column values,
-   * and the JSON of its payloads.
-   */
-  #values(execution: Execution): { values: unknown[]; json: ExecutionJson } {
-    const json = assertExecution(execution, { maxBytes: this.#ctx.maxPayloadBytes });
-    const values = [
-      execution.id,
-      execution.flowId,
-      execution.flowVersion,
-      execution.status,
-      execution.currentStepId,
-      json.input,
-      json.context,
-      json.output,
-      json.error,
-      json.history,
-      execution.stepCount,
-      json.waitingOn,
-      execution.wakeAt == null ? null : new Date(execution.wakeAt),
-      execution.idempotencyKey,
-      execution.tenantId,
-      execution.parentExecutionId,
-      execution.version,
-      new Date(execution.createdAt),
-      new Date(execution.updatedAt),
-    ];
-    return { values, json };
-  }
+/**
+ * Validates `execution` (nothing written on failure) and returns the 19 column values
+ * (`COLUMNS` order) and the JSON of its payloads.
+ */
+function executionValues(
+  execution: Execution,
+  maxBytes: number,
+): { values: unknown[]; json: ExecutionJson } {
+  const json = assertExecution(execution, { maxBytes });
+  const values = [
+    execution.id,
+    execution.flowId,
+    execution.flowVersion,
+    execution.status,
+    execution.currentStepId,
+    json.input,
+    json.context,
+    json.output,
+    json.error,
+    json.history,
+    execution.stepCount,
+    json.waitingOn,
+    execution.wakeAt == null ? null : new Date(execution.wakeAt),
+    execution.idempotencyKey,
+    execution.tenantId,
+    execution.parentExecutionId,
+    execution.version,
+    new Date(execution.createdAt),
+    new Date(execution.updatedAt),
+  ];
+  return { values, json };
+}
+
+/**
+ * Validates an `update` (nothing written on failure) and returns its 19 parameters (the
+ * expected version as $17), the JSON of the payloads and the expected version.
+ */
+export function updateValues(
+  params: { execution: Execution; expectedVersion: number },
+  maxBytes: number,
+): { values: unknown[]; json: ExecutionJson; expected: number } {
+  const expected = assertInteger(params?.expectedVersion, 'expectedVersion', {
+    min: 0,
+    max: 2_147_483_646,
+  });
+  const { values, json } = executionValues(params.execution, maxBytes);
+  values[16] = expected;
+  return { values, json, expected };
+}
+
+/**
+ * Throws why an `update` of execution `id` over version `expected` matched no row:
+ * `NotFoundError` when it does not exist, else `ConcurrencyError`.
+ */
+export async function notUpdated(ctx: StoreContext, id: string, expected: number): Promise<never> {
+  const [current] = await runStatement(ctx.db, ctx.statements.executions.exists, [id]);
+  if (current === undefined) throw new NotFoundError('execution', id);
+  throw new ConcurrencyError('execution', id, expected);
 }

@@ -1,6 +1,7 @@
 import type { Queryable } from './queryable.js';
 import type { ExecutionStatementName } from './sql/executions.js';
 import type { JobStatementName } from './sql/jobs.js';
+import type { ParkStatementName } from './sql/parks.js';
 import type { ScheduleStatementName } from './sql/schedules.js';
 import type { NamedStatement } from './sql/sql-helpers.js';
 
@@ -17,6 +18,7 @@ export interface StatementSet {
   jobs: Record<JobStatementName, NamedStatement>;
   executions: Record<ExecutionStatementName, NamedStatement>;
   schedules: Record<ScheduleStatementName, NamedStatement>;
+  parks: Record<ParkStatementName, NamedStatement>;
 }
 
 /** What every Postgres store is constructed with. */

@@ -1,6 +1,7 @@
 import { ConcurrencyError, NotFoundError, ValidationError } from '../errors.js';
 import type { Execution } from '../execution.js';
 import type { FlowStep } from '../flow.js';
+import { uuidv7 } from '../ids.js';
 import type { Job } from '../job.js';
 import { toErrorInfo } from '../result.js';
 import { applyBoundedOutcome, type BoundedOutcome } from './bounded-outcome.js';
@@ -253,12 +254,27 @@ export class StepRunner {
     return { stored, applied };
   }
 
-  /** Creates `work`'s job and parks its execution on it in one transaction over `before`. */
+  /**
+   * Creates `work`'s job and parks its execution on it, both or neither, over `before`:
+   * with `stores.parkOnNewJob` when the store set has it (one round trip for Postgres),
+   * else, and when that finds the job's idempotency key taken, in one `transaction` (whose
+   * `jobs.create` returns the job holding the key).
+   */
   async #createJobAndPark(
     work: Begun,
     before: Execution,
   ): Promise<{ job: Job; parked: Execution }> {
     const { stores, clock } = this.#ctx;
+    if (stores.parkOnNewJob !== undefined) {
+      const now = clock.now();
+      const job = { ...newStepJob(work), id: uuidv7(now) };
+      const written = await stores.parkOnNewJob({
+        job,
+        execution: parkedOnJob(work, job.id, now),
+        expectedVersion: before.version,
+      });
+      if (written !== undefined) return { job: written.job, parked: written.execution };
+    }
     return stores.transaction(async (tx) => {
       const job = await tx.jobs.create(newStepJob(work));
       const parked = await tx.executions.update({

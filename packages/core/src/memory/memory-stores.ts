@@ -1,5 +1,5 @@
 import { type Clock, systemClock } from '../clock.js';
-import type { StoreSet, Stores } from '../stores/stores.js';
+import type { ParkedOnNewJob, ParkOnNewJobParams, StoreSet, Stores } from '../stores/stores.js';
 import { MemoryExecutionStore } from './memory-execution-store.js';
 import { MemoryJobStore } from './memory-job-store.js';
 import { MemoryScheduleStore } from './memory-schedule-store.js';
@@ -25,6 +25,7 @@ export interface MemoryStores extends Stores {
   schedules: MemoryScheduleStore;
   /** The clock the stores use when no `now` is passed. */
   clock: Clock;
+  parkOnNewJob(params: ParkOnNewJobParams): Promise<ParkedOnNewJob | undefined>;
 }
 
 /**
@@ -38,6 +39,7 @@ export interface MemoryStores extends Stores {
  * uncommitted writes, and if it rolls back, their own writes made meanwhile are undone too.
  * A transaction must not call `transaction` again (it would wait for itself forever). The
  * snapshot copies all state, so each transaction costs time proportional to the data held.
+ * `parkOnNewJob` is such a transaction.
  */
 export function createMemoryStores(options: MemoryStoresOptions = {}): MemoryStores {
   const ctx: MemoryStoreContext = {
@@ -69,5 +71,19 @@ export function createMemoryStores(options: MemoryStoresOptions = {}): MemorySto
     }
   }
 
-  return { executions, jobs, schedules, clock: ctx.clock, transaction };
+  /** `Stores.parkOnNewJob` as one transaction; a taken idempotency key writes nothing. */
+  async function parkOnNewJob(params: ParkOnNewJobParams): Promise<ParkedOnNewJob | undefined> {
+    return transaction(async (tx) => {
+      const key = params.job.idempotencyKey;
+      if (typeof key === 'string' && ctx.state.jobKeys.has(key)) return undefined;
+      const job = await tx.jobs.create(params.job);
+      const execution = await tx.executions.update({
+        execution: params.execution,
+        expectedVersion: params.expectedVersion,
+      });
+      return { job, execution };
+    });
+  }
+
+  return { executions, jobs, schedules, clock: ctx.clock, transaction, parkOnNewJob };
 }

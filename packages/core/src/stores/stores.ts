@@ -1,3 +1,5 @@
+import type { Execution } from '../execution.js';
+import type { Job, NewJob } from '../job.js';
 import type { ExecutionStore } from './execution-store.js';
 import type { JobStore } from './job-store.js';
 import type { ScheduleStore } from './schedule-store.js';
@@ -6,6 +8,22 @@ import type { ScheduleStore } from './schedule-store.js';
 export interface StoreSet {
   executions: ExecutionStore;
   jobs: JobStore;
+}
+
+/** Parameters of {@link Stores.parkOnNewJob}. */
+export interface ParkOnNewJobParams {
+  /** The stateful step's job, with its `id` chosen by the caller: `execution` waits on it. */
+  job: NewJob & { id: string };
+  /** The execution parked on `job`, written whole as `executions.update` writes it. */
+  execution: Execution;
+  /** The version the stored execution must still have. */
+  expectedVersion: number;
+}
+
+/** Result of {@link Stores.parkOnNewJob}: the job created and the execution as stored. */
+export interface ParkedOnNewJob {
+  job: Job;
+  execution: Execution;
 }
 
 /**
@@ -17,4 +35,16 @@ export interface StoreSet {
 export interface Stores extends StoreSet {
   schedules: ScheduleStore;
   transaction<T>(fn: (tx: StoreSet) => Promise<T>): Promise<T>;
+  /**
+   * Creates `job` and writes `execution` over `expectedVersion`, both or neither: what
+   * `transaction` with `jobs.create` and `executions.update` does, in one round trip for
+   * the Postgres store (one statement instead of four). Throws what those two would:
+   * `ValidationError` naming the field of a bad job or execution, `ConcurrencyError` when
+   * the stored version is no longer `expectedVersion`, `NotFoundError` when the execution
+   * does not exist; nothing is written then. When `job.idempotencyKey` is already taken it
+   * writes nothing and returns `undefined`: the caller parks through `transaction`, where
+   * `jobs.create` returns the job holding the key. Optional: the engine uses `transaction`
+   * when a store set lacks it.
+   */
+  parkOnNewJob?(params: ParkOnNewJobParams): Promise<ParkedOnNewJob | undefined>;
 }

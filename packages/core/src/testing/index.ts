@@ -9,6 +9,7 @@ export {
 } from './contract-fixtures.js';
 export { describeExecutionStoreContract } from './execution-store-contract.js';
 export { describeJobStoreContract } from './job-store-contract.js';
+export { describeParkOnNewJobContract } from './park-on-new-job-contract.js';
 export { describeScheduleStoreContract } from './schedule-store-contract.js';
 export { describeStoreContracts } from './store-contracts.js';
 export { describeTransactionContract } from './transaction-contract.js';

@@ -18,6 +18,22 @@ const COLUMNS = `id, flow_id, flow_version, status, current_step_id, input, cont
   version, created_at, updated_at`;
 
 /**
+ * `update`, also the first CTE of `parkOnNewJob`: the execution's columns in `COLUMNS`
+ * order as $1-$19, $1 the id and $17 the expected version; the stored version becomes
+ * $17 + 1. Like `create`, returns the id only: the store builds the written execution
+ * from what it sent.
+ */
+export function updateExecution(s: string): string {
+  return `UPDATE ${s}.executions SET flow_id = $2, flow_version = $3, status = $4,
+        current_step_id = $5, input = $6::jsonb, context = $7::jsonb, output = $8::jsonb,
+        error = $9::jsonb, history = $10::jsonb, step_count = $11, waiting_on = $12::jsonb,
+        wake_at = $13, idempotency_key = $14, tenant_id = $15, parent_execution_id = $16,
+        version = $17 + 1, created_at = $18, updated_at = $19
+      WHERE id = $1 AND version = $17
+      RETURNING id`;
+}
+
+/**
  * Builds the execution store's SQL for the quoted schema `s`; `schema` (unquoted) only
  * suffixes the prepared-statement names. Updates are optimistic: fenced by `version`.
  */
@@ -33,15 +49,7 @@ export function executionStatements(
       RETURNING id`,
     getByIdempotencyKey: `SELECT * FROM ${s}.executions WHERE flow_id = $1 AND idempotency_key = $2`,
     get: `SELECT * FROM ${s}.executions WHERE id = $1`,
-    // $1 id, $17 expected version; the stored version becomes $17 + 1. Like `create`,
-    // returns the id only: the store builds the written execution from what it sent.
-    update: `UPDATE ${s}.executions SET flow_id = $2, flow_version = $3, status = $4,
-        current_step_id = $5, input = $6::jsonb, context = $7::jsonb, output = $8::jsonb,
-        error = $9::jsonb, history = $10::jsonb, step_count = $11, waiting_on = $12::jsonb,
-        wake_at = $13, idempotency_key = $14, tenant_id = $15, parent_execution_id = $16,
-        version = $17 + 1, created_at = $18, updated_at = $19
-      WHERE id = $1 AND version = $17
-      RETURNING id`,
+    update: updateExecution(s),
     getMany: `SELECT * FROM ${s}.executions WHERE id = ANY($1::text[])`,
     // $1: a JSON array of rows (see `updateManyDocuments`), timestamps as ISO text, `version`
     // holding the expected one. JSON, not one array per column: node-postgres escapes every

@@ -111,39 +111,52 @@ function lazyCommit(n: number): string {
 }
 
 /**
- * `createOne`'s row: $1 id, $2 queue, $3 handler, $4 execution id, $5 step id, $6 input and
- * $11 retry as JSON text, $7 priority, $8 run at (NULL: database now), $9 max attempts, $10
- * timeout ms, $12 idempotency key, $13 correlation id.
+ * A new job's values from parameter `$first` on (createOne: `newJobValues(1)`): id, queue,
+ * handler, execution id, step id, input as JSON text, priority, run at (NULL: database
+ * now), max attempts, timeout ms, retry as JSON text, idempotency key, correlation id (13
+ * parameters), then `created_at` and `updated_at` from the database clock.
  */
-const NEW_JOB_VALUES = `($1::uuid, $2::text, $3::text, $4::text, $5::text, $6::jsonb, $7::int,
-  coalesce($8::timestamptz, now()), $9::int, $10::bigint, $11::jsonb, $12::text, $13::text,
-  now(), now())`;
+export function newJobValues(first: number): string {
+  const p = (i: number) => `$${first + i}`;
+  return `${p(0)}::uuid, ${p(1)}::text, ${p(2)}::text, ${p(3)}::text, ${p(4)}::text,
+  ${p(5)}::jsonb, ${p(6)}::int, coalesce(${p(7)}::timestamptz, now()), ${p(8)}::int,
+  ${p(9)}::bigint, ${p(10)}::jsonb, ${p(11)}::text, ${p(12)}::text, now(), now()`;
+}
 
 /**
- * The start of `createOne` and `createMany`, up to their final SELECT: after the CTEs
- * `ctes` (empty, or ending in a comma), CTE `src` inserts the rows of `source` (VALUES or a
- * SELECT, columns as NEW_JOB_VALUES) and returns them, skipping any whose idempotency key is
- * taken (partial unique index `jobs_idempotency_idx`; an uncommitted insert of the key is
- * waited for), with the columns the `created` events and the callers read, and CTE `ev`
- * appends those events.
+ * The start of `createOne`, `createMany` and `parkOnNewJob`, up to their final SELECT:
+ * after the CTEs `ctes` (empty, or ending in a comma), CTE `src` inserts the rows of
+ * `source` (VALUES or a SELECT, columns as `newJobValues`) and returns them with the
+ * columns the `created` events and the callers read, and CTE `ev` appends those events.
+ * With `skipTakenKeys` a row whose idempotency key is taken (partial unique index
+ * `jobs_idempotency_idx`; an uncommitted insert of the key is waited for) is skipped;
+ * without, it fails the statement (unique violation), and so undoes its other CTEs.
  */
-function insertNewJobs(s: string, ctes: string, source: string): string {
+export function insertNewJobs(
+  s: string,
+  ctes: string,
+  source: string,
+  skipTakenKeys = true,
+): string {
+  const onConflict = skipTakenKeys
+    ? 'ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING'
+    : '';
   return `WITH ${ctes}src AS (
         INSERT INTO ${s}.jobs AS j (id, queue, handler, execution_id, step_id, input, priority,
           run_at, max_attempts, timeout_ms, retry, idempotency_key, correlation_id,
           created_at, updated_at)
         ${source}
-        ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+        ${onConflict}
         RETURNING j.id, j.attempts, j.lease_id, j.run_at, j.created_at, j.updated_at
       ), ev AS (${appendEvents(s, "'created'")})`;
 }
 
 /**
- * What `createOne` and `createMany` (with the id) return of each job CTE `src` inserted:
- * the times the database chose (epoch ms; the store builds the rest from what it sent) and
- * whether the job is due now.
+ * What `createOne`, `createMany` (with the id) and `parkOnNewJob` return of each job CTE
+ * `src` inserted: the times the database chose (epoch ms; the store builds the rest from
+ * what it sent) and whether the job is due now.
  */
-const NEW_JOB_TIMES = `${epochMs('src.run_at')} AS run_at, ${epochMs('src.created_at')} AS created_at,
+export const NEW_JOB_TIMES = `${epochMs('src.run_at')} AS run_at, ${epochMs('src.created_at')} AS created_at,
   src.run_at <= now() AS due`;
 
 /** The error column of a failed attempt: `$n` ErrorInfo plus the attempt and time. */
@@ -209,12 +222,12 @@ function completeManySql(s: string, wholeRows: boolean): string {
  */
 export function jobStatements(s: string, schema: string): Record<JobStatementName, NamedStatement> {
   return namedStatements<JobStatementName>(schema, 'jobs', {
-    // $1-$13: the job (see NEW_JOB_VALUES). $14: the jobs channel to NOTIFY (delivered at
+    // $1-$13: the job (see newJobValues). $14: the jobs channel to NOTIFY (delivered at
     // commit) when the job was inserted due; NULL leaves the wake-up to the caller. One row:
     // no JSON to unpack, and the NOTIFY is a CASE in the select list, not a CTE. Returns
     // only what the database chose (times as epoch ms; see newJobAsStored): node-postgres
     // handled the 30-column row description and row of `RETURNING *` on every call.
-    createOne: `${insertNewJobs(s, '', `VALUES ${NEW_JOB_VALUES}`)}
+    createOne: `${insertNewJobs(s, '', `VALUES (${newJobValues(1)})`)}
       SELECT ${NEW_JOB_TIMES}, CASE WHEN $14::text IS NOT NULL
         AND src.run_at <= now() THEN pg_notify($14::text, '') END AS notified
       FROM src`,

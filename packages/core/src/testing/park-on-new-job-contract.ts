@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ConcurrencyError, NotFoundError } from '../errors.js';
+import type { Execution } from '../execution.js';
+import type { ParkOnNewJobParams, Stores } from '../stores/stores.js';
+import {
+  expectValidationError,
+  newExecution,
+  type StoresFactory,
+  useStores,
+} from './contract-fixtures.js';
+
+/**
+ * Registers the `Stores.parkOnNewJob` contract suite under `describe(name)`: the job and
+ * the parked execution are written both or neither, equal to what a read returns, and a
+ * taken idempotency key writes nothing. `parkOnNewJob` is optional for the engine; a
+ * store set without it leaves this suite out (and `describeStoreContracts` with it).
+ */
+export function describeParkOnNewJobContract(name: string, factory: StoresFactory): void {
+  describe(`${name}: Stores.parkOnNewJob contract`, () => {
+    const stores = useStores(factory);
+    const park = (params: ParkOnNewJobParams) => parkOnNewJobOf(stores())(params);
+
+    describe('Stores.parkOnNewJob', () => {
+      it('creates the job and writes the execution parked on it, as a read returns them', async () => {
+        const { execution } = await stores().executions.create(newExecution());
+        const params = parkParams(execution, { priority: 7, maxAttempts: 4, timeoutMs: 900 });
+        const written = await park(params);
+        expect(written).toBeDefined();
+        const { job, execution: parked } = written as NonNullable<typeof written>;
+        expect(job).toMatchObject({
+          id: params.job.id,
+          status: 'pending',
+          executionId: execution.id,
+          stepId: 'first',
+          input: { amount: 42 },
+          priority: 7,
+          attempts: 0,
+          maxAttempts: 4,
+          timeoutMs: 900,
+          idempotencyKey: params.job.idempotencyKey,
+        });
+        expect(parked).toMatchObject({ status: 'waiting', version: 1 });
+        expect(parked.waitingOn).toEqual(params.execution.waitingOn);
+        expect(await stores().jobs.get(job.id)).toStrictEqual(job);
+        expect(await stores().executions.get(execution.id)).toStrictEqual(parked);
+      });
+
+      it('writes nothing and throws ConcurrencyError when the version moved on', async () => {
+        const { execution } = await stores().executions.create(newExecution());
+        const moved = await stores().executions.update({ execution, expectedVersion: 0 });
+        await expect(park(parkParams(execution))).rejects.toBeInstanceOf(ConcurrencyError);
+        expect(await stores().jobs.getByExecution(execution.id)).toEqual([]);
+        expect(await stores().executions.get(execution.id)).toStrictEqual(moved);
+      });
+
+      it('writes nothing and throws NotFoundError for an execution that does not exist', async () => {
+        const execution = newExecution();
+        await expect(park(parkParams(execution))).rejects.toBeInstanceOf(NotFoundError);
+        expect(await stores().jobs.getByExecution(execution.id)).toEqual([]);
+      });
+
+      it('returns undefined and writes nothing when the idempotency key is taken', async () => {
+        const { execution } = await stores().executions.create(newExecution());
+        const params = parkParams(execution);
+        const holder = await stores().jobs.create({
+          handler: 'other',
+          idempotencyKey: params.job.idempotencyKey ?? null,
+        });
+        expect(await park(params)).toBeUndefined();
+        expect(await stores().jobs.get(params.job.id)).toBeUndefined();
+        expect(await stores().jobs.get(holder.id)).toStrictEqual(holder);
+        expect(await stores().executions.get(execution.id)).toStrictEqual(execution);
+      });
+
+      it('names the bad field of the job or the execution and writes nothing', async () => {
+        const { execution } = await stores().executions.create(newExecution());
+        const badJob = parkParams(execution, { priority: Number.NaN });
+        await expectValidationError(park(badJob), 'priority');
+        const badExecution = parkParams(execution);
+        badExecution.execution = { ...badExecution.execution, stepCount: -1 };
+        await expectValidationError(park(badExecution), 'stepCount');
+        expect(await stores().jobs.getByExecution(execution.id)).toEqual([]);
+        expect(await stores().executions.get(execution.id)).toStrictEqual(execution);
+      });
+    });
+  });
+}
+
+/** The stores' `parkOnNewJob`, bound; fails the test when the store set has none. */
+function parkOnNewJobOf(stores: Stores): NonNullable<Stores['parkOnNewJob']> {
+  const park = stores.parkOnNewJob;
+  if (park === undefined) {
+    throw new Error('these stores have no parkOnNewJob: leave describeParkOnNewJobContract out');
+  }
+  return park.bind(stores);
+}
+
+/** A stateful step's job for `execution` and the execution parked on it, over version 0. */
+function parkParams(
+  execution: Execution,
+  job: Partial<ParkOnNewJobParams['job']> = {},
+): ParkOnNewJobParams {
+  const id = randomUUID();
+  return {
+    job: {
+      id,
+      handler: 'charge',
+      executionId: execution.id,
+      stepId: 'first',
+      input: { amount: 42 },
+      idempotencyKey: `${execution.id}:first:1`,
+      ...job,
+    },
+    execution: {
+      ...execution,
+      status: 'waiting',
+      waitingOn: { stepId: 'first', jobId: id, reason: 'job:charge', until: null },
+      updatedAt: execution.updatedAt + 1,
+    },
+    expectedVersion: 0,
+  };
+}
