@@ -10,6 +10,7 @@ import { createJobSettler } from './job-settler.js';
 import { JobWriteBatcher } from './job-write-batcher.js';
 import { PrefetchBuffer } from './prefetch-buffer.js';
 import { releaseClaimed } from './release-claimed.js';
+import { type LostClaim, reportLeaseLost } from './report-lease-lost.js';
 import { resolveHandlerOptions } from './resolve-handler-options.js';
 import { type PositionalRunnerOptions, runnerArguments } from './runner-arguments.js';
 import type { BasicJobRunnerOptions, ResolvedRunnerOptions } from './runner-options.js';
@@ -303,9 +304,10 @@ export class BasicJobRunner {
   }
 
   /**
-   * Extends the leases of all running jobs in one store call; aborts handlers whose lease
-   * was lost or whose cancellation was requested. Returns the counts. What the heartbeat
-   * loop calls; tests call it directly.
+   * Extends the leases of all running and buffered jobs in one store call; aborts handlers
+   * whose lease was lost or whose cancellation was requested, and drops buffered jobs whose
+   * lease was lost (reported as lost, never started) or whose cancellation was requested
+   * (cancelled). Returns the counts. What the heartbeat loop calls; tests call it directly.
    */
   async heartbeatOnce(): Promise<{ extended: number; lost: number; cancelRequested: number }> {
     const held = [...this.#active].filter((e) => e.holdsLease);
@@ -320,9 +322,9 @@ export class BasicJobRunner {
     for (const id of result.lost) byJob.get(id)?.abort('lease-lost');
     for (const id of result.cancelRequested) byJob.get(id)?.abort('cancel');
     const sentBuffered = new Set(buffered.map((l) => l.jobId));
-    for (const job of this.#buffer.heartbeat(sentBuffered, result, sentAt)) {
-      this.#cancelBuffered(job);
-    }
+    const unstarted = this.#buffer.heartbeat(sentBuffered, result, sentAt);
+    for (const claim of unstarted.lost) this.#lostBuffered(claim);
+    for (const job of unstarted.cancelled) this.#cancelBuffered(job);
     // Buffered jobs waiting for this confirmation can start now.
     if (buffered.length > 0) void this.#startBuffered();
     return {
@@ -465,6 +467,20 @@ export class BasicJobRunner {
       }
       await this.#launch(next.job, next.confirmedAt, next.description);
     }
+  }
+
+  /**
+   * A buffered job's lease was lost before its handler started (the reaper reset it while
+   * this runner was paused or cut off, say): it is never started here, and the loss is
+   * reported as for a running attempt (event, history row, `stats().leaseLost`).
+   */
+  #lostBuffered(claim: LostClaim): void {
+    this.#stats.count('lease-lost');
+    this.#executionDeps.logger.warn(
+      { jobId: claim.job.id },
+      'lease lost while the job waited in the prefetch buffer; not starting it',
+    );
+    reportLeaseLost(this.#executionDeps, claim);
   }
 
   #cancelBuffered(job: Job): void {

@@ -28,6 +28,7 @@ import { callHook } from './job-hooks.js';
 import type { JobSettler } from './job-settler.js';
 import type { JobWriteBatcher } from './job-write-batcher.js';
 import { planRetry } from './plan-retry.js';
+import { reportLeaseLost } from './report-lease-lost.js';
 
 /** Why a running handler was aborted. */
 export type AbortCause = 'cancel' | 'timeout' | 'shutdown' | 'lease-lost';
@@ -431,12 +432,14 @@ export class JobExecution {
 
   /** Emits `job:lease-lost` and records it in the job's history. */
   #leaseLost(): void {
-    this.#deps.events.emit('job:lease-lost', { job: this.job });
-    this.#note('lease-lost', { runnerId: this.job.runnerId });
+    reportLeaseLost(this.#deps, { job: this.job, lease: this.#ref });
   }
 
-  /** Records a runner-observed event of this attempt in the job's history (best effort). */
-  #note(kind: RunnerJobEventKind, data: Record<string, unknown>): void {
+  /**
+   * Records `started` or `timeout` of this attempt in the job's history (best effort); its
+   * outcome is written after it.
+   */
+  #note(kind: Exclude<RunnerJobEventKind, 'lease-lost'>, data: Record<string, unknown>): void {
     const { jobId, leaseId } = this.#ref;
     const seq = this.#deps.batcher.record({
       jobId,
@@ -445,7 +448,7 @@ export class JobExecution {
       attempt: this.job.attempts,
       data,
     });
-    if (kind !== 'lease-lost') this.#lastEventSeq = Math.max(this.#lastEventSeq, seq);
+    this.#lastEventSeq = Math.max(this.#lastEventSeq, seq);
   }
 
   #policy(): ResolvedRetryPolicy {

@@ -1,5 +1,6 @@
 import type { Job, LeaseRef } from '@flowmonkey/core';
 import type { JobEngineDescription } from './job-engine.js';
+import type { LostClaim } from './report-lease-lost.js';
 
 interface Entry {
   job: Job;
@@ -18,8 +19,9 @@ export type BufferedJob = Pick<Entry, 'job' | 'confirmedAt' | 'description'>;
  * Every buffered job is `running` under the runner's lease, so the buffer keeps, per job,
  * when its lease was last confirmed: the runner heartbeats buffered leases with the running
  * ones. A job whose lease has gone unconfirmed too long is not started until a heartbeat
- * confirms it (or reports it lost, which removes it): only the database knows whether the
- * lease still holds, and a job dropped on a guess would sit `running` until the reaper.
+ * confirms it or reports it lost (it is then removed, and the runner reports the loss as
+ * for a running job): only the database knows whether the lease still holds, and a job
+ * dropped on a guess would sit `running` until the reaper.
  */
 export class PrefetchBuffer {
   #entries: Entry[] = [];
@@ -68,22 +70,26 @@ export class PrefetchBuffer {
   }
 
   /**
-   * Applies a heartbeat sent at `sentAt` for `sent` (the leases it carried): lost leases are
-   * dropped, held ones confirmed, and jobs whose cancellation was requested are removed and
-   * returned (to be confirmed). Jobs claimed after the heartbeat was built are left as they
-   * are.
+   * Applies a heartbeat sent at `sentAt` for `sent` (the leases it carried): held leases are
+   * confirmed; jobs whose lease was lost, and jobs whose cancellation was requested, are
+   * removed and returned (to be reported lost, or confirmed cancelled), each once. Jobs
+   * claimed after the heartbeat was built are left as they are.
    */
   heartbeat(
     sent: ReadonlySet<string>,
     result: { lost: readonly string[]; cancelRequested: readonly string[] },
     sentAt: number,
-  ): Job[] {
-    const lost = new Set(result.lost);
+  ): { lost: LostClaim[]; cancelled: Job[] } {
+    const lostIds = new Set(result.lost);
     const cancel = new Set(result.cancelRequested);
+    const lost: LostClaim[] = [];
     const cancelled: Job[] = [];
     this.#entries = this.#entries.filter((e) => {
       if (!sent.has(e.job.id)) return true;
-      if (lost.has(e.job.id)) return false;
+      if (lostIds.has(e.job.id)) {
+        lost.push({ job: e.job, lease: e.lease });
+        return false;
+      }
       if (cancel.has(e.job.id)) {
         cancelled.push(e.job);
         return false;
@@ -91,7 +97,7 @@ export class PrefetchBuffer {
       if (sentAt > e.confirmedAt) e.confirmedAt = sentAt;
       return true;
     });
-    return cancelled;
+    return { lost, cancelled };
   }
 
   /** Empties the buffer, returning its jobs. */

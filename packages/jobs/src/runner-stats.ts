@@ -31,7 +31,10 @@ export interface RunnerStats {
   snoozed: number;
   /** Jobs given back on shutdown (attempt refunded). */
   released: number;
-  /** Attempts whose lease was lost (result dropped). */
+  /**
+   * Attempts whose lease was lost (result dropped), jobs whose lease was lost while they
+   * waited in the prefetch buffer (never started) included: one per `job:lease-lost` event.
+   */
   leaseLost: number;
   /** Attempts whose outcome could not be stored (the reaper resets them later). */
   storeErrors: number;

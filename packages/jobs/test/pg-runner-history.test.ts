@@ -3,6 +3,7 @@ import { createPgStores } from '@flowmonkey/postgres';
 import { useTestDatabase } from '@flowmonkey/postgres/testing';
 import { describe, expect, it } from 'vitest';
 import { BasicJobRunner } from '../src/basic-job-runner.js';
+import { JobReaper } from '../src/job-reaper.js';
 import { deferred, recordEvents, untilAborted } from './helpers.js';
 
 const db = useTestDatabase();
@@ -28,6 +29,20 @@ async function history(jobId: string): Promise<{ kind: string; attempt: number; 
     [jobId],
   );
   return rows;
+}
+
+/** Lets the reaper take `jobId` back, as after ten minutes without a heartbeat. */
+async function reapNow(jobId: string): Promise<void> {
+  await db().pool.query(
+    `UPDATE flowmonkey.jobs SET heartbeat_at = now() - interval '10 minutes' WHERE id = $1`,
+    [jobId],
+  );
+  const reaper = new JobReaper({
+    jobStore: createPgStores({ pool: db().pool }).jobs,
+    stalledThresholdMs: 60_000,
+    logger: noopLogger,
+  });
+  expect(await reaper.runOnce()).toMatchObject({ reset: 1 });
 }
 
 describe('BasicJobRunner job history on PostgreSQL', () => {
@@ -91,5 +106,96 @@ describe('BasicJobRunner job history on PostgreSQL', () => {
       'reset',
       'lease-lost',
     ]);
+  });
+});
+
+describe('BasicJobRunner job history on PostgreSQL: a prefetched job whose lease is lost', () => {
+  it('reports the loss once, as for a running job (event and lease-lost row), and never starts the job', async () => {
+    const stores = createPgStores({ pool: db().pool });
+    const events = new EventBus();
+    const lostEvents: { job: unknown }[] = [];
+    events.on('job:lease-lost', (payload) => void lostEvents.push(payload));
+    const stale = new BasicJobRunner({
+      jobStore: stores.jobs,
+      runnerId: 'stale-runner',
+      logger: noopLogger,
+      events,
+      random: () => 0.5,
+      maxConcurrent: 1,
+      prefetch: 1,
+      batchSize: 2,
+    });
+    const gate = deferred();
+    const first = deferred();
+    const ranHere: string[] = [];
+    stale.registerHandler('work', async (_input, ctx) => {
+      ranHere.push(ctx.job.id);
+      first.resolve();
+      await gate.promise;
+      return 'stale';
+    });
+    const now = Date.now();
+    const running = await stores.jobs.create({ handler: 'work', runAt: now - 2000 });
+    const buffered = await stores.jobs.create({ handler: 'work', runAt: now - 1000 });
+    expect(await stale.runOnce()).toEqual({ claimed: 2 });
+    await first.promise;
+    const lease = (await stores.jobs.get(buffered.id))?.leaseId;
+    expect([ranHere, stale.activeCount()]).toEqual([[running.id], 1]);
+
+    // The reaper resets the buffered job (this runner was paused, say) and another runs it.
+    await reapNow(buffered.id);
+    const rescuer = new BasicJobRunner({
+      jobStore: stores.jobs,
+      runnerId: 'rescuer',
+      logger: noopLogger,
+      random: () => 0.5,
+    });
+    rescuer.registerHandler('work', async () => 'rescued');
+    expect(await rescuer.runOnce()).toEqual({ claimed: 1 });
+    await rescuer.whenIdle();
+    await rescuer.stop();
+
+    expect(await stale.heartbeatOnce()).toEqual({ extended: 1, lost: 1, cancelRequested: 0 });
+    expect(lostEvents).toEqual([
+      {
+        job: expect.objectContaining({
+          id: buffered.id,
+          leaseId: lease,
+          runnerId: 'stale-runner',
+          attempts: 1,
+        }),
+      },
+    ]);
+    // Reported once: the next heartbeat no longer carries the lost lease.
+    expect(await stale.heartbeatOnce()).toEqual({ extended: 1, lost: 0, cancelRequested: 0 });
+    gate.resolve();
+    await stale.whenIdle();
+    await stale.stop();
+
+    expect(ranHere).toEqual([running.id]);
+    expect(lostEvents).toHaveLength(1);
+    expect(stale.stats()).toMatchObject({ completed: 1, leaseLost: 1 });
+    const job = await stores.jobs.get(buffered.id);
+    expect([job?.status, job?.result, job?.runnerId]).toEqual(['completed', 'rescued', 'rescuer']);
+    const rows = await history(buffered.id);
+    expect(rows.map((r) => r.kind)).toEqual([
+      'created',
+      'claimed',
+      'reset',
+      'claimed',
+      'started',
+      'completed',
+      'lease-lost',
+    ]);
+    expect(rows[6]).toEqual({
+      kind: 'lease-lost',
+      attempt: 1,
+      data: { runnerId: 'stale-runner' },
+    });
+    const { rows: leases } = await db().pool.query(
+      `SELECT lease_id FROM flowmonkey.job_events WHERE job_id = $1 AND kind = 'lease-lost'`,
+      [buffered.id],
+    );
+    expect(leases).toEqual([{ lease_id: lease }]);
   });
 });

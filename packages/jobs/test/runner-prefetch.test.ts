@@ -200,6 +200,51 @@ describe('BasicJobRunner prefetch: leases of a slow claim', () => {
   });
 });
 
+describe('BasicJobRunner prefetch: a buffered job whose lease is lost', () => {
+  it('after a pause, does not start it when a slot frees, and reports it lost once a heartbeat answers', async () => {
+    const { stores, runner, events } = setup({
+      maxConcurrent: 1,
+      prefetch: 1,
+      batchSize: 2,
+      leaseMs: 10_000,
+      heartbeatIntervalMs: 2_000,
+    });
+    const lost: string[] = [];
+    events.on('job:lease-lost', ({ job }) => void lost.push(job.id));
+    const gate = deferred();
+    const ran: string[] = [];
+    runner.registerHandler('h', async (_input: number, ctx) => {
+      ran.push(ctx.job.id);
+      await gate.promise;
+      return null;
+    });
+    const [first, second] = await createJobs(stores.jobs, 2);
+    await runner.runOnce();
+    expect(ran).toEqual([first]);
+    // The process is paused past its lease budget, and the reaper takes the buffered job.
+    const held = await mustGet(stores.jobs, second ?? '');
+    await stores.jobs.resetStalled({ jobId: held.id, leaseId: held.leaseId ?? '' });
+    const realNow = performance.now.bind(performance);
+    const paused = vi.spyOn(performance, 'now').mockImplementation(() => realNow() + 9_000);
+    try {
+      gate.resolve();
+      await runner.whenIdle();
+      expect([ran, lost]).toEqual([[first], []]); // its lease is unconfirmed: not started
+      expect(await runner.heartbeatOnce()).toEqual({ extended: 0, lost: 1, cancelRequested: 0 });
+    } finally {
+      paused.mockRestore();
+    }
+    expect(lost).toEqual([second]);
+    expect(await runner.heartbeatOnce()).toEqual({ extended: 0, lost: 0, cancelRequested: 0 });
+    await runner.whenIdle();
+    await runner.stop();
+    expect(ran).toEqual([first]);
+    expect(lost).toEqual([second]);
+    expect(runner.stats()).toMatchObject({ completed: 1, leaseLost: 1 });
+    expect((await mustGet(stores.jobs, second ?? '')).status).toBe('pending');
+  });
+});
+
 describe('BasicJobRunner prefetch: pipelined claims', () => {
   it('starts a second claim while the first is in flight when the buffer has room, never more than it holds', async () => {
     const { stores, runner } = setup({ maxConcurrent: 2, prefetch: 8, batchSize: 4 });
