@@ -62,9 +62,9 @@ describe('scenario 2: fencing (a worker SIGSTOPped past its lease)', () => {
         workMs: [1500, 1500],
       });
       executionIds.push(...workload.executionIds);
-      // Held and started: a job still in the runner's prefetch buffer when it stops has no
-      // handler to abort, and the buffer drops it without a lease-lost event when a
-      // heartbeat finds its lease gone.
+      // Held and started, so that every stale lease is a running handler's: a job still in
+      // the runner's prefetch buffer when it stops has no handler to abort or write (it is
+      // only reported lost, unstarted, once a heartbeat finds its lease gone).
       await until(
         'stale worker holds all 20 and runs their handlers',
         async () =>
