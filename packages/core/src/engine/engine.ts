@@ -35,14 +35,15 @@ import { cancelExecution } from './transitions.js';
 
 /**
  * Runs flows. `start` creates an execution and runs its inline steps until one waits or the
- * flow ends; a stateful step creates its job and parks the execution in one
- * `stores.transaction`, and the job's settlement (`completeJob`, `failJob`, ...) resumes it
+ * flow ends; a stateful step creates its job and parks the execution in one unit of work
+ * (`stores.parkOnNewJob` when the stores have it, else `stores.transaction`), and the
+ * job's settlement (`completeJob`, `failJob`, ...) resumes it
  * in the same transaction as the job write. Every execution write is optimistic
  * (`expectedVersion`), so concurrent resumes are detected: exactly one applies.
  *
  * An inline step costs one write, made after its handler returns (visit counted, output
  * stored, next step chosen); when the next step is stateful and can begin, that write is
- * the next step's park (job created and execution parked in one transaction), so a
+ * the next step's park (job created and execution parked in one unit of work), so a
  * failure of it loses the inline outcome too and recovery runs the inline step again (the
  * batched layers of `completeJobs` still write the two in turn). If the write loses a race
  * (the execution was cancelled or advanced meanwhile), `run` stops and returns the

@@ -159,10 +159,10 @@ export class StepRunner {
   /**
    * `finish` for an inline visit. When its outcome leads to a stateful step, that step
    * begins in the same write: its job is created and the execution parked on it in one
-   * transaction over `before`'s version, instead of the outcome written first and the park
+   * unit of work over `before`'s version, instead of the outcome written first and the park
    * after it (one write and one commit fewer, e.g. for every start of a flow whose first
    * step is inline and second stateful). The handler has returned by then, so merging
-   * changes only what a failed write costs: when that transaction fails for any reason (a
+   * changes only what a failed write costs: when that write fails for any reason (a
    * crash, a lost connection, a deadlock), the inline outcome is lost with it and the inline
    * step runs again on recovery, where before only a failure of its own write did that.
    * Events follow the commit, in the order the two writes would give them; the
