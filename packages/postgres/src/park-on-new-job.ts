@@ -6,7 +6,7 @@ import {
   type ParkOnNewJobParams,
   ValidationError,
 } from '@flowmonkey/core';
-import { inlineJobsChannel, insertedTimes, newJobParams } from './job-inserter.js';
+import { insertedTimes, newJobParams } from './job-inserter.js';
 import { notUpdated, updateValues } from './pg-execution-store.js';
 import { runStatement } from './queryable.js';
 import type { StoreContext } from './store-context.js';
@@ -18,8 +18,10 @@ const JOB_KEYS_INDEX = 'jobs_idempotency_idx';
  * `Stores.parkOnNewJob` on PostgreSQL: the execution's `update` and the job's `createOne`
  * in one statement (`parkOnNewJob` in sql/parks.ts), so one round trip and one commit
  * where a transaction takes four round trips. Both are validated before anything is
- * sent. Must run on the pool, never inside a caller's transaction: a taken key fails the
- * statement, which would abort that transaction too.
+ * sent. The wake-up of a due job goes to `ctx.wake` after the statement (coalesced by the
+ * pool's notifier), not in it: see the statement's comment. Runs on the pool, never
+ * inside a caller's transaction: a taken key fails the statement, which would abort that
+ * transaction too.
  */
 export async function parkOnNewJob(
   ctx: StoreContext,
@@ -30,13 +32,11 @@ export async function parkOnNewJob(
     now: Date.now(),
     maxPayloadBytes: ctx.maxPayloadBytes,
   });
-  const channel = inlineJobsChannel(ctx);
   let row: Record<string, unknown> | undefined;
   try {
     [row] = await runStatement(ctx.db, ctx.statements.parks.parkOnNewJob, [
       ...values,
       ...newJobParams(job, params.job),
-      channel,
     ]);
   } catch (error) {
     if (error instanceof ValidationError && error.details.constraint === JOB_KEYS_INDEX) {
@@ -45,7 +45,7 @@ export async function parkOnNewJob(
     throw error;
   }
   if (row === undefined) return notUpdated(ctx, params.execution.id, expected);
-  if (channel === null && row.due === true) ctx.wake.jobsDue();
+  if (row.due === true) ctx.wake.jobsDue();
   // The row holds only what the database chose; the rest is what was sent.
   return {
     job: newJobAsStored(job, insertedTimes(row)),

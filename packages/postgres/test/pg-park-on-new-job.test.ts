@@ -77,25 +77,25 @@ describe('PgStores.parkOnNewJob', () => {
     expect(await rowCounts(db().pool)).toMatchObject({ jobs: 1, events: 1 });
   });
 
-  it('wakes a JobListener with the NOTIFY sent inside the statement for a due job', async () => {
+  it('wakes a JobListener through the pool notifier, after the statement', async () => {
     const listener = new JobListener({ pool: db().pool });
     const connected = new Promise((resolve) => listener.once('connected', () => resolve(null)));
     await listener.start();
     await connected;
     try {
       const notifying = createPgStores({ pool: db().pool });
-      const separate = vi.spyOn(notifying.notifier, 'jobsDue');
+      const coalesced = vi.spyOn(notifying.notifier, 'jobsDue');
       const woke = new Promise((resolve) => listener.once('jobs', () => resolve(null)));
       const { execution } = await notifying.executions.create(newExecution());
       await notifying.parkOnNewJob(parkParams(execution));
       await woke;
-      expect(separate).not.toHaveBeenCalled();
+      expect(coalesced).toHaveBeenCalledTimes(1);
     } finally {
       await listener.stop();
     }
   });
 
-  it('asks the notifier for the wake-up of a due job only when notifications are off', async () => {
+  it('asks for the wake-up of a due job only', async () => {
     const due = vi.spyOn(stores.notifier, 'jobsDue');
     const later = await stores.executions.create(newExecution());
     await stores.parkOnNewJob(parkParams(later.execution, Date.now() + 3_600_000));

@@ -15,21 +15,22 @@ export function parkStatements(
 ): Record<ParkStatementName, NamedStatement> {
   return namedStatements<ParkStatementName>(schema, 'parks', {
     // $1-$19: the parked execution as `update` takes it ($17 the expected version);
-    // $20-$32: the job as `createOne` takes it; $33: the jobs channel to NOTIFY when the
-    // job is due, or NULL. One statement, so one round trip and one commit where a
-    // transaction takes four: CTE `parked` writes the execution, fenced by its version;
-    // `src` inserts the job only when `parked` returned a row; `ev` appends its `created`
-    // event. No row back: the version moved on or the execution is missing, and nothing
-    // was written. A taken idempotency key is not skipped: it fails the statement (unique
-    // violation), which undoes the execution's write too.
+    // $20-$32: the job as `createOne` takes it. One statement, so one round trip and one
+    // commit where a transaction takes four: CTE `parked` writes the execution, fenced by
+    // its version; `src` inserts the job only when `parked` returned a row; `ev` appends
+    // its `created` event. No row back: the version moved on or the execution is missing,
+    // and nothing was written. A taken idempotency key is not skipped: it fails the
+    // statement (unique violation), which undoes the execution's write too. No NOTIFY in
+    // the statement, unlike `createOne`: parks come from many producers at once, and
+    // PostgreSQL holds one lock for every notifying transaction until its commit is
+    // flushed, so in-statement NOTIFYs would make the parks' commits wait in line (the
+    // store sends the coalesced wake-up after the statement instead).
     parkOnNewJob: `${insertNewJobs(
       s,
       `parked AS (${updateExecution(s)}), `,
       `SELECT ${newJobValues(20)} FROM parked`,
       false,
     )}
-      SELECT ${NEW_JOB_TIMES}, CASE WHEN $33::text IS NOT NULL
-        AND src.run_at <= now() THEN pg_notify($33::text, '') END AS notified
-      FROM src`,
+      SELECT ${NEW_JOB_TIMES} FROM src`,
   });
 }
