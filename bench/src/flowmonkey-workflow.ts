@@ -12,7 +12,7 @@ import pg from 'pg';
 import type { BenchJob } from './adapter.js';
 
 /** The benchmark flow's handlers; `onDone` is called by the last (inline) step. */
-function handlers(onDone: (job: BenchJob) => void): StepHandler[] {
+export function workflowHandlers(onDone: (job: BenchJob) => void): StepHandler[] {
   const prepare: StepHandler<BenchJob> = {
     type: 'bench-prepare',
     metadata: {},
@@ -58,7 +58,7 @@ export async function openWorkflowWorker(
 ): Promise<{ start: () => Promise<void>; close: () => Promise<void> }> {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   const stores = createPgStores({ pool });
-  const engine = new Engine({ stores, handlers: handlers(onDone), flows: [benchFlow] });
+  const engine = new Engine({ stores, handlers: workflowHandlers(onDone), flows: [benchFlow] });
   const listener = new JobListener({ pool });
   const runner = new BasicJobRunner({
     jobStore: stores.jobs,
@@ -86,7 +86,7 @@ export async function openWorkflowWorker(
 export async function startExecutions(url: string, n: number, producers: number): Promise<number> {
   const pool = new pg.Pool({ connectionString: url, max: producers });
   const stores = createPgStores({ pool });
-  const engine = new Engine({ stores, handlers: handlers(() => {}), flows: [benchFlow] });
+  const engine = new Engine({ stores, handlers: workflowHandlers(() => {}), flows: [benchFlow] });
   const began = performance.now();
   let next = 0;
   await Promise.all(

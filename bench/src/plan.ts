@@ -76,6 +76,17 @@ export function workloadPlans(quick: boolean): WorkloadPlan[] {
       hardLimitMs: 120_000,
     },
     {
+      id: 'workflow-e2e',
+      title: `workflow end to end: ${scale(5000, 500)} executions started by 10 producers while 1 worker process × 10 runs them`,
+      adapters: ['flowmonkey'],
+      params: { ...base, kind: 'workflow', n: scale(5000, 500), producers: 10, endToEnd: true },
+      metrics: [
+        rate('startPerSec', 'starts/s (10 producers)'),
+        rate('executionsPerSec', 'executions/s, first start to last finish'),
+      ],
+      hardLimitMs: 120_000,
+    },
+    {
       id: 'workflow-4',
       title: `workflow: ${scale(5000, 500)} executions, 4 worker processes × 10`,
       adapters: ['flowmonkey'],

@@ -171,7 +171,8 @@ async function workflow(): Promise<WorkloadResult> {
   const { executionCounts, startExecutions } = await import('./flowmonkey-workflow.js');
   const adapter = await loadAdapter('flowmonkey');
   await adapter.prepare(url);
-  const startMs = await startExecutions(url, params.n, params.producers ?? 10);
+  const start = () => startExecutions(url, params.n, params.producers ?? 10);
+  const startMs = params.endToEnd === true ? 0 : await start();
   const pool = new WorkerPool(params.workers, {
     BENCH_MODE: 'workflow',
     BENCH_URL: url,
@@ -180,25 +181,36 @@ async function workflow(): Promise<WorkloadResult> {
   try {
     await pool.ready();
     pool.go();
+    // End to end: the producers start the executions while the workers run them, on the
+    // same cores, timed from the first start to the last execution to finish.
+    const startedAt = wallNow();
+    const endToEndStartMs = params.endToEnd === true ? await start() : 0;
     await pool.waitFor(params.n, performance.now() + params.deadlineMs);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const finals = await pool.finish();
-    // Timed like the drain: from the first execution to finish to the last, so a worker's
-    // start-up (loading the engine, connecting, the first claim) is not counted as work.
+    // Otherwise timed like the drain: from the first execution to finish to the last, so
+    // a worker's start-up (loading the engine, connecting, the first claim) is not counted.
     const first = Math.min(...finals.filter((f) => f.firstAt > 0).map((f) => f.firstAt));
     const last = Math.max(...finals.map((f) => f.lastAt));
     const counts = await executionCounts(url);
     const check = checkOnce(params.n, finals);
+    const metrics: Record<string, number> =
+      params.endToEnd === true
+        ? {
+            startPerSec: params.n / (endToEndStartMs / 1000),
+            executionsPerSec: check.runs / ((last - startedAt) / 1000),
+          }
+        : {
+            startPerSec: params.n / (startMs / 1000),
+            executionsPerSec: check.runs / ((last - first) / 1000),
+          };
     return {
-      metrics: {
-        startPerSec: params.n / (startMs / 1000),
-        executionsPerSec: check.runs / ((last - first) / 1000),
-        completed: counts.completed ?? 0,
-      },
+      metrics: { ...metrics, completed: counts.completed ?? 0 },
       check,
       settings: {
         ...adapter.settings({ concurrency: params.concurrency }),
         workers: params.workers,
+        ...(params.endToEnd === true ? { producers: params.producers ?? 10 } : {}),
       },
     };
   } finally {

@@ -9,6 +9,11 @@ export interface WorkloadParams {
   concurrency: number;
   /** Concurrent producers (insert, workflow starts). */
   producers?: number;
+  /**
+   * Workflow workload: start the executions while the workers run (timed from the first
+   * start to the last execution finished), instead of all of them before the workers start.
+   */
+  endToEnd?: boolean;
   /** Latency workload: how long jobs are sent, and how often. */
   durationMs: number;
   intervalMs: number;
