@@ -19,6 +19,7 @@ import {
 } from '@flowmonkey/core';
 import pg from 'pg';
 import { updateManyDocuments } from './execution-update-documents.js';
+import { GroupCommit } from './group-commit.js';
 import { nowValue } from './pg-job-store.js';
 import { inPoolTransaction } from './pool-transaction.js';
 import { type Queryable, type Row, runStatement } from './queryable.js';
@@ -43,13 +44,54 @@ export class PgExecutionStore implements ExecutionStore {
     return this.#ctx.statements.executions;
   }
 
+  /**
+   * On the pool, concurrent creates are group-committed (one INSERT and commit for all
+   * those waiting while the previous one runs; a lone create, the first after an idle
+   * spell or one of a failed batch, goes through the one-row statement). Inside a
+   * transaction: written at once. Validated before it waits, so a bad execution fails
+   * alone.
+   */
   async create(execution: Execution): Promise<CreateExecutionResult> {
     const { values, json } = executionValues(execution, this.#ctx.maxPayloadBytes);
     if (execution.version !== 0) throw new ValidationError('version', 'must be 0 on create');
+    const item = { execution, values, json };
+    if (this.#ctx.db instanceof pg.Pool) return this.#creates.add(item);
+    return this.#createOne(item);
+  }
+
+  readonly #creates = new GroupCommit<NewExecution, CreateExecutionResult>({
+    writeMany: (items) => this.#createMany(items),
+    writeOne: (item) => this.#createOne(item),
+    maxBatch: 100,
+  });
+
+  async #createOne({ execution, values, json }: NewExecution): Promise<CreateExecutionResult> {
     const [row] = await runStatement(this.#ctx.db, this.#sql().create, values);
     // The row holds only the id: what it stores is what was sent.
     if (row !== undefined)
       return { execution: executionAsStored(execution, json, 0), created: true };
+    return this.#existing(execution);
+  }
+
+  /** Writes `items` with one statement; a batch too large for one document is refused. */
+  async #createMany(items: readonly NewExecution[]): Promise<CreateExecutionResult[]> {
+    const documents = updateManyDocuments(
+      items.map(({ execution, json }) => [{ execution, expectedVersion: 0 }, json]),
+    );
+    if (documents.length > 1) throw new ValidationError('executions', 'too large for one batch');
+    const rows = await runStatement(this.#ctx.db, this.#sql().createMany, documents);
+    const inserted = new Set(rows.map((row) => String(row.id)));
+    return Promise.all(
+      items.map(({ execution, json }) =>
+        inserted.has(execution.id)
+          ? { execution: executionAsStored(execution, json, 0), created: true }
+          : this.#existing(execution),
+      ),
+    );
+  }
+
+  /** The execution holding `execution`'s idempotency key, which an insert found taken. */
+  async #existing(execution: Execution): Promise<CreateExecutionResult> {
     const [existing] = await runStatement(this.#ctx.db, this.#sql().getByIdempotencyKey, [
       execution.flowId,
       execution.idempotencyKey,
@@ -153,6 +195,13 @@ export class PgExecutionStore implements ExecutionStore {
     ]);
     return rows.map(rowToExecution);
   }
+}
+
+/** A validated execution waiting to be created, with its column values and JSON. */
+interface NewExecution {
+  execution: Execution;
+  values: unknown[];
+  json: ExecutionJson;
 }
 
 /**

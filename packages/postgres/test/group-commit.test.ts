@@ -1,4 +1,6 @@
-import { ValidationError } from '@flowmonkey/core';
+import { type CreateExecutionResult, ValidationError } from '@flowmonkey/core';
+import { newExecution } from '@flowmonkey/core/testing';
+import pg from 'pg';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPgStores, type PgStores } from '../src/create-pg-stores.js';
 import { GroupCommit } from '../src/group-commit.js';
@@ -75,5 +77,75 @@ describe('PgJobStore.create (group commit)', () => {
     expect(bad.status === 'rejected' && bad.reason instanceof ValidationError).toBe(true);
     const { rows } = await db().pool.query('SELECT count(*)::int AS n FROM flowmonkey.jobs');
     expect(rows[0].n).toBe(1);
+  });
+});
+
+describe('PgExecutionStore.create (group commit)', () => {
+  const db = useTestDatabase();
+  let stores: PgStores;
+
+  beforeEach(async () => {
+    await truncateAll(db().pool);
+    stores = createPgStores({ pool: db().pool, notify: false });
+  });
+
+  /** Names of the execution statements every client sends while `fn` runs. */
+  async function statementsDuring(fn: () => Promise<unknown>): Promise<string[]> {
+    const query = vi.spyOn(pg.Client.prototype, 'query');
+    try {
+      await fn();
+      return query.mock.calls.map(([config]) =>
+        String((config as { name?: string }).name).replace('fm_flowmonkey_executions_', ''),
+      );
+    } finally {
+      query.mockRestore();
+    }
+  }
+
+  it('gives each of 50 concurrent callers its execution as a read returns it, in fewer statements', async () => {
+    const executions = Array.from({ length: 50 }, (_, i) => newExecution({ input: { i } }));
+    let created: CreateExecutionResult[] = [];
+    const sent = await statementsDuring(async () => {
+      created = await Promise.all(executions.map((e) => stores.executions.create(e)));
+    });
+    expect(sent.every((name) => name === 'create' || name === 'createMany')).toBe(true);
+    expect(sent.length).toBeLessThan(50);
+    for (const [i, { execution, created: isNew }] of created.entries()) {
+      expect(isNew).toBe(true);
+      expect(execution.input).toEqual({ i });
+      expect(await stores.executions.get(execution.id)).toStrictEqual(execution);
+    }
+  });
+
+  it('returns the first execution to every caller with its idempotency key, and fails a bad one alone', async () => {
+    const first = stores.executions.create(newExecution());
+    const [a, b, bad] = await Promise.allSettled([
+      stores.executions.create(newExecution({ idempotencyKey: 'k', input: 1 })),
+      stores.executions.create(newExecution({ idempotencyKey: 'k', input: 2 })),
+      stores.executions.create(newExecution({ stepCount: -1 })),
+    ]);
+    await first;
+    if (a.status !== 'fulfilled' || b.status !== 'fulfilled') throw new Error('a create failed');
+    expect([a.value.created, b.value.created]).toEqual([true, false]);
+    expect(b.value.execution).toStrictEqual(a.value.execution);
+    expect(bad.status === 'rejected' && bad.reason instanceof ValidationError).toBe(true);
+    const { rows } = await db().pool.query('SELECT count(*)::int AS n FROM flowmonkey.executions');
+    expect(rows[0].n).toBe(2);
+  });
+
+  it('writes a batch that a duplicate id fails one create at a time, refusing only the duplicate', async () => {
+    const first = stores.executions.create(newExecution());
+    const twin = newExecution();
+    const results = await Promise.allSettled([
+      stores.executions.create({ ...twin, input: 'one' }),
+      stores.executions.create({ ...twin, input: 'two' }),
+    ]);
+    await first;
+    const won = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.execution] : []));
+    const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+    expect(won).toHaveLength(1);
+    expect(refused).toHaveLength(1);
+    expect((refused[0] as ValidationError).field).toBe('id');
+    expect(await stores.executions.get(twin.id)).toStrictEqual(won[0]);
   });
 });

@@ -8,6 +8,7 @@ export type ExecutionStatementName =
   | 'getMany'
   | 'update'
   | 'updateMany'
+  | 'createMany'
   | 'exists'
   | 'list'
   | 'listDueWakeups';
@@ -16,6 +17,46 @@ export type ExecutionStatementName =
 const COLUMNS = `id, flow_id, flow_version, status, current_step_id, input, context, output, error,
   history, step_count, waiting_on, wake_at, idempotency_key, tenant_id, parent_execution_id,
   version, created_at, updated_at`;
+
+/**
+ * The rows of JSON document `param` (see `updateManyDocuments`) as recordset `x`. A JSON
+ * null becomes SQL NULL in a recordset, so `RECORD_VALUES` takes the payloads back as JSON
+ * `null`, as `update` stores them.
+ */
+function executionRecords(param: string): string {
+  return `jsonb_to_recordset(${param}::jsonb) AS x(id text, flow_id text, flow_version int,
+          status text, current_step_id text, input jsonb, context jsonb, output jsonb,
+          error jsonb, history jsonb, step_count int, waiting_on jsonb, wake_at timestamptz,
+          idempotency_key text, tenant_id text, parent_execution_id text, version int,
+          created_at timestamptz, updated_at timestamptz)`;
+}
+
+/** The values of recordset `x`'s row in `COLUMNS` order. */
+const RECORD_VALUES = `x.id, x.flow_id, x.flow_version, x.status, x.current_step_id,
+        coalesce(x.input, 'null'), coalesce(x.context, 'null'), coalesce(x.output, 'null'),
+        coalesce(x.error, 'null'), coalesce(x.history, 'null'), x.step_count,
+        coalesce(x.waiting_on, 'null'), x.wake_at, x.idempotency_key, x.tenant_id,
+        x.parent_execution_id, x.version, x.created_at, x.updated_at`;
+
+/**
+ * `updateMany`, also the first CTE of `parkOnNewJobMany`: writes each row of JSON document
+ * `param` over the execution with its id whose version is still the row's `version`, and
+ * returns the ids written.
+ */
+export function updateExecutionsFrom(s: string, param: string): string {
+  return `UPDATE ${s}.executions e SET flow_id = x.flow_id, flow_version = x.flow_version,
+        status = x.status, current_step_id = x.current_step_id,
+        input = coalesce(x.input, 'null'), context = coalesce(x.context, 'null'),
+        output = coalesce(x.output, 'null'), error = coalesce(x.error, 'null'),
+        history = coalesce(x.history, 'null'), step_count = x.step_count,
+        waiting_on = coalesce(x.waiting_on, 'null'), wake_at = x.wake_at,
+        idempotency_key = x.idempotency_key, tenant_id = x.tenant_id,
+        parent_execution_id = x.parent_execution_id, version = x.version + 1,
+        created_at = x.created_at, updated_at = x.updated_at
+      FROM ${executionRecords(param)}
+      WHERE e.id = x.id AND e.version = x.version
+      RETURNING e.id`;
+}
 
 /**
  * `update`, also the first CTE of `parkOnNewJob`: the execution's columns in `COLUMNS`
@@ -57,24 +98,15 @@ export function executionStatements(
     // row is fenced by its own version: a row that moved on (or is missing) matches nothing
     // and is left out of RETURNING, which gives only ids (the store builds the written
     // executions from what it sent). The store sends the rows sorted by id, so concurrent
-    // batches lock shared rows in one order. A JSON null becomes SQL NULL in the recordset,
-    // so the payload columns take it back as JSON `null`, as `update` stores them.
-    updateMany: `UPDATE ${s}.executions e SET flow_id = x.flow_id, flow_version = x.flow_version,
-        status = x.status, current_step_id = x.current_step_id,
-        input = coalesce(x.input, 'null'), context = coalesce(x.context, 'null'),
-        output = coalesce(x.output, 'null'), error = coalesce(x.error, 'null'),
-        history = coalesce(x.history, 'null'), step_count = x.step_count,
-        waiting_on = coalesce(x.waiting_on, 'null'), wake_at = x.wake_at,
-        idempotency_key = x.idempotency_key, tenant_id = x.tenant_id,
-        parent_execution_id = x.parent_execution_id, version = x.version + 1,
-        created_at = x.created_at, updated_at = x.updated_at
-      FROM jsonb_to_recordset($1::jsonb) AS x(id text, flow_id text, flow_version int,
-          status text, current_step_id text, input jsonb, context jsonb, output jsonb,
-          error jsonb, history jsonb, step_count int, waiting_on jsonb, wake_at timestamptz,
-          idempotency_key text, tenant_id text, parent_execution_id text, version int,
-          created_at timestamptz, updated_at timestamptz)
-      WHERE e.id = x.id AND e.version = x.version
-      RETURNING e.id`,
+    // batches lock shared rows in one order.
+    updateMany: updateExecutionsFrom(s, '$1'),
+    // $1: a JSON array of new executions (as `updateMany`'s, `version` 0), in input order:
+    // a group-committed batch of `create`s. Returns the ids it inserted; a row whose
+    // `(flow_id, idempotency_key)` is taken (by an earlier row of the batch too) is skipped.
+    createMany: `INSERT INTO ${s}.executions (${COLUMNS})
+      SELECT ${RECORD_VALUES} FROM ${executionRecords('$1')}
+      ON CONFLICT (flow_id, idempotency_key) DO NOTHING
+      RETURNING id`,
     exists: `SELECT version FROM ${s}.executions WHERE id = $1`,
     list: `SELECT * FROM ${s}.executions
       WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR flow_id = $2)
