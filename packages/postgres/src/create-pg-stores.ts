@@ -7,7 +7,7 @@ import {
   type Stores,
 } from '@flowmonkey/core';
 import type pg from 'pg';
-import { parkOnNewJob } from './park-on-new-job.js';
+import { ParkWriter } from './park-on-new-job.js';
 import { PgExecutionStore } from './pg-execution-store.js';
 import { PgJobStore } from './pg-job-store.js';
 import { PgNotifier } from './pg-notifier.js';
@@ -64,7 +64,7 @@ export interface PgStores extends Stores {
  * the tables must exist, see `migrate`). `transaction(fn)` runs `fn` on one connection
  * between BEGIN and COMMIT with stores bound to it, rolling back when `fn` throws; the
  * wake-ups it caused are sent after COMMIT, once. `parkOnNewJob` writes a job and the
- * execution parked on it in one statement.
+ * execution parked on it in one statement (group-committed with the parks made at once).
  */
 export function createPgStores(options: PgStoresOptions): PgStores {
   const schema = options.schema ?? DEFAULT_SCHEMA;
@@ -84,6 +84,7 @@ export function createPgStores(options: PgStoresOptions): PgStores {
   });
   const ctx: StoreContext = { db: options.pool, statements, maxPayloadBytes, wake: notifier };
   if (options.heartbeatPool !== undefined) ctx.heartbeatDb = options.heartbeatPool;
+  const parks = new ParkWriter(ctx);
   return {
     schema,
     pool: options.pool,
@@ -92,7 +93,7 @@ export function createPgStores(options: PgStoresOptions): PgStores {
     jobs: new PgJobStore(ctx),
     schedules: new PgScheduleStore(ctx),
     transaction: (fn) => runTransaction(options.pool, ctx, notifier, fn),
-    parkOnNewJob: (params) => parkOnNewJob(ctx, params),
+    parkOnNewJob: (params) => parks.park(params),
   };
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConcurrencyError, type Execution, type ParkOnNewJobParams } from '@flowmonkey/core';
 import { newExecution } from '@flowmonkey/core/testing';
+import pg from 'pg';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPgStores, type PgStores } from '../src/create-pg-stores.js';
 import { JobListener } from '../src/job-listener.js';
@@ -103,5 +104,83 @@ describe('PgStores.parkOnNewJob', () => {
     const now = await stores.executions.create(newExecution());
     await stores.parkOnNewJob(parkParams(now.execution));
     expect(due).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('PgStores.parkOnNewJob (group commit)', () => {
+  /** Names of the park statements every client sends while `fn` runs. */
+  async function parkStatementsDuring(fn: () => Promise<unknown>): Promise<string[]> {
+    const query = vi.spyOn(pg.Client.prototype, 'query');
+    try {
+      await fn();
+      return query.mock.calls
+        .map(([config]) => String((config as { name?: string }).name))
+        .filter((name) => name.startsWith('fm_flowmonkey_parks_'))
+        .map((name) => name.replace('fm_flowmonkey_parks_', ''));
+    } finally {
+      query.mockRestore();
+    }
+  }
+
+  async function createExecutions(n: number): Promise<Execution[]> {
+    const created = await Promise.all(
+      Array.from({ length: n }, (_, i) => stores.executions.create(newExecution({ input: i }))),
+    );
+    return created.map((c) => c.execution);
+  }
+
+  it('parks 30 concurrent callers in fewer statements, each as a read returns it', async () => {
+    const executions = await createExecutions(30);
+    let written: Awaited<ReturnType<PgStores['parkOnNewJob']>>[] = [];
+    const sent = await parkStatementsDuring(async () => {
+      written = await Promise.all(executions.map((e) => stores.parkOnNewJob(parkParams(e))));
+    });
+    expect(sent.length).toBeLessThan(30);
+    expect(sent).toContain('parkOnNewJobMany');
+    for (const [i, w] of written.entries()) {
+      expect(w?.execution.id).toBe(executions[i]?.id);
+      expect(await stores.jobs.get(w?.job.id ?? '')).toStrictEqual(w?.job);
+      expect(await stores.executions.get(w?.execution.id ?? '')).toStrictEqual(w?.execution);
+      expect(await eventKinds(w?.job.id ?? '')).toEqual(['created']);
+    }
+  });
+
+  it('refuses only the parks whose execution moved on, writing no job for them', async () => {
+    const executions = await createExecutions(6);
+    const moved = new Set([executions[1]?.id, executions[4]?.id]);
+    for (const e of executions) {
+      if (moved.has(e.id)) await stores.executions.update({ execution: e, expectedVersion: 0 });
+    }
+    const results = await Promise.allSettled(
+      executions.map((e) => stores.parkOnNewJob(parkParams(e))),
+    );
+    results.forEach((r, i) => {
+      if (moved.has(executions[i]?.id)) {
+        expect(r.status === 'rejected' && r.reason instanceof ConcurrencyError).toBe(true);
+      } else {
+        expect(r.status === 'fulfilled' && r.value?.execution.status === 'waiting').toBe(true);
+      }
+    });
+    expect(await rowCounts(db().pool)).toMatchObject({ jobs: 4, events: 4 });
+  });
+
+  it('writes a batch that a taken key fails park by park: only that one returns undefined', async () => {
+    const executions = await createExecutions(5);
+    const taken = parkParams(executions[2] as Execution);
+    await stores.jobs.create({
+      handler: 'other',
+      idempotencyKey: taken.job.idempotencyKey ?? null,
+    });
+    const params = executions.map((e, i) => (i === 2 ? taken : parkParams(e)));
+    let results: Awaited<ReturnType<PgStores['parkOnNewJob']>>[] = [];
+    const sent = await parkStatementsDuring(async () => {
+      results = await Promise.all(params.map((p) => stores.parkOnNewJob(p)));
+    });
+    expect(results.map((r) => r === undefined)).toEqual([false, false, true, false, false]);
+    expect((await stores.executions.get(executions[2]?.id ?? ''))?.version).toBe(0);
+    expect(await rowCounts(db().pool)).toMatchObject({ jobs: 5, events: 5 });
+    // The batch that held the taken key failed whole and its parks were written one by one.
+    expect(sent).toContain('parkOnNewJobMany');
+    expect(sent.filter((name) => name === 'parkOnNewJob').length).toBeGreaterThanOrEqual(4);
   });
 });

@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from '../clock.js';
+import { ValidationError } from '../errors.js';
 import type { ParkedOnNewJob, ParkOnNewJobParams, StoreSet, Stores } from '../stores/stores.js';
 import { MemoryExecutionStore } from './memory-execution-store.js';
 import { MemoryJobStore } from './memory-job-store.js';
@@ -73,6 +74,9 @@ export function createMemoryStores(options: MemoryStoresOptions = {}): MemorySto
 
   /** `Stores.parkOnNewJob` as one transaction; a taken idempotency key writes nothing. */
   async function parkOnNewJob(params: ParkOnNewJobParams): Promise<ParkedOnNewJob | undefined> {
+    if (params?.job?.executionId !== params?.execution?.id) {
+      throw new ValidationError('job.executionId', 'must be the id of the execution parked on it');
+    }
     return transaction(async (tx) => {
       const key = params.job.idempotencyKey;
       if (typeof key === 'string' && ctx.state.jobKeys.has(key)) return undefined;

@@ -12,7 +12,10 @@ export interface StoreSet {
 
 /** Parameters of {@link Stores.parkOnNewJob}. */
 export interface ParkOnNewJobParams {
-  /** The stateful step's job, with its `id` chosen by the caller: `execution` waits on it. */
+  /**
+   * The stateful step's job, with its `id` chosen by the caller (`execution` waits on it)
+   * and `executionId` set to `execution.id`.
+   */
   job: NewJob & { id: string };
   /** The execution parked on `job`, written whole as `executions.update` writes it. */
   execution: Execution;
@@ -39,7 +42,8 @@ export interface Stores extends StoreSet {
    * Creates `job` and writes `execution` over `expectedVersion`, both or neither: what
    * `transaction` with `jobs.create` and `executions.update` does, in one round trip for
    * the Postgres store (one statement instead of four). Throws what those two would:
-   * `ValidationError` naming the field of a bad job or execution, `ConcurrencyError` when
+   * `ValidationError` naming the field of a bad job or execution (`job.executionId` when
+   * it is not `execution.id`), `ConcurrencyError` when
    * the stored version is no longer `expectedVersion`, `NotFoundError` when the execution
    * does not exist; nothing is written then. When `job.idempotencyKey` is already taken it
    * writes nothing and returns `undefined`: the caller parks through `transaction`, where

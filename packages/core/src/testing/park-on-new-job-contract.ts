@@ -80,6 +80,8 @@ export function describeParkOnNewJobContract(name: string, factory: StoresFactor
         const badExecution = parkParams(execution);
         badExecution.execution = { ...badExecution.execution, stepCount: -1 };
         await expectValidationError(park(badExecution), 'stepCount');
+        const otherExecution = parkParams(execution, { executionId: 'another' });
+        await expectValidationError(park(otherExecution), 'job.executionId');
         expect(await stores().jobs.getByExecution(execution.id)).toEqual([]);
         expect(await stores().executions.get(execution.id)).toStrictEqual(execution);
       });

@@ -152,6 +152,24 @@ export function insertNewJobs(
 }
 
 /**
+ * CTE `r`: the new jobs of JSON document `param` (see `newJobsJson`), `ord` their order.
+ */
+export function newJobRecords(param: string): string {
+  return `r AS (
+        SELECT * FROM jsonb_to_recordset(${param}::jsonb) AS r(
+          ord int, id uuid, queue text, handler text, execution_id text, step_id text,
+          input jsonb, priority int, run_at timestamptz, max_attempts int, timeout_ms bigint,
+          retry jsonb, idempotency_key text, correlation_id text)
+      )`;
+}
+
+/** A row of `newJobRecords`' CTE `r` as the values `insertNewJobs` inserts. */
+export const NEW_JOB_RECORD_VALUES = `r.id, r.queue, r.handler, r.execution_id, r.step_id,
+          coalesce(r.input, 'null'::jsonb), r.priority, coalesce(r.run_at, now()),
+          r.max_attempts, r.timeout_ms, r.retry, r.idempotency_key, r.correlation_id, now(),
+          now()`;
+
+/**
  * What `createOne`, `createMany` (with the id) and `parkOnNewJob` return of each job CTE
  * `src` inserted: the times the database chose (epoch ms; the store builds the rest from
  * what it sent) and whether the job is due now.
@@ -237,16 +255,8 @@ export function jobStatements(s: string, schema: string): Record<JobStatementNam
     // node-postgres more than the insert cost the server).
     createMany: `${insertNewJobs(
       s,
-      `r AS (
-        SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(
-          ord int, id uuid, queue text, handler text, execution_id text, step_id text,
-          input jsonb, priority int, run_at timestamptz, max_attempts int, timeout_ms bigint,
-          retry jsonb, idempotency_key text, correlation_id text)
-      ), `,
-      `SELECT id, queue, handler, execution_id, step_id, coalesce(input, 'null'::jsonb),
-          priority, coalesce(run_at, now()), max_attempts, timeout_ms, retry,
-          idempotency_key, correlation_id, now(), now()
-        FROM r ORDER BY ord`,
+      `${newJobRecords('$1')}, `,
+      `SELECT ${NEW_JOB_RECORD_VALUES} FROM r ORDER BY r.ord`,
     )},
       -- $2: the jobs channel to NOTIFY (delivered at commit) when a due job was inserted;
       -- NULL leaves the wake-up to the caller. Referenced below so that it runs.

@@ -1,9 +1,15 @@
-import { updateExecution } from './executions.js';
-import { insertNewJobs, NEW_JOB_TIMES, newJobValues } from './jobs.js';
+import { updateExecution, updateExecutionsFrom } from './executions.js';
+import {
+  insertNewJobs,
+  NEW_JOB_RECORD_VALUES,
+  NEW_JOB_TIMES,
+  newJobRecords,
+  newJobValues,
+} from './jobs.js';
 import { type NamedStatement, namedStatements } from './sql-helpers.js';
 
 /** Names of the statements that write a job and an execution together. */
-export type ParkStatementName = 'parkOnNewJob';
+export type ParkStatementName = 'parkOnNewJob' | 'parkOnNewJobMany';
 
 /**
  * Builds the SQL of `Stores.parkOnNewJob` for the quoted schema `s`; `schema` (unquoted)
@@ -32,5 +38,18 @@ export function parkStatements(
       false,
     )}
       SELECT ${NEW_JOB_TIMES} FROM src`,
+    // A group-committed batch of `parkOnNewJob`s, each park on its own: $1 the parked
+    // executions as `updateMany` takes them (sorted by id, so concurrent batches lock in
+    // one order), $2 their jobs as `createMany` takes them, each with its execution's id.
+    // A job is inserted only when its execution's update matched; the ids of the jobs
+    // inserted come back, with the times the database chose. A taken key fails the batch.
+    parkOnNewJobMany: `${insertNewJobs(
+      s,
+      `${newJobRecords('$2')}, parked AS (${updateExecutionsFrom(s, '$1')}), `,
+      `SELECT ${NEW_JOB_RECORD_VALUES} FROM r JOIN parked ON parked.id = r.execution_id
+        ORDER BY r.ord`,
+      false,
+    )}
+      SELECT src.id, ${NEW_JOB_TIMES} FROM src`,
   });
 }
