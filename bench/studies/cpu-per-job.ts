@@ -9,34 +9,14 @@
  *   npx -y pnpm@10 --filter @flowmonkey/bench exec node --conditions=flowmonkey-compiled \
  *     --import tsx studies/cpu-per-job.ts [rounds]
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import { type BenchJob, loadAdapter } from '../src/adapter.js';
 import { createBenchDatabase, dropBenchDatabase } from '../src/database.js';
+import { postgresCpuMs } from '../src/postgres-cpu.js';
 
 const JOBS = 40_000;
 const ROUNDS = Number(process.argv[2] ?? 2);
 const ADAPTERS = ['flowmonkey', 'graphile-worker'];
-/** Clock ticks per second of /proc/<pid>/stat on Linux. */
-const TICKS_PER_S = 100;
-
-/** CPU ms used so far by every process named `postgres`. */
-function postgresCpuMs(): number {
-  let ticks = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (!stat.includes('(postgres)')) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // The process ended while being read.
-    }
-  }
-  return (ticks * 1000) / TICKS_PER_S;
-}
-
 async function drain(name: string): Promise<string> {
   const db = await createBenchDatabase();
   const adapter = await loadAdapter(name);

@@ -5,36 +5,19 @@
  * start (every server process, from /proc), with `synchronous_commit` on and off (the
  * latter shows what the commits' WAL flushes cost).
  *
- *   npx -y pnpm@10 exec tsc -b bench && npx -y pnpm@10 --filter @flowmonkey/bench exec \
+ *   npx -y pnpm@10 exec tsc -b bench && STARTS=3000 ROUNDS=3 npx -y pnpm@10 --filter @flowmonkey/bench exec \
  *     node --conditions=flowmonkey-compiled --import tsx studies/start-path.ts
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { Engine } from '@flowmonkey/core';
 import { createPgStores, migrate } from '@flowmonkey/postgres';
 import pg from 'pg';
 import { createBenchDatabase, dropBenchDatabase } from '../src/database.js';
 import { benchFlow, workflowHandlers } from '../src/flowmonkey-workflow.js';
+import { postgresCpuMs } from '../src/postgres-cpu.js';
 
 const N = Number(process.env.STARTS ?? 3000);
 const PRODUCERS = 10;
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
-
-/** CPU ms of every process whose command line names postgres. */
-function postgresCpuMs(): number {
-  const tick = 1000 / 100;
-  let total = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-      if (!comm.startsWith('postgres')) continue;
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      total += (Number(fields[11]) + Number(fields[12])) * tick;
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return total;
-}
 
 async function startAll(url: string, syncCommit: boolean): Promise<string> {
   const pool = new pg.Pool({
