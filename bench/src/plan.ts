@@ -41,9 +41,15 @@ export function workloadPlans(quick: boolean): WorkloadPlan[] {
     },
     {
       id: 'insert',
-      title: `insert: ${scale(5000, 500)} single enqueues`,
+      title: `insert: ${scale(5000, 500)} single enqueues, after ${scale(1000, 100)} untimed`,
       adapters: [...PEERS, 'plain-insert'],
-      params: { ...base, kind: 'insert', n: scale(5000, 500), producers: 10 },
+      params: {
+        ...base,
+        kind: 'insert',
+        n: scale(5000, 500),
+        producers: 10,
+        warmUp: scale(1000, 100),
+      },
       metrics: [
         rate('oneByOnePerSec', 'one by one, jobs/s'),
         rate('tenProducersPerSec', '10 producers, jobs/s'),

@@ -100,6 +100,10 @@ async function insert(): Promise<WorkloadResult> {
   await adapter.prepare(url);
   await adapter.open(url);
   try {
+    // Untimed warm-up, the same for every adapter: a long-lived producer's steady state,
+    // not the first enqueues of a fresh process (connections, prepared statements, JIT).
+    const warmUp = params.warmUp ?? 0;
+    for (let i = 0; i < warmUp; i++) await adapter.enqueueOne({ i: -1 - i });
     let began = performance.now();
     for (let i = 0; i < params.n; i++) await adapter.enqueueOne({ i });
     const serialMs = performance.now() - began;

@@ -14,6 +14,8 @@ export interface WorkloadParams {
    * start to the last execution finished), instead of all of them before the workers start.
    */
   endToEnd?: boolean;
+  /** Insert workload: enqueues made one by one, untimed, before the timed ones. */
+  warmUp?: number;
   /** Latency workload: how long jobs are sent, and how often. */
   durationMs: number;
   intervalMs: number;
