@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { JobListener } from '../src/job-listener.js';
 
 /** Empties every FlowMonkey table of `schema` (default `flowmonkey`). */
 export async function truncateAll(pool: pg.Pool, schema = 'flowmonkey'): Promise<void> {
@@ -31,4 +32,22 @@ export async function rowCounts(
     executions: Number(r?.executions),
     schedules: Number(r?.schedules),
   };
+}
+
+/**
+ * Runs `fn` with a connected `JobListener` on `pool` and resolves once `fn` has resolved
+ * and the listener has heard a `jobs` wake-up; stops the listener either way.
+ */
+export async function wakesListener(pool: pg.Pool, fn: () => Promise<unknown>): Promise<void> {
+  const listener = new JobListener({ pool });
+  const connected = new Promise((resolve) => listener.once('connected', () => resolve(null)));
+  await listener.start();
+  await connected;
+  try {
+    const woke = new Promise((resolve) => listener.once('jobs', () => resolve(null)));
+    await fn();
+    await woke;
+  } finally {
+    await listener.stop();
+  }
 }

@@ -4,9 +4,8 @@ import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { jobsChannel } from '../src/channels.js';
 import { createPgStores, type PgStores } from '../src/create-pg-stores.js';
-import { JobListener } from '../src/job-listener.js';
 import { createTestPool, useTestDatabase } from '../src/testing/index.js';
-import { rowCounts, truncateAll } from './helpers.js';
+import { rowCounts, truncateAll, wakesListener } from './helpers.js';
 
 const db = useTestDatabase();
 let stores: PgStores;
@@ -211,21 +210,14 @@ describe('PgJobStore.create (one job) with an idempotency key', () => {
 
 describe('PgJobStore.create (one job) wake-ups', () => {
   it('wakes a JobListener with the NOTIFY sent inside the insert', async () => {
-    const listener = new JobListener({ pool: db().pool });
-    const connected = new Promise((resolve) => listener.once('connected', () => resolve(null)));
-    await listener.start();
-    await connected;
-    try {
-      const notifying = createPgStores({ pool: db().pool });
-      const separate = vi.spyOn(notifying.notifier, 'jobsDue');
-      const woke = new Promise((resolve) => listener.once('jobs', () => resolve(null)));
-      const { queries } = await queriesDuring(() => notifying.jobs.create({ handler: 'h' }));
-      await woke;
-      expect(queries).toEqual(['createOne']);
-      expect(separate).not.toHaveBeenCalled();
-    } finally {
-      await listener.stop();
-    }
+    const notifying = createPgStores({ pool: db().pool });
+    const separate = vi.spyOn(notifying.notifier, 'jobsDue');
+    let queries: string[] = [];
+    await wakesListener(db().pool, async () => {
+      ({ queries } = await queriesDuring(() => notifying.jobs.create({ handler: 'h' })));
+    });
+    expect(queries).toEqual(['createOne']);
+    expect(separate).not.toHaveBeenCalled();
   });
 
   it('notifies for a due job only', async () => {

@@ -1,12 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { ConcurrencyError, type Execution, type ParkOnNewJobParams } from '@flowmonkey/core';
-import { newExecution } from '@flowmonkey/core/testing';
+import { ConcurrencyError, type Execution } from '@flowmonkey/core';
+import { newExecution, newParkParams } from '@flowmonkey/core/testing';
 import pg from 'pg';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPgStores, type PgStores } from '../src/create-pg-stores.js';
-import { JobListener } from '../src/job-listener.js';
 import { useTestDatabase } from '../src/testing/index.js';
-import { rowCounts, truncateAll } from './helpers.js';
+import { rowCounts, truncateAll, wakesListener } from './helpers.js';
 
 const db = useTestDatabase();
 let stores: PgStores;
@@ -15,27 +13,6 @@ beforeEach(async () => {
   await truncateAll(db().pool);
   stores = createPgStores({ pool: db().pool, notify: false });
 });
-
-/** A step job for `execution` and the execution parked on it, over version 0. */
-function parkParams(execution: Execution, runAt?: number): ParkOnNewJobParams {
-  const id = randomUUID();
-  return {
-    job: {
-      id,
-      handler: 'charge',
-      executionId: execution.id,
-      stepId: 'pay',
-      idempotencyKey: `${execution.id}:pay:1`,
-      ...(runAt === undefined ? {} : { runAt }),
-    },
-    execution: {
-      ...execution,
-      status: 'waiting',
-      waitingOn: { stepId: 'pay', jobId: id, reason: 'job:charge', until: null },
-    },
-    expectedVersion: 0,
-  };
-}
 
 async function eventKinds(jobId: string): Promise<string[]> {
   const { rows } = await db().pool.query<{ kind: string }>(
@@ -48,7 +25,7 @@ async function eventKinds(jobId: string): Promise<string[]> {
 describe('PgStores.parkOnNewJob', () => {
   it("appends the job's created event in the same statement", async () => {
     const { execution } = await stores.executions.create(newExecution());
-    const written = await stores.parkOnNewJob(parkParams(execution));
+    const written = await stores.parkOnNewJob(newParkParams(execution));
     expect(await eventKinds(written?.job.id ?? '')).toEqual(['created']);
     expect(await rowCounts(db().pool)).toMatchObject({ jobs: 1, events: 1, executions: 1 });
   });
@@ -56,7 +33,7 @@ describe('PgStores.parkOnNewJob', () => {
   it('leaves no job and no event when the execution moved on', async () => {
     const { execution } = await stores.executions.create(newExecution());
     await stores.executions.update({ execution, expectedVersion: 0 });
-    await expect(stores.parkOnNewJob(parkParams(execution))).rejects.toBeInstanceOf(
+    await expect(stores.parkOnNewJob(newParkParams(execution))).rejects.toBeInstanceOf(
       ConcurrencyError,
     );
     expect(await rowCounts(db().pool)).toMatchObject({ jobs: 0, events: 0 });
@@ -65,8 +42,8 @@ describe('PgStores.parkOnNewJob', () => {
   it('parks one of two racing writers: the other writes nothing', async () => {
     const { execution } = await stores.executions.create(newExecution());
     const [a, b] = await Promise.allSettled([
-      stores.parkOnNewJob(parkParams(execution)),
-      stores.parkOnNewJob(parkParams(execution)),
+      stores.parkOnNewJob(newParkParams(execution)),
+      stores.parkOnNewJob(newParkParams(execution)),
     ]);
     const won = [a, b].filter((r) => r.status === 'fulfilled' && r.value !== undefined);
     expect(won).toHaveLength(1);
@@ -79,30 +56,20 @@ describe('PgStores.parkOnNewJob', () => {
   });
 
   it('wakes a JobListener through the pool notifier, after the statement', async () => {
-    const listener = new JobListener({ pool: db().pool });
-    const connected = new Promise((resolve) => listener.once('connected', () => resolve(null)));
-    await listener.start();
-    await connected;
-    try {
-      const notifying = createPgStores({ pool: db().pool });
-      const coalesced = vi.spyOn(notifying.notifier, 'jobsDue');
-      const woke = new Promise((resolve) => listener.once('jobs', () => resolve(null)));
-      const { execution } = await notifying.executions.create(newExecution());
-      await notifying.parkOnNewJob(parkParams(execution));
-      await woke;
-      expect(coalesced).toHaveBeenCalledTimes(1);
-    } finally {
-      await listener.stop();
-    }
+    const notifying = createPgStores({ pool: db().pool });
+    const coalesced = vi.spyOn(notifying.notifier, 'jobsDue');
+    const { execution } = await notifying.executions.create(newExecution());
+    await wakesListener(db().pool, () => notifying.parkOnNewJob(newParkParams(execution)));
+    expect(coalesced).toHaveBeenCalledTimes(1);
   });
 
   it('asks for the wake-up of a due job only', async () => {
     const due = vi.spyOn(stores.notifier, 'jobsDue');
     const later = await stores.executions.create(newExecution());
-    await stores.parkOnNewJob(parkParams(later.execution, Date.now() + 3_600_000));
+    await stores.parkOnNewJob(newParkParams(later.execution, { runAt: Date.now() + 3_600_000 }));
     expect(due).not.toHaveBeenCalled();
     const now = await stores.executions.create(newExecution());
-    await stores.parkOnNewJob(parkParams(now.execution));
+    await stores.parkOnNewJob(newParkParams(now.execution));
     expect(due).toHaveBeenCalledTimes(1);
   });
 });
@@ -133,7 +100,7 @@ describe('PgStores.parkOnNewJob (group commit)', () => {
     const executions = await createExecutions(30);
     let written: Awaited<ReturnType<PgStores['parkOnNewJob']>>[] = [];
     const sent = await parkStatementsDuring(async () => {
-      written = await Promise.all(executions.map((e) => stores.parkOnNewJob(parkParams(e))));
+      written = await Promise.all(executions.map((e) => stores.parkOnNewJob(newParkParams(e))));
     });
     expect(sent.length).toBeLessThan(30);
     expect(sent).toContain('parkOnNewJobMany');
@@ -152,7 +119,7 @@ describe('PgStores.parkOnNewJob (group commit)', () => {
       if (moved.has(e.id)) await stores.executions.update({ execution: e, expectedVersion: 0 });
     }
     const results = await Promise.allSettled(
-      executions.map((e) => stores.parkOnNewJob(parkParams(e))),
+      executions.map((e) => stores.parkOnNewJob(newParkParams(e))),
     );
     results.forEach((r, i) => {
       if (moved.has(executions[i]?.id)) {
@@ -166,12 +133,12 @@ describe('PgStores.parkOnNewJob (group commit)', () => {
 
   it('writes a batch that a taken key fails park by park: only that one returns undefined', async () => {
     const executions = await createExecutions(5);
-    const taken = parkParams(executions[2] as Execution);
+    const taken = newParkParams(executions[2] as Execution);
     await stores.jobs.create({
       handler: 'other',
       idempotencyKey: taken.job.idempotencyKey ?? null,
     });
-    const params = executions.map((e, i) => (i === 2 ? taken : parkParams(e)));
+    const params = executions.map((e, i) => (i === 2 ? taken : newParkParams(e)));
     let results: Awaited<ReturnType<PgStores['parkOnNewJob']>>[] = [];
     const sent = await parkStatementsDuring(async () => {
       results = await Promise.all(params.map((p) => stores.parkOnNewJob(p)));

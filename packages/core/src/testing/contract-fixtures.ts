@@ -4,7 +4,7 @@ import { LeaseLostError, ValidationError } from '../errors.js';
 import type { Execution } from '../execution.js';
 import type { Job, NewJob } from '../job.js';
 import type { JobStore } from '../stores/job-store.js';
-import type { Stores } from '../stores/stores.js';
+import type { ParkOnNewJobParams, Stores } from '../stores/stores.js';
 
 /**
  * Makes a fresh, empty set of stores for one test, plus an optional `teardown` run after
@@ -121,5 +121,35 @@ export function newExecution(overrides: Partial<Execution> = {}): Execution {
     createdAt: now,
     updatedAt: now,
     ...overrides,
+  };
+}
+
+/**
+ * `Stores.parkOnNewJob` parameters for `execution` (at version 0): a stateful step's job
+ * (`charge`, step `first`, visit 1, a fresh id) with `job` applied over it, and the
+ * execution parked on that job.
+ */
+export function newParkParams(
+  execution: Execution,
+  job: Partial<ParkOnNewJobParams['job']> = {},
+): ParkOnNewJobParams {
+  const id = randomUUID();
+  return {
+    job: {
+      id,
+      handler: 'charge',
+      executionId: execution.id,
+      stepId: 'first',
+      input: { amount: 42 },
+      idempotencyKey: `${execution.id}:first:1`,
+      ...job,
+    },
+    execution: {
+      ...execution,
+      status: 'waiting',
+      waitingOn: { stepId: 'first', jobId: id, reason: 'job:charge', until: null },
+      updatedAt: execution.updatedAt + 1,
+    },
+    expectedVersion: 0,
   };
 }

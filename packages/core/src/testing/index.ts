@@ -5,6 +5,7 @@
 export {
   CLOCK_TOLERANCE_MS,
   newExecution,
+  newParkParams,
   type StoresFactory,
 } from './contract-fixtures.js';
 export { describeExecutionStoreContract } from './execution-store-contract.js';

@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConcurrencyError, NotFoundError } from '../errors.js';
-import type { Execution } from '../execution.js';
 import type { ParkOnNewJobParams, Stores } from '../stores/stores.js';
 import {
   expectValidationError,
   newExecution,
+  newParkParams,
   type StoresFactory,
   useStores,
 } from './contract-fixtures.js';
@@ -24,7 +23,7 @@ export function describeParkOnNewJobContract(name: string, factory: StoresFactor
     describe('Stores.parkOnNewJob', () => {
       it('creates the job and writes the execution parked on it, as a read returns them', async () => {
         const { execution } = await stores().executions.create(newExecution());
-        const params = parkParams(execution, { priority: 7, maxAttempts: 4, timeoutMs: 900 });
+        const params = newParkParams(execution, { priority: 7, maxAttempts: 4, timeoutMs: 900 });
         const written = await park(params);
         expect(written).toBeDefined();
         const { job, execution: parked } = written as NonNullable<typeof written>;
@@ -49,20 +48,20 @@ export function describeParkOnNewJobContract(name: string, factory: StoresFactor
       it('writes nothing and throws ConcurrencyError when the version moved on', async () => {
         const { execution } = await stores().executions.create(newExecution());
         const moved = await stores().executions.update({ execution, expectedVersion: 0 });
-        await expect(park(parkParams(execution))).rejects.toBeInstanceOf(ConcurrencyError);
+        await expect(park(newParkParams(execution))).rejects.toBeInstanceOf(ConcurrencyError);
         expect(await stores().jobs.getByExecution(execution.id)).toEqual([]);
         expect(await stores().executions.get(execution.id)).toStrictEqual(moved);
       });
 
       it('writes nothing and throws NotFoundError for an execution that does not exist', async () => {
         const execution = newExecution();
-        await expect(park(parkParams(execution))).rejects.toBeInstanceOf(NotFoundError);
+        await expect(park(newParkParams(execution))).rejects.toBeInstanceOf(NotFoundError);
         expect(await stores().jobs.getByExecution(execution.id)).toEqual([]);
       });
 
       it('returns undefined and writes nothing when the idempotency key is taken', async () => {
         const { execution } = await stores().executions.create(newExecution());
-        const params = parkParams(execution);
+        const params = newParkParams(execution);
         const holder = await stores().jobs.create({
           handler: 'other',
           idempotencyKey: params.job.idempotencyKey ?? null,
@@ -75,12 +74,12 @@ export function describeParkOnNewJobContract(name: string, factory: StoresFactor
 
       it('names the bad field of the job or the execution and writes nothing', async () => {
         const { execution } = await stores().executions.create(newExecution());
-        const badJob = parkParams(execution, { priority: Number.NaN });
+        const badJob = newParkParams(execution, { priority: Number.NaN });
         await expectValidationError(park(badJob), 'priority');
-        const badExecution = parkParams(execution);
+        const badExecution = newParkParams(execution);
         badExecution.execution = { ...badExecution.execution, stepCount: -1 };
         await expectValidationError(park(badExecution), 'stepCount');
-        const otherExecution = parkParams(execution, { executionId: 'another' });
+        const otherExecution = newParkParams(execution, { executionId: 'another' });
         await expectValidationError(park(otherExecution), 'job.executionId');
         expect(await stores().jobs.getByExecution(execution.id)).toEqual([]);
         expect(await stores().executions.get(execution.id)).toStrictEqual(execution);
@@ -96,30 +95,4 @@ function parkOnNewJobOf(stores: Stores): NonNullable<Stores['parkOnNewJob']> {
     throw new Error('these stores have no parkOnNewJob: leave describeParkOnNewJobContract out');
   }
   return park.bind(stores);
-}
-
-/** A stateful step's job for `execution` and the execution parked on it, over version 0. */
-function parkParams(
-  execution: Execution,
-  job: Partial<ParkOnNewJobParams['job']> = {},
-): ParkOnNewJobParams {
-  const id = randomUUID();
-  return {
-    job: {
-      id,
-      handler: 'charge',
-      executionId: execution.id,
-      stepId: 'first',
-      input: { amount: 42 },
-      idempotencyKey: `${execution.id}:first:1`,
-      ...job,
-    },
-    execution: {
-      ...execution,
-      status: 'waiting',
-      waitingOn: { stepId: 'first', jobId: id, reason: 'job:charge', until: null },
-      updatedAt: execution.updatedAt + 1,
-    },
-    expectedVersion: 0,
-  };
 }
