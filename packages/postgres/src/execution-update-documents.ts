@@ -47,3 +47,8 @@ export function updateManyDocuments(
   if (rows.length > 0) documents.push(`[${rows.join(',')}]`);
   return documents;
 }
+
+/** Orders text by UTF-16 code units, as the stores sort ids and keys before a batch. */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -32,7 +32,7 @@ export class JobInserter {
 
   constructor(ctx: StoreContext) {
     this.#ctx = ctx;
-    this.#channel = inlineJobsChannel(ctx);
+    this.#channel = ctx.wake instanceof PgNotifier ? ctx.wake.inlineJobsChannel() : null;
   }
 
   /** Creates `job`; a bad field fails with a `ValidationError` naming it (`priority`). */
@@ -65,6 +65,15 @@ export class JobInserter {
    * reports it; without, as `create` does (a group-commit batch of single creates).
    */
   async many(jobs: readonly NewJob[], indexed: boolean): Promise<Job[]> {
+    return this.holdersOfTakenKeys(await this.insertMany(jobs, indexed));
+  }
+
+  /**
+   * `many`'s statement alone: each job as inserted, or `{ takenKey }` for one whose
+   * idempotency key another job holds (`holdersOfTakenKeys` reads those). Nothing after
+   * the statement can fail, as a group-commit batch needs.
+   */
+  async insertMany(jobs: readonly NewJob[], indexed: boolean): Promise<(Job | TakenKey)[]> {
     const ctx = this.#ctx;
     const options = { now: Date.now(), maxPayloadBytes: ctx.maxPayloadBytes };
     const normalized = indexed
@@ -87,30 +96,42 @@ export class JobInserter {
       const id = String(row.id);
       byId.set(id, newJobAsStored(sent.get(id) as NormalizedNewJob, insertedTimes(row)));
     }
-    const missingKeys = normalized
-      .filter((job) => !byId.has(job.id) && job.idempotencyKey !== null)
-      .map((job) => job.idempotencyKey as string);
+    return normalized.map(
+      (job) => byId.get(job.id) ?? { takenKey: job.idempotencyKey, id: job.id },
+    );
+  }
+
+  /**
+   * `written` with each `{ takenKey }` replaced by the job holding that key, read in one
+   * round trip (in a snapshot that sees an insert of the key that committed meanwhile).
+   */
+  async holdersOfTakenKeys(written: readonly (Job | TakenKey)[]): Promise<Job[]> {
+    const taken = written.filter(isTakenKey);
+    const keys = taken.flatMap((t) => (t.takenKey === null ? [] : [t.takenKey]));
     const byKey = new Map<string, Job>();
-    if (missingKeys.length > 0) {
-      const existing = await runStatement(ctx.db, ctx.statements.jobs.getByIdempotencyKeys, [
-        missingKeys,
-      ]);
+    if (keys.length > 0) {
+      const ctx = this.#ctx;
+      const existing = await runStatement(ctx.db, ctx.statements.jobs.getByIdempotencyKeys, [keys]);
       for (const row of existing) byKey.set(String(row.idempotency_key), rowToJob(row));
     }
-    return normalized.map((job) => {
-      const found = byId.get(job.id) ?? byKey.get(job.idempotencyKey ?? '');
-      if (found === undefined) throw new NotFoundError('job', job.id);
+    return written.map((w) => {
+      if (!isTakenKey(w)) return w;
+      const found = byKey.get(w.takenKey ?? '');
+      if (found === undefined) throw new NotFoundError('job', w.id);
       return found;
     });
   }
 }
 
-/**
- * The channel of an in-statement NOTIFY for `ctx`: set when its wake-ups go to the pool's
- * notifier with notifications on, else `null` (the caller then calls `ctx.wake.jobsDue()`).
- */
-export function inlineJobsChannel(ctx: StoreContext): string | null {
-  return ctx.wake instanceof PgNotifier ? ctx.wake.inlineJobsChannel() : null;
+/** A job `insertMany` did not insert: its key was taken (`null`: not expected to happen). */
+export interface TakenKey {
+  takenKey: string | null;
+  /** The id the job was sent with. */
+  id: string;
+}
+
+function isTakenKey(value: Job | TakenKey): value is TakenKey {
+  return 'takenKey' in value;
 }
 
 /** The 13 parameters of a new job (see `newJobValues`), from `job` as `normalizeNewJob` gave it. */

@@ -18,7 +18,7 @@ import {
   ValidationError,
 } from '@flowmonkey/core';
 import pg from 'pg';
-import { updateManyDocuments } from './execution-update-documents.js';
+import { compareText, updateManyDocuments } from './execution-update-documents.js';
 import { GroupCommit } from './group-commit.js';
 import { nowValue } from './pg-job-store.js';
 import { inPoolTransaction } from './pool-transaction.js';
@@ -49,45 +49,53 @@ export class PgExecutionStore implements ExecutionStore {
    * those waiting while the previous one runs; a lone create, the first after an idle
    * spell or one of a failed batch, goes through the one-row statement). Inside a
    * transaction: written at once. Validated before it waits, so a bad execution fails
-   * alone.
+   * alone; a taken idempotency key is read after the write.
    */
   async create(execution: Execution): Promise<CreateExecutionResult> {
     const { values, json } = executionValues(execution, this.#ctx.maxPayloadBytes);
     if (execution.version !== 0) throw new ValidationError('version', 'must be 0 on create');
     const item = { execution, values, json };
-    if (this.#ctx.db instanceof pg.Pool) return this.#creates.add(item);
-    return this.#createOne(item);
-  }
-
-  readonly #creates = new GroupCommit<NewExecution, CreateExecutionResult>({
-    writeMany: (items) => this.#createMany(items),
-    writeOne: (item) => this.#createOne(item),
-    maxBatch: 100,
-  });
-
-  async #createOne({ execution, values, json }: NewExecution): Promise<CreateExecutionResult> {
-    const [row] = await runStatement(this.#ctx.db, this.#sql().create, values);
-    // The row holds only the id: what it stores is what was sent.
-    if (row !== undefined)
-      return { execution: executionAsStored(execution, json, 0), created: true };
+    const inserted =
+      this.#ctx.db instanceof pg.Pool ? await this.#creates.add(item) : await this.#insertOne(item);
+    // What it stores is what was sent: the statements return ids only.
+    if (inserted) return { execution: executionAsStored(execution, json, 0), created: true };
     return this.#existing(execution);
   }
 
-  /** Writes `items` with one statement; a batch too large for one document is refused. */
-  async #createMany(items: readonly NewExecution[]): Promise<CreateExecutionResult[]> {
+  readonly #creates = new GroupCommit<NewExecution, boolean>({
+    writeMany: (items) => this.#insertMany(items),
+    writeOne: (item) => this.#insertOne(item),
+    maxBatch: 100,
+  });
+
+  /** Inserts one execution; false when its idempotency key is taken. */
+  async #insertOne({ values }: NewExecution): Promise<boolean> {
+    const [row] = await runStatement(this.#ctx.db, this.#sql().create, values);
+    return row !== undefined;
+  }
+
+  /**
+   * Inserts `items` with one statement, sorted by flow and key (so concurrent batches
+   * wait for each other's keys in one order); per item, false when its key was taken (by
+   * an earlier row of the batch too). Refused before sending, so each is written alone,
+   * when two items share an id (their results would be ambiguous) or the batch is too
+   * large for one document.
+   */
+  async #insertMany(items: readonly NewExecution[]): Promise<boolean[]> {
+    const ids = new Set(items.map((item) => item.execution.id));
+    if (ids.size < items.length) throw new ValidationError('id', 'given twice in one batch');
+    const byKey = [...items].sort(
+      (a, b) =>
+        compareText(a.execution.flowId, b.execution.flowId) ||
+        compareText(a.execution.idempotencyKey ?? '', b.execution.idempotencyKey ?? ''),
+    );
     const documents = updateManyDocuments(
-      items.map(({ execution, json }) => [{ execution, expectedVersion: 0 }, json]),
+      byKey.map(({ execution, json }) => [{ execution, expectedVersion: 0 }, json]),
     );
     if (documents.length > 1) throw new ValidationError('executions', 'too large for one batch');
     const rows = await runStatement(this.#ctx.db, this.#sql().createMany, documents);
     const inserted = new Set(rows.map((row) => String(row.id)));
-    return Promise.all(
-      items.map(({ execution, json }) =>
-        inserted.has(execution.id)
-          ? { execution: executionAsStored(execution, json, 0), created: true }
-          : this.#existing(execution),
-      ),
-    );
+    return items.map((item) => inserted.has(item.execution.id));
   }
 
   /** The execution holding `execution`'s idempotency key, which an insert found taken. */
@@ -125,10 +133,7 @@ export class PgExecutionStore implements ExecutionStore {
     if (items.length === 0) return { updated: [], conflicts: [] };
     const order = items
       .map((_, i) => i)
-      .sort((a, b) => {
-        const [x, y] = [items[a]?.execution.id ?? '', items[b]?.execution.id ?? ''];
-        return x < y ? -1 : x > y ? 1 : 0;
-      });
+      .sort((a, b) => compareText(items[a]?.execution.id ?? '', items[b]?.execution.id ?? ''));
     const documents = updateManyDocuments(
       order.map((i) => [items[i] as ExecutionUpdate, jsons[i] as ExecutionJson]),
     );

@@ -36,7 +36,7 @@ import {
 } from '@flowmonkey/core';
 import pg from 'pg';
 import { GroupCommit } from './group-commit.js';
-import { JobInserter } from './job-inserter.js';
+import { JobInserter, type TakenKey } from './job-inserter.js';
 import { type Row, runStatement } from './queryable.js';
 import { claimedRowToJob, rowToJob } from './rows.js';
 import type { StoreContext } from './store-context.js';
@@ -87,12 +87,14 @@ export class PgJobStore implements JobStore {
     // those waiting while the previous one runs, and a lone create (the first after an idle
     // spell, or one of a failed batch) goes through the one-row statement. Inside a
     // transaction: written at once, through the one-row statement.
-    if (this.#ctx.db instanceof pg.Pool) return this.#creates.add(job);
-    return this.#inserter.one(job);
+    // A key found taken in a batch is read after the batch (see GroupCommit).
+    if (!(this.#ctx.db instanceof pg.Pool)) return this.#inserter.one(job);
+    const [created] = await this.#inserter.holdersOfTakenKeys([await this.#creates.add(job)]);
+    return created as Job;
   }
 
-  readonly #creates = new GroupCommit<NewJob, Job>({
-    writeMany: (jobs) => this.#inserter.many(jobs, false),
+  readonly #creates = new GroupCommit<NewJob, Job | TakenKey>({
+    writeMany: (jobs) => this.#inserter.insertMany(jobs, false),
     writeOne: (job) => this.#inserter.one(job),
   });
 

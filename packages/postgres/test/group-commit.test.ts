@@ -29,9 +29,9 @@ describe('GroupCommit', () => {
     expect(writeMany).toHaveBeenCalledWith([2, 3, 4]);
   });
 
-  it('retries a failed batch item by item, so each caller gets its own outcome', async () => {
+  it('retries a batch that wrote nothing item by item, so each caller gets its own outcome', async () => {
     const writeMany = vi.fn(async (_items: number[]): Promise<number[]> => {
-      throw new Error('batch failed');
+      throw new ValidationError('items', 'refused before sending');
     });
     const writeOne = vi.fn(async (n: number) => {
       if (n === 2) throw new ValidationError('input', 'bad');
@@ -41,6 +41,19 @@ describe('GroupCommit', () => {
     const results = await Promise.allSettled([1, 2, 3].map((n) => group.add(n)));
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(writeMany).toHaveBeenCalledTimes(1);
+  });
+
+  it('fails every item of a batch lost without an answer (it may have committed) and writes none again', async () => {
+    const lost = new Error('Connection terminated unexpectedly');
+    const writeMany = vi.fn(async (_items: number[]): Promise<number[]> => {
+      throw lost;
+    });
+    const writeOne = vi.fn(async (n: number) => n);
+    const group = new GroupCommit({ writeMany, writeOne });
+    const results = await Promise.allSettled([1, 2, 3].map((n) => group.add(n)));
+    expect(writeMany).toHaveBeenCalledWith([1, 2, 3]);
+    expect(results.map((r) => r.status === 'rejected' && r.reason)).toEqual([lost, lost, lost]);
+    expect(writeOne).not.toHaveBeenCalled();
   });
 });
 
@@ -117,20 +130,23 @@ describe('PgExecutionStore.create (group commit)', () => {
     }
   });
 
-  it('returns the first execution to every caller with its idempotency key, and fails a bad one alone', async () => {
-    const first = stores.executions.create(newExecution());
-    const [a, b, bad] = await Promise.allSettled([
-      stores.executions.create(newExecution({ idempotencyKey: 'k', input: 1 })),
-      stores.executions.create(newExecution({ idempotencyKey: 'k', input: 2 })),
-      stores.executions.create(newExecution({ stepCount: -1 })),
-    ]);
-    await first;
-    if (a.status !== 'fulfilled' || b.status !== 'fulfilled') throw new Error('a create failed');
-    expect([a.value.created, b.value.created]).toEqual([true, false]);
+  it('gives two callers with one idempotency key in one batch one execution, and fails a bad one alone', async () => {
+    let results: PromiseSettledResult<CreateExecutionResult>[] = [];
+    const sent = await statementsDuring(async () => {
+      results = await Promise.allSettled([
+        stores.executions.create(newExecution({ idempotencyKey: 'k', input: 1 })),
+        stores.executions.create(newExecution({ idempotencyKey: 'k', input: 2 })),
+        stores.executions.create(newExecution({ stepCount: -1 })),
+      ]);
+    });
+    expect(sent.filter((name) => name.startsWith('create'))).toEqual(['createMany']);
+    const [a, b, bad] = results;
+    if (a?.status !== 'fulfilled' || b?.status !== 'fulfilled') throw new Error('a create failed');
+    expect([a.value.created, b.value.created].sort()).toEqual([false, true]);
     expect(b.value.execution).toStrictEqual(a.value.execution);
-    expect(bad.status === 'rejected' && bad.reason instanceof ValidationError).toBe(true);
+    expect(bad?.status === 'rejected' && bad.reason instanceof ValidationError).toBe(true);
     const { rows } = await db().pool.query('SELECT count(*)::int AS n FROM flowmonkey.executions');
-    expect(rows[0].n).toBe(2);
+    expect(rows[0].n).toBe(1);
   });
 
   it('writes a batch that a duplicate id fails one create at a time, refusing only the duplicate', async () => {
