@@ -5,6 +5,7 @@
 import { ValidationError } from './errors.js';
 import type { LeaseRef } from './job.js';
 import type { ClaimBatchParams, RunnerJobEvent, RunnerJobEventKind } from './stores/job-store.js';
+import type { ParkOnNewJobParams } from './stores/stores.js';
 import {
   assertInteger,
   assertJsonPayload,
@@ -171,4 +172,19 @@ export function assertNoDuplicateJobIds(jobs: readonly NormalizedNewJob[]): void
       throw new ValidationError(`jobs[${i}].id`, 'a job with this id already exists');
     }
   });
+}
+
+/**
+ * Checks what `Stores.parkOnNewJob` needs beyond a valid job and execution (both stores
+ * call it after validating those): the job belongs to the execution (`job.executionId`)
+ * and the execution waits on that job (`execution.waitingOn.jobId`). Throws
+ * `ValidationError` naming the field.
+ */
+export function assertParksOnJob(params: ParkOnNewJobParams): void {
+  if (params.job.executionId !== params.execution.id) {
+    throw new ValidationError('job.executionId', 'must be the id of the execution parked on it');
+  }
+  if (params.execution.waitingOn?.jobId !== params.job.id) {
+    throw new ValidationError('execution.waitingOn.jobId', 'must be the id of the new job');
+  }
 }

@@ -4,6 +4,7 @@ import {
   defineFlow,
   Engine,
   type FlowMonkeyEventName,
+  type Job,
   type JobStore,
   LeaseLostError,
   ManualClock,
@@ -414,6 +415,36 @@ describe('Engine.start from an inline step into a stateful one', () => {
     expect(jobs.map((j) => [j.id, j.idempotencyKey, j.input])).toEqual([
       [execution.waitingOn?.jobId, `${execution.id}:charge:1`, 'o-5'],
     ]);
+  });
+
+  it('parks on the job already holding the key when parkOnNewJob finds it taken', async () => {
+    const clock = new ManualClock();
+    const memory = createMemoryStores({ clock });
+    let holder: Job | undefined;
+    const answers: unknown[] = [];
+    const stores: Stores = {
+      ...memory,
+      // A job of this visit already exists (left, say, by a store that parks in two steps).
+      parkOnNewJob: async (params) => {
+        const { id: _fresh, ...job } = params.job;
+        holder = await memory.jobs.create(job);
+        const answer = await memory.parkOnNewJob(params);
+        answers.push(answer);
+        return answer;
+      },
+    };
+    const handlers = [
+      inline('validate', (id) => id),
+      chargeHandler,
+      inline('ship', () => null),
+      inline('cancelOrder', () => null),
+    ];
+    const engine = new Engine({ stores, clock, handlers, flows: [orderFlow] });
+    const execution = await engine.start('order', { orderId: 'o-9' });
+    expect(answers).toEqual([undefined]);
+    expect(execution).toMatchObject({ status: 'waiting', waitingOn: { jobId: holder?.id } });
+    expect(await memory.jobs.getByExecution(execution.id)).toEqual([holder]);
+    expect(await memory.executions.get(execution.id)).toEqual(execution);
   });
 
   it('writes the outcome alone, as a failure, when the store refuses the combined write', async () => {

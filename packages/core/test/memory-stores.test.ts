@@ -1,4 +1,7 @@
 import { createMemoryStores } from '../src/memory/memory-stores.js';
-import { describeStoreContracts } from '../src/testing/index.js';
+import { describeParkOnNewJobContract, describeStoreContracts } from '../src/testing/index.js';
 
-describeStoreContracts('memory', async () => ({ stores: createMemoryStores() }));
+const factory = async () => ({ stores: createMemoryStores() });
+
+describeStoreContracts('memory', factory);
+describeParkOnNewJobContract('memory', factory);

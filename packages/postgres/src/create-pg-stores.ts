@@ -7,7 +7,7 @@ import {
   type Stores,
 } from '@flowmonkey/core';
 import type pg from 'pg';
-import { ParkWriter } from './park-on-new-job.js';
+import { ParkWriter } from './park-writer.js';
 import { PgExecutionStore } from './pg-execution-store.js';
 import { PgJobStore } from './pg-job-store.js';
 import { PgNotifier } from './pg-notifier.js';

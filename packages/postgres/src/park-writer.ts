@@ -1,4 +1,5 @@
 import {
+  assertParksOnJob,
   type ExecutionJson,
   executionAsStored,
   type NormalizedNewJob,
@@ -9,7 +10,7 @@ import {
   ValidationError,
 } from '@flowmonkey/core';
 import pg from 'pg';
-import { updateManyDocuments } from './execution-update-documents.js';
+import { compareText, updateManyDocuments } from './execution-update-documents.js';
 import { GroupCommit } from './group-commit.js';
 import { insertedTimes, newJobParams } from './job-inserter.js';
 import { newJobsJson } from './new-jobs-json.js';
@@ -78,9 +79,7 @@ export class ParkWriter {
       now: Date.now(),
       maxPayloadBytes: ctx.maxPayloadBytes,
     });
-    if (job.executionId !== params.execution.id) {
-      throw new ValidationError('job.executionId', 'must be the id of the execution parked on it');
-    }
+    assertParksOnJob(params);
     return { params, values, json, expected, job };
   }
 
@@ -109,7 +108,9 @@ export class ParkWriter {
    * one execution and for a batch too large for one document.
    */
   async #writeMany(parks: readonly Park[]): Promise<ParkOutcome[]> {
-    const byId = [...parks].sort((a, b) => compare(a.params.execution.id, b.params.execution.id));
+    const byId = [...parks].sort((a, b) =>
+      compareText(a.params.execution.id, b.params.execution.id),
+    );
     if (byId.some((p, i) => i > 0 && p.params.execution.id === byId[i - 1]?.params.execution.id)) {
       throw new ValidationError('execution.id', 'parked twice in one batch');
     }
@@ -132,8 +133,4 @@ export class ParkWriter {
       return row === undefined ? { kind: 'not-updated' } : { kind: 'parked', row };
     });
   }
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,4 +1,13 @@
-import { ConcurrencyError, type Execution } from '@flowmonkey/core';
+import {
+  ConcurrencyError,
+  defineFlow,
+  Engine,
+  type Execution,
+  type Job,
+  Result,
+  type StepHandler,
+  type Stores,
+} from '@flowmonkey/core';
 import { newExecution, newParkParams } from '@flowmonkey/core/testing';
 import pg from 'pg';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -149,5 +158,44 @@ describe('PgStores.parkOnNewJob (group commit)', () => {
     // The batch that held the taken key failed whole and its parks were written one by one.
     expect(sent).toContain('parkOnNewJobMany');
     expect(sent.filter((name) => name === 'parkOnNewJob').length).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe('Engine parking through PgStores', () => {
+  const flow = defineFlow({
+    id: 'pay',
+    initialStepId: 'prepare',
+    steps: {
+      prepare: { type: 'prepare', input: 'input', transitions: { onSuccess: 'charge' } },
+      charge: { type: 'charge', input: 'prepare' },
+    },
+  });
+  const handlers: StepHandler[] = [
+    { type: 'prepare', metadata: {}, execute: async ({ input }) => Result.success(input) },
+    { type: 'charge', metadata: { stateful: true }, execute: async () => Result.success(null) },
+  ];
+
+  it('parks on the job already holding the key when parkOnNewJob finds it taken', async () => {
+    let holder: Job | undefined;
+    const answers: unknown[] = [];
+    const wrapped: Stores = {
+      executions: stores.executions,
+      jobs: stores.jobs,
+      schedules: stores.schedules,
+      transaction: (fn) => stores.transaction(fn),
+      parkOnNewJob: async (params) => {
+        const { id: _fresh, ...job } = params.job;
+        holder = await stores.jobs.create(job);
+        const answer = await stores.parkOnNewJob(params);
+        answers.push(answer);
+        return answer;
+      },
+    };
+    const engine = new Engine({ stores: wrapped, handlers, flows: [flow] });
+    const execution = await engine.start('pay', { cents: 5 });
+    expect(answers).toEqual([undefined]);
+    expect(execution).toMatchObject({ status: 'waiting', waitingOn: { jobId: holder?.id } });
+    expect(await stores.jobs.getByExecution(execution.id)).toStrictEqual([holder]);
+    expect(await stores.executions.get(execution.id)).toStrictEqual(execution);
   });
 });

@@ -1,11 +1,18 @@
-import { describeStoreContracts } from '@flowmonkey/core/testing';
+import {
+  describeParkOnNewJobContract,
+  describeStoreContracts,
+  type StoresFactory,
+} from '@flowmonkey/core/testing';
 import { createPgStores } from '../src/create-pg-stores.js';
 import { useTestDatabase } from '../src/testing/index.js';
 import { truncateAll } from './helpers.js';
 
 const db = useTestDatabase();
 
-describeStoreContracts('postgres', async () => {
+const factory: StoresFactory = async () => {
   await truncateAll(db().pool);
   return { stores: createPgStores({ pool: db().pool, notify: false }) };
-});
+};
+
+describeStoreContracts('postgres', factory);
+describeParkOnNewJobContract('postgres', factory);

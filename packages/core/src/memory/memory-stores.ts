@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from '../clock.js';
-import { ValidationError } from '../errors.js';
+import { assertParksOnJob } from '../job-store-checks.js';
 import type { ParkedOnNewJob, ParkOnNewJobParams, StoreSet, Stores } from '../stores/stores.js';
+import { assertExecution, normalizeNewJob } from '../validation.js';
 import { MemoryExecutionStore } from './memory-execution-store.js';
 import { MemoryJobStore } from './memory-job-store.js';
 import { MemoryScheduleStore } from './memory-schedule-store.js';
@@ -72,21 +73,30 @@ export function createMemoryStores(options: MemoryStoresOptions = {}): MemorySto
     }
   }
 
-  /** `Stores.parkOnNewJob` as one transaction; a taken idempotency key writes nothing. */
+  /**
+   * `Stores.parkOnNewJob` as one transaction, checked in the Postgres store's order: the
+   * execution, then the job and how they belong together, then the version, then the key
+   * (taken: the transaction is rolled back and nothing is written).
+   */
   async function parkOnNewJob(params: ParkOnNewJobParams): Promise<ParkedOnNewJob | undefined> {
-    if (params?.job?.executionId !== params?.execution?.id) {
-      throw new ValidationError('job.executionId', 'must be the id of the execution parked on it');
-    }
-    return transaction(async (tx) => {
-      const key = params.job.idempotencyKey;
-      if (typeof key === 'string' && ctx.state.jobKeys.has(key)) return undefined;
-      const job = await tx.jobs.create(params.job);
-      const execution = await tx.executions.update({
-        execution: params.execution,
-        expectedVersion: params.expectedVersion,
+    const options = { now: ctx.clock.now(), maxPayloadBytes: ctx.maxPayloadBytes };
+    assertExecution(params?.execution, { maxBytes: options.maxPayloadBytes });
+    const key = normalizeNewJob(params.job, options).idempotencyKey;
+    assertParksOnJob(params);
+    const keyTaken = new Error('idempotency key taken');
+    try {
+      return await transaction(async (tx) => {
+        const execution = await tx.executions.update({
+          execution: params.execution,
+          expectedVersion: params.expectedVersion,
+        });
+        if (key !== null && ctx.state.jobKeys.has(key)) throw keyTaken;
+        return { job: await tx.jobs.create(params.job), execution };
       });
-      return { job, execution };
-    });
+    } catch (error) {
+      if (error === keyTaken) return undefined;
+      throw error;
+    }
   }
 
   return { executions, jobs, schedules, clock: ctx.clock, transaction, parkOnNewJob };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConcurrencyError, NotFoundError } from '../errors.js';
 import type { ParkOnNewJobParams, Stores } from '../stores/stores.js';
@@ -12,8 +13,8 @@ import {
 /**
  * Registers the `Stores.parkOnNewJob` contract suite under `describe(name)`: the job and
  * the parked execution are written both or neither, equal to what a read returns, and a
- * taken idempotency key writes nothing. `parkOnNewJob` is optional for the engine; a
- * store set without it leaves this suite out (and `describeStoreContracts` with it).
+ * taken idempotency key writes nothing. `parkOnNewJob` is optional for the engine: a store
+ * set with it registers this suite besides `describeStoreContracts`.
  */
 export function describeParkOnNewJobContract(name: string, factory: StoresFactory): void {
   describe(`${name}: Stores.parkOnNewJob contract`, () => {
@@ -72,6 +73,18 @@ export function describeParkOnNewJobContract(name: string, factory: StoresFactor
         expect(await stores().executions.get(execution.id)).toStrictEqual(execution);
       });
 
+      it('throws ConcurrencyError, not undefined, when the key is taken and the version moved', async () => {
+        const { execution } = await stores().executions.create(newExecution());
+        const moved = await stores().executions.update({ execution, expectedVersion: 0 });
+        const params = newParkParams(execution);
+        await stores().jobs.create({
+          handler: 'other',
+          idempotencyKey: params.job.idempotencyKey ?? null,
+        });
+        await expect(park(params)).rejects.toBeInstanceOf(ConcurrencyError);
+        expect(await stores().executions.get(execution.id)).toStrictEqual(moved);
+      });
+
       it('names the bad field of the job or the execution and writes nothing', async () => {
         const { execution } = await stores().executions.create(newExecution());
         const badJob = newParkParams(execution, { priority: Number.NaN });
@@ -81,6 +94,8 @@ export function describeParkOnNewJobContract(name: string, factory: StoresFactor
         await expectValidationError(park(badExecution), 'stepCount');
         const otherExecution = newParkParams(execution, { executionId: 'another' });
         await expectValidationError(park(otherExecution), 'job.executionId');
+        const otherJob = newParkParams(execution, { id: randomUUID() });
+        await expectValidationError(park(otherJob), 'execution.waitingOn.jobId');
         expect(await stores().jobs.getByExecution(execution.id)).toEqual([]);
         expect(await stores().executions.get(execution.id)).toStrictEqual(execution);
       });

@@ -97,8 +97,10 @@ export function executionStatements(
     // element of a text array, and a batch of execution contexts is mostly quotes. Each
     // row is fenced by its own version: a row that moved on (or is missing) matches nothing
     // and is left out of RETURNING, which gives only ids (the store builds the written
-    // executions from what it sent). The store sends the rows sorted by id, so concurrent
-    // batches lock shared rows in one order.
+    // executions from what it sent). The store sends the rows sorted by id, so that
+    // concurrent batches updated in document order (a nested loop over the primary key)
+    // lock shared rows in one order; a plan that hashes the document may not, and a
+    // deadlock then fails one batch (`ConcurrencyError`), whose caller writes it again.
     updateMany: updateExecutionsFrom(s, '$1'),
     // $1: a JSON array of new executions (as `updateMany`'s, `version` 0), in input order:
     // a group-committed batch of `create`s. Returns the ids it inserted; a row whose

@@ -39,8 +39,8 @@ export function parkStatements(
     )}
       SELECT ${NEW_JOB_TIMES} FROM src`,
     // A group-committed batch of `parkOnNewJob`s, each park on its own: $1 the parked
-    // executions as `updateMany` takes them (sorted by id, so concurrent batches lock in
-    // one order), $2 their jobs as `createMany` takes them, each with its execution's id.
+    // executions as `updateMany` takes them (sorted by id, as there), $2 their jobs as
+    // `createMany` takes them, each with its execution's id.
     // A job is inserted only when its execution's update matched; the ids of the jobs
     // inserted come back, with the times the database chose. A taken key fails the batch.
     parkOnNewJobMany: `${insertNewJobs(
