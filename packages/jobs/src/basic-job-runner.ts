@@ -9,6 +9,7 @@ import type { JobSettler } from './job-settler.js';
 import { createJobSettler } from './job-settler.js';
 import { JobWriteBatcher } from './job-write-batcher.js';
 import { PrefetchBuffer } from './prefetch-buffer.js';
+import { QueueDrain } from './queue-drain.js';
 import { releaseClaimed } from './release-claimed.js';
 import { type LostClaim, reportLeaseLost } from './report-lease-lost.js';
 import { resolveHandlerOptions } from './resolve-handler-options.js';
@@ -77,7 +78,12 @@ export class BasicJobRunner {
   /** Waiting for every claim in flight to settle (`stop()`). */
   #claimsSettled: (() => void)[] = [];
   #noEngineLogged = false;
-  readonly #onJobs = (): void => this.#poll.trigger();
+  /** Whether the last short claim left nothing to claim (see `QueueDrain`). */
+  readonly #drain: QueueDrain;
+  readonly #onJobs = (): void => {
+    this.#drain.woke();
+    this.#poll.trigger();
+  };
   readonly #onCancel = (jobId: string): void => {
     void this.#holding(jobId)?.checkCancel();
   };
@@ -97,6 +103,7 @@ export class BasicJobRunner {
   ) {
     this.#options = resolveRunnerOptions(runnerArguments(first, engine, runnerId, rest));
     const o = this.#options;
+    this.#drain = new QueueDrain(o.wakeups !== undefined);
     this.events = o.events ?? new EventBus({ logger: o.logger });
     this.#batcher = new JobWriteBatcher(o.jobStore, o.logger, o.engine);
     this.#settler = createJobSettler(o.jobStore, o.engine, this.#batcher);
@@ -272,8 +279,12 @@ export class BasicJobRunner {
     this.#claiming++;
     try {
       // Pipelining: with room for another batch, a second claim starts while this one is
-      // in flight, so a buffer that drains faster than a round trip does not run dry.
-      if (this.#claiming < MAX_CLAIMS_IN_FLIGHT && free - limit > 0) this.#claimAlongside();
+      // in flight, so a buffer that drains faster than a round trip does not run dry
+      // (only while there may be a backlog: after a short claim the second comes back empty).
+      if (this.#claiming < MAX_CLAIMS_IN_FLIGHT && free - limit > 0 && this.#drain.backlog) {
+        this.#claimAlongside();
+      }
+      const token = this.#drain.claiming();
       const claimedAt = performance.now();
       const jobs = await jobStore.claimBatch({
         runnerId,
@@ -281,6 +292,7 @@ export class BasicJobRunner {
         handlers: types,
         ...(queues === undefined ? {} : { queues }),
       });
+      this.#drain.claimed(token, limit, jobs.length);
       // A claim that waited long for a pooled connection (handlers holding them all)
       // returns leases granted at an unknown moment after `claimedAt`; #startBuffered then
       // waits for a heartbeat to confirm them before starting their handlers.
@@ -431,15 +443,20 @@ export class BasicJobRunner {
     return undefined;
   }
 
-  /** The handler of `execution` settled: its slot takes the next buffered job, or a claim. */
+  /**
+   * The handler of `execution` settled: its slot takes the next buffered job, or a claim
+   * (none while the queue is known drained: the next wake-up or poll claims).
+   */
   #freeSlot(execution: JobExecution): void {
     if (!this.#slots.delete(execution)) return;
     void this.#startBuffered();
-    this.#poll.trigger();
+    if (!this.#drain.drained) this.#poll.trigger();
   }
 
   #finished(execution: JobExecution, end: AttemptEnd): void {
     this.#stats.count(end);
+    // An attempt that did not complete may have put its job back (a retry, a release).
+    if (end !== 'completed') this.#drain.woke();
     this.#freeSlot(execution);
     this.#active.delete(execution);
     if (this.#active.size === 0) {
@@ -447,7 +464,7 @@ export class BasicJobRunner {
       this.#idle = [];
       for (const resolve of waiters) resolve();
     }
-    this.#poll.trigger();
+    if (!this.#drain.drained) this.#poll.trigger();
   }
 
   /**
