@@ -4,7 +4,6 @@ import {
   defineFlow,
   Engine,
   type FlowMonkeyEventName,
-  type Job,
   type JobStore,
   LeaseLostError,
   ManualClock,
@@ -13,6 +12,7 @@ import {
   type Stores,
   ValidationError,
 } from '../src/index.js';
+import { withTakenParkKeys } from '../src/testing/index.js';
 
 const chargeHandler: StepHandler = {
   type: 'charge',
@@ -420,19 +420,7 @@ describe('Engine.start from an inline step into a stateful one', () => {
   it('parks on the job already holding the key when parkOnNewJob finds it taken', async () => {
     const clock = new ManualClock();
     const memory = createMemoryStores({ clock });
-    let holder: Job | undefined;
-    const answers: unknown[] = [];
-    const stores: Stores = {
-      ...memory,
-      // A job of this visit already exists (left, say, by a store that parks in two steps).
-      parkOnNewJob: async (params) => {
-        const { id: _fresh, ...job } = params.job;
-        holder = await memory.jobs.create(job);
-        const answer = await memory.parkOnNewJob(params);
-        answers.push(answer);
-        return answer;
-      },
-    };
+    const { stores, holders, answers } = withTakenParkKeys(memory);
     const handlers = [
       inline('validate', (id) => id),
       chargeHandler,
@@ -442,8 +430,8 @@ describe('Engine.start from an inline step into a stateful one', () => {
     const engine = new Engine({ stores, clock, handlers, flows: [orderFlow] });
     const execution = await engine.start('order', { orderId: 'o-9' });
     expect(answers).toEqual([undefined]);
-    expect(execution).toMatchObject({ status: 'waiting', waitingOn: { jobId: holder?.id } });
-    expect(await memory.jobs.getByExecution(execution.id)).toEqual([holder]);
+    expect(execution).toMatchObject({ status: 'waiting', waitingOn: { jobId: holders[0]?.id } });
+    expect(await memory.jobs.getByExecution(execution.id)).toEqual(holders);
     expect(await memory.executions.get(execution.id)).toEqual(execution);
   });
 

@@ -3,12 +3,10 @@ import {
   defineFlow,
   Engine,
   type Execution,
-  type Job,
   Result,
   type StepHandler,
-  type Stores,
 } from '@flowmonkey/core';
-import { newExecution, newParkParams } from '@flowmonkey/core/testing';
+import { newExecution, newParkParams, withTakenParkKeys } from '@flowmonkey/core/testing';
 import pg from 'pg';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPgStores, type PgStores } from '../src/create-pg-stores.js';
@@ -176,26 +174,12 @@ describe('Engine parking through PgStores', () => {
   ];
 
   it('parks on the job already holding the key when parkOnNewJob finds it taken', async () => {
-    let holder: Job | undefined;
-    const answers: unknown[] = [];
-    const wrapped: Stores = {
-      executions: stores.executions,
-      jobs: stores.jobs,
-      schedules: stores.schedules,
-      transaction: (fn) => stores.transaction(fn),
-      parkOnNewJob: async (params) => {
-        const { id: _fresh, ...job } = params.job;
-        holder = await stores.jobs.create(job);
-        const answer = await stores.parkOnNewJob(params);
-        answers.push(answer);
-        return answer;
-      },
-    };
+    const { stores: wrapped, holders, answers } = withTakenParkKeys(stores);
     const engine = new Engine({ stores: wrapped, handlers, flows: [flow] });
     const execution = await engine.start('pay', { cents: 5 });
     expect(answers).toEqual([undefined]);
-    expect(execution).toMatchObject({ status: 'waiting', waitingOn: { jobId: holder?.id } });
-    expect(await stores.jobs.getByExecution(execution.id)).toStrictEqual([holder]);
+    expect(execution).toMatchObject({ status: 'waiting', waitingOn: { jobId: holders[0]?.id } });
+    expect(await stores.jobs.getByExecution(execution.id)).toStrictEqual(holders);
     expect(await stores.executions.get(execution.id)).toStrictEqual(execution);
   });
 });

@@ -153,3 +153,32 @@ export function newParkParams(
     expectedVersion: 0,
   };
 }
+
+/**
+ * `stores` whose `parkOnNewJob` first creates a job holding the new job's idempotency key
+ * (as a store that parks in two steps could leave behind), so the park finds it taken;
+ * `holders` and `answers` record those jobs and what `parkOnNewJob` returned. For testing
+ * an engine's fallback to `transaction`.
+ */
+export function withTakenParkKeys(stores: Stores & Required<Pick<Stores, 'parkOnNewJob'>>): {
+  stores: Stores;
+  holders: Job[];
+  answers: unknown[];
+} {
+  const holders: Job[] = [];
+  const answers: unknown[] = [];
+  const wrapped: Stores = {
+    executions: stores.executions,
+    jobs: stores.jobs,
+    schedules: stores.schedules,
+    transaction: (fn) => stores.transaction(fn),
+    parkOnNewJob: async (params) => {
+      const { id: _fresh, ...job } = params.job;
+      holders.push(await stores.jobs.create(job));
+      const answer = await stores.parkOnNewJob(params);
+      answers.push(answer);
+      return answer;
+    },
+  };
+  return { stores: wrapped, holders, answers };
+}

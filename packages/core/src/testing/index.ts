@@ -7,6 +7,7 @@ export {
   newExecution,
   newParkParams,
   type StoresFactory,
+  withTakenParkKeys,
 } from './contract-fixtures.js';
 export { describeExecutionStoreContract } from './execution-store-contract.js';
 export { describeJobStoreContract } from './job-store-contract.js';
