@@ -6,6 +6,7 @@ import type {
   JobStore,
   LeaseRef,
   Logger,
+  RunnerJobEvent,
   RunnerJobEventKind,
   StepResult,
 } from '@flowmonkey/core';
@@ -26,7 +27,7 @@ import type { JobEngine, JobEngineDescription } from './job-engine.js';
 import type { JobOutcome, RegisteredJobHandler } from './job-handler.js';
 import { callHook } from './job-hooks.js';
 import type { JobSettler } from './job-settler.js';
-import type { JobWriteBatcher } from './job-write-batcher.js';
+import type { DeferredEvent, JobWriteBatcher } from './job-write-batcher.js';
 import { planRetry } from './plan-retry.js';
 import { reportLeaseLost } from './report-lease-lost.js';
 
@@ -91,6 +92,8 @@ export class JobExecution {
    * none: its outcome is written after it.
    */
   #lastEventSeq = 0;
+  /** The `started` row while the batcher holds it back (see {@link #takeStarted}). */
+  #started: DeferredEvent | undefined;
   /** Ends the wait for the handler: with its end, or `grace-expired` after an abort. */
   #firstEnd: ((end: HandlerEnd | 'grace-expired') => void) | undefined;
   #graceOver = false;
@@ -227,7 +230,9 @@ export class JobExecution {
    */
   async run(): Promise<AttemptEnd> {
     this.#deps.events.emit('job:started', { job: this.job });
-    this.#note('started', { runnerId: this.job.runnerId });
+    this.#started = this.#deps.batcher.defer(
+      this.#event('started', { runnerId: this.job.runnerId }),
+    );
     const { onStart } = this.#handler.options;
     if (onStart !== undefined) await callHook(onStart, () => this.#hookContext(), this, 'onStart');
     const timeoutMs = this.#timeoutMs();
@@ -301,13 +306,16 @@ export class JobExecution {
     const cause = this.#cause;
     if (cause === 'lease-lost') return 'lease-lost';
     // The history shows this attempt's start (and timeout) before its outcome: a completion
-    // may share their batch (the settler decides); any other outcome waits for them.
+    // carries a `started` row still held, or shares the batch of the queued ones (the
+    // settler decides); any other outcome waits for them.
     const earlier = () => this.#deps.batcher.writtenThrough(this.#lastEventSeq);
     if (cause === 'cancel') {
+      this.#queueStarted();
       await earlier();
       return this.#cancel();
     }
-    if (end?.kind === 'success') return this.#complete(end.output, earlier);
+    if (end?.kind === 'success') return this.#complete(end.output, earlier, this.#takeStarted());
+    this.#queueStarted();
     await earlier();
     if (cause === 'shutdown') {
       await this.#deps.jobStore.release(this.#ref);
@@ -331,11 +339,15 @@ export class JobExecution {
     return check === undefined || check(error);
   }
 
-  async #complete(result: unknown, after: () => Promise<unknown>): Promise<JobOutcome> {
+  async #complete(
+    result: unknown,
+    after: () => Promise<unknown>,
+    events: RunnerJobEvent[],
+  ): Promise<JobOutcome> {
     let job: Job;
     try {
       const execution = this.#description?.execution;
-      job = await this.#deps.settler.complete(this.job, result, { after, execution });
+      job = await this.#deps.settler.complete(this.job, result, { after, execution, events });
     } catch (error) {
       // A result the store refuses (not JSON, too large) fails the attempt for good: the
       // same handler would return the same thing again. Nothing was written for it.
@@ -416,6 +428,7 @@ export class JobExecution {
   /** The handler's `progress()`: stores it (after the `started` row) and extends the lease. */
   async progress(percent: number, message?: string): Promise<void> {
     // Progress rows follow the attempt's `started` row in the history.
+    this.#queueStarted();
     await this.#deps.batcher.writtenThrough(this.#lastEventSeq);
     try {
       const params =
@@ -432,6 +445,7 @@ export class JobExecution {
 
   /** Emits `job:lease-lost` and records it in the job's history. */
   #leaseLost(): void {
+    this.#queueStarted();
     reportLeaseLost(this.#deps, { job: this.job, lease: this.#ref });
   }
 
@@ -440,15 +454,38 @@ export class JobExecution {
    * outcome is written after it.
    */
   #note(kind: Exclude<RunnerJobEventKind, 'lease-lost'>, data: Record<string, unknown>): void {
-    const { jobId, leaseId } = this.#ref;
-    const seq = this.#deps.batcher.record({
-      jobId,
-      leaseId,
-      kind,
-      attempt: this.job.attempts,
-      data,
-    });
+    this.#queueStarted();
+    const seq = this.#deps.batcher.record(this.#event(kind, data));
     this.#lastEventSeq = Math.max(this.#lastEventSeq, seq);
+  }
+
+  #event(kind: RunnerJobEventKind, data: Record<string, unknown>): RunnerJobEvent {
+    const { jobId, leaseId } = this.#ref;
+    return { jobId, leaseId, kind, attempt: this.job.attempts, data };
+  }
+
+  /**
+   * The `started` row for the completion to carry, if the batcher still holds it (the
+   * handler settled within the turn it started in): then it is written in the completion's
+   * statement, not in one of its own. Else it is queued already, and the outcome waits.
+   */
+  #takeStarted(): RunnerJobEvent[] {
+    const held = this.#started;
+    const event = held === undefined ? undefined : this.#deps.batcher.take(held);
+    if (event !== undefined) {
+      this.#started = undefined;
+      return [event];
+    }
+    this.#queueStarted();
+    return [];
+  }
+
+  /** Queues the `started` row now if it is held: anything else of the attempt follows it. */
+  #queueStarted(): void {
+    const held = this.#started;
+    if (held === undefined) return;
+    this.#started = undefined;
+    this.#lastEventSeq = Math.max(this.#lastEventSeq, this.#deps.batcher.release(held));
   }
 
   #policy(): ResolvedRetryPolicy {

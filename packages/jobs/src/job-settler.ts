@@ -1,4 +1,4 @@
-import type { ErrorInfo, Execution, Job, JobStore } from '@flowmonkey/core';
+import type { ErrorInfo, Execution, Job, JobStore, RunnerJobEvent } from '@flowmonkey/core';
 import type { JobEngine } from './job-engine.js';
 import type { JobWriteBatcher } from './job-write-batcher.js';
 
@@ -14,7 +14,9 @@ export interface JobSettler {
    * completion must follow in the job's history; called first, unless the completion is a
    * plain job's through the batcher, whose queue keeps their order by itself.
    * `execution`: the parent as last read (its description), which a batched settlement
-   * need not read again.
+   * need not read again. `events`: the attempt's history rows not written yet (its
+   * `started` row, taken from the batcher), written before the completion: in its
+   * statement when the batcher completes it, else just before it.
    */
   complete(job: Job, result: unknown, options?: CompleteOptions): Promise<Job>;
   /**
@@ -38,6 +40,7 @@ export interface JobSettler {
 export interface CompleteOptions {
   after?: () => Promise<unknown>;
   execution?: Execution;
+  events?: readonly RunnerJobEvent[];
 }
 
 /**
@@ -66,16 +69,28 @@ export function createJobSettler(
     finishedAt: at,
     updatedAt: at,
   });
+  /** Writes `events` on their own, best effort (a store without history has none). */
+  const recordFirst = async (events: readonly RunnerJobEvent[]): Promise<void> => {
+    if (events.length === 0) return;
+    if (batcher === undefined) {
+      await jobStore.recordEvents?.({ events }).catch(() => undefined);
+      return;
+    }
+    let seq = 0;
+    for (const event of events) seq = batcher.record(event);
+    await batcher.writtenThrough(seq);
+  };
   const completeElsewhere = async (
     job: Job,
     result: unknown,
     e: JobEngine | undefined,
-    { after, execution }: CompleteOptions,
+    { after, execution, events = [] }: CompleteOptions,
   ): Promise<Job> => {
     if (after !== undefined) await after();
     if (e !== undefined && batcher?.batchesSteps === true) {
-      return (await batcher.completeStep({ ...ref(job), result }, execution)).job;
+      return (await batcher.completeStep({ ...ref(job), result }, execution, events)).job;
     }
+    await recordFirst(events);
     if (e !== undefined) return (await e.completeJob({ ...ref(job), result })).job;
     return jobStore.complete({ ...ref(job), result });
   };
@@ -89,7 +104,7 @@ export function createJobSettler(
       // order: no wait for them. Not an async function: the most common outcome of all.
       try {
         const item = { ...ref(job), result };
-        return batcher.complete(item).then((at) => completed(job, result, at));
+        return batcher.complete(item, options.events).then((at) => completed(job, result, at));
       } catch (error) {
         return Promise.reject(error);
       }

@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers';
 import type {
   CompleteManyResult,
   Execution,
@@ -43,8 +44,19 @@ interface StepCompletion {
   item: Completion;
   /** The parent as last read, if known (saves reading it again). */
   execution: Execution | undefined;
+  /** The attempt's history rows not written yet, written before its completion. */
+  events: readonly RunnerJobEvent[];
   resolve: (settlement: JobSettlement) => void;
   reject: (error: unknown) => void;
+}
+
+/**
+ * A runner event held back by {@link JobWriteBatcher.defer} until the end of the event
+ * loop's turn; `seq` is its number once queued (0 while held, or when taken).
+ */
+export interface DeferredEvent {
+  readonly event: RunnerJobEvent;
+  seq: number;
 }
 
 /**
@@ -53,10 +65,14 @@ interface StepCompletion {
  * whatever was requested while a write was in flight goes in the next one, in order, as one
  * `completeMany` carrying the queued events first (or one `recordEvents` when only events
  * wait); so an attempt's `started` row, queued before its completion, is written before or
- * with it. Step jobs of executions have a queue of their own, written with one
- * `engine.completeJobs` per batch (the jobs and their executions' resumes in one
- * transaction): it also runs the inline steps that follow, which may take as long as their
- * handlers do, and must not hold up the plain jobs and events behind it.
+ * with it. A `started` row is held back until the end of the event loop's turn
+ * ({@link JobWriteBatcher.defer}): a handler that settles within it hands the row to its
+ * completion, and the two are written in one statement instead of two (at a steady
+ * trickle of jobs the row used to go out on its own). Step jobs of executions have a queue
+ * of their own, written with one `engine.completeJobs` per batch (the jobs and their
+ * executions' resumes in one transaction, carrying the `started` rows handed to them): it
+ * also runs the inline steps that follow, which may take as long as their handlers do,
+ * and must not hold up the plain jobs and events behind it.
  *
  * Each completion still gets its own outcome: `LeaseLostError` for a fenced-out lease, the
  * engine's error for a step job it could not settle. A batch refused with one of core's
@@ -84,6 +100,10 @@ export class JobWriteBatcher {
   #written = 0;
   /** Callers of {@link writtenThrough} waiting for a number not written yet, in order. */
   #waiters: { seq: number; resolve: () => void }[] = [];
+  /** Events held by {@link defer}, in the order deferred. */
+  readonly #deferred = new Set<DeferredEvent>();
+  /** Queues the held events at the end of this turn; set while any are held. */
+  #deferredFlush: NodeJS.Immediate | undefined;
 
   /** Step completions go through `engine.completeJobs` when the engine has it. */
   constructor(store: JobStore, logger: Logger, engine?: JobEngine) {
@@ -97,8 +117,13 @@ export class JobWriteBatcher {
     return this.#engine?.completeJobs !== undefined;
   }
 
-  /** Completes the job under its lease; resolves with the stored `finishedAt` (epoch ms). */
-  complete(item: Completion): Promise<number> {
+  /**
+   * Completes the job under its lease; resolves with the stored `finishedAt` (epoch ms).
+   * `events`: the attempt's history rows not written yet (taken with {@link take}), queued
+   * just before it, so written in its batch.
+   */
+  complete(item: Completion, events: readonly RunnerJobEvent[] = []): Promise<number> {
+    for (const event of events) this.record(event);
     return new Promise<number>((resolve, reject) => {
       this.#queue.push({ kind: 'complete', item, resolve, reject, seq: ++this.#pushed });
     });
@@ -109,13 +134,46 @@ export class JobWriteBatcher {
    * batched with others); resolves with the settlement `completeJob` would return.
    * `execution`: its parent as last read, passed on so the engine need not read it again
    * (stale is safe: the resume is fenced by its version). The step queue does not order
-   * this after the job's events: a caller awaits its `started` row first. Only when
-   * {@link batchesSteps}.
+   * this after the job's queued events: a caller awaits its `started` row first, or takes
+   * it (see {@link take}) and passes it as `events`, written in the completion's statement
+   * before it. Only when {@link batchesSteps}.
    */
-  completeStep(item: Completion, execution?: Execution): Promise<JobSettlement> {
+  completeStep(
+    item: Completion,
+    execution?: Execution,
+    events: readonly RunnerJobEvent[] = [],
+  ): Promise<JobSettlement> {
+    const kept = this.#store.recordEvents === undefined ? [] : events;
     return new Promise<JobSettlement>((resolve, reject) => {
-      this.#steps.push({ item, execution, resolve, reject });
+      this.#steps.push({ item, execution, events: kept, resolve, reject });
     });
+  }
+
+  /**
+   * Holds `event` back until the end of this turn of the event loop, then queues it as
+   * {@link record} does. Until then the attempt may {@link take} it and hand it to its
+   * completion: a handler that settles at once then has its `started` row written in its
+   * completion's statement instead of one of its own. `undefined` (nothing held) when the
+   * store keeps no history. The end of the turn is `node:timers`' `setImmediate`, which
+   * fake timers in tests leave alone.
+   */
+  defer(event: RunnerJobEvent): DeferredEvent | undefined {
+    if (this.#store.recordEvents === undefined) return undefined;
+    const held: DeferredEvent = { event, seq: 0 };
+    this.#deferred.add(held);
+    this.#deferredFlush ??= setImmediate(() => this.#queueDeferred());
+    return held;
+  }
+
+  /** The held event, now the caller's to write; `undefined` when it was queued already. */
+  take(held: DeferredEvent): RunnerJobEvent | undefined {
+    return this.#deferred.delete(held) ? held.event : undefined;
+  }
+
+  /** Queues `held` now if it is still held; returns its number, for {@link writtenThrough}. */
+  release(held: DeferredEvent): number {
+    if (this.#deferred.delete(held)) held.seq = this.record(held.event);
+    return held.seq;
   }
 
   /**
@@ -139,9 +197,17 @@ export class JobWriteBatcher {
     return new Promise<void>((resolve) => this.#waiters.push({ seq, resolve }));
   }
 
-  /** Resolves once everything queued so far was written (or given up on). */
+  /** Resolves once everything queued or held so far was written (or given up on). */
   async idle(): Promise<void> {
+    this.#queueDeferred();
     await Promise.all([this.#queue.idle(), this.#steps.idle()]);
+  }
+
+  #queueDeferred(): void {
+    if (this.#deferredFlush !== undefined) clearImmediate(this.#deferredFlush);
+    this.#deferredFlush = undefined;
+    for (const held of this.#deferred) held.seq = this.record(held.event);
+    this.#deferred.clear();
   }
 
   async #write(batch: (PlainCompletion | PendingEvent)[]): Promise<void> {
@@ -195,9 +261,10 @@ export class JobWriteBatcher {
 
   async #writeBatch(
     completions: readonly PlainCompletion[],
-    events: readonly PendingEvent[],
+    pending: readonly PendingEvent[],
   ): Promise<void> {
     const many = this.#store.completeMany;
+    const events = pending.map((p) => p.event);
     if (completions.length === 0 || many === undefined) {
       await this.#writeEvents(events);
       await Promise.all(completions.map((p) => this.#completeOne(p)));
@@ -206,8 +273,7 @@ export class JobWriteBatcher {
     let result: CompleteManyResult;
     try {
       const items = completions.map((p) => p.item);
-      const list = events.map((p) => p.event);
-      result = await many.call(this.#store, list.length > 0 ? { items, events: list } : { items });
+      result = await many.call(this.#store, events.length > 0 ? { items, events } : { items });
     } catch (error) {
       if (!provesNothingWritten(error)) {
         this.#unknownOutcome(error, completions, events.length);
@@ -234,9 +300,14 @@ export class JobWriteBatcher {
       return;
     }
     const executions = completions.flatMap((p) => (p.execution === undefined ? [] : [p.execution]));
+    const events = completions.flatMap((p) => p.events);
     try {
       const items = completions.map((p) => p.item);
-      const results = await engine.completeJobs(items, executions.length > 0 ? { executions } : {});
+      const options = {
+        ...(executions.length > 0 ? { executions } : {}),
+        ...(events.length > 0 ? { events } : {}),
+      };
+      const results = await engine.completeJobs(items, options);
       completions.forEach((p, i) => {
         const r = results[i];
         if (r === undefined) p.reject(new Error(`completeJobs returned no result for item ${i}`));
@@ -245,11 +316,12 @@ export class JobWriteBatcher {
       });
     } catch (error) {
       if (!provesNothingWritten(error)) {
-        this.#unknownOutcome(error, completions);
+        this.#unknownOutcome(error, completions, events.length);
         return;
       }
-      // Refused before anything was written: each job in a unit of work of its own (which
-      // reports its own error).
+      // Refused before anything was written: the events first, then each job in a unit of
+      // work of its own (which reports its own error).
+      await this.#writeEvents(events);
       await Promise.all(
         completions.map((p) => engine.completeJob(p.item).then(p.resolve, p.reject)),
       );
@@ -275,13 +347,13 @@ export class JobWriteBatcher {
     for (const p of completions) p.reject(error);
   }
 
-  async #writeEvents(pending: readonly PendingEvent[]): Promise<void> {
-    if (pending.length === 0) return;
+  async #writeEvents(events: readonly RunnerJobEvent[]): Promise<void> {
+    if (events.length === 0) return;
     try {
-      await this.#store.recordEvents?.({ events: pending.map((p) => p.event) });
+      await this.#store.recordEvents?.({ events });
     } catch (error) {
       this.#logger.warn(
-        { err: error, events: pending.length },
+        { err: error, events: events.length },
         'could not record runner job events; they are missing from the job history',
       );
     }

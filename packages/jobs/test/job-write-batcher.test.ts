@@ -101,3 +101,60 @@ describe('JobWriteBatcher.completeStep', () => {
     await expect(batcher.idle()).resolves.toBeUndefined();
   });
 });
+
+describe('JobWriteBatcher.defer', () => {
+  const turn = () => new Promise((r) => setImmediate(r));
+
+  it('queues a held event at the end of the turn, as record would', async () => {
+    const { store, gates, writes } = gatedStore();
+    const batcher = new JobWriteBatcher(store, noopLogger);
+    batcher.defer(started('a'));
+    await Promise.resolve();
+    expect(writes).toEqual([]);
+    await turn();
+    expect(writes).toEqual([['a']]);
+    gates[0]?.resolve();
+    await batcher.idle();
+  });
+
+  it('hands a taken event to the caller and never writes it itself', async () => {
+    const { store, writes } = gatedStore();
+    const batcher = new JobWriteBatcher(store, noopLogger);
+    const event = started('a');
+    const held = batcher.defer(event);
+    expect(held && batcher.take(held)).toBe(event);
+    await turn();
+    await batcher.idle();
+    expect(writes).toEqual([]);
+  });
+
+  it('release queues it at once; take after that finds nothing held', async () => {
+    const { store, gates, writes } = gatedStore();
+    const batcher = new JobWriteBatcher(store, noopLogger);
+    const held = batcher.defer(started('a'));
+    if (held === undefined) throw new Error('the store keeps history');
+    const seq = batcher.release(held);
+    expect(batcher.take(held)).toBeUndefined();
+    await Promise.resolve();
+    expect(writes).toEqual([['a']]);
+    expect(await settled(batcher.writtenThrough(seq))).toBe(false);
+    gates[0]?.resolve();
+    expect(await settled(batcher.writtenThrough(seq))).toBe(true);
+  });
+
+  it('idle() writes what is still held', async () => {
+    const { store, gates, writes } = gatedStore();
+    const batcher = new JobWriteBatcher(store, noopLogger);
+    batcher.defer(started('a'));
+    const idle = batcher.idle();
+    await Promise.resolve();
+    expect(writes).toEqual([['a']]);
+    gates[0]?.resolve();
+    await idle;
+  });
+
+  it('holds nothing for a store that keeps no history', () => {
+    const batcher = new JobWriteBatcher({} as JobStore, noopLogger);
+    expect(batcher.defer(started())).toBeUndefined();
+  });
+});

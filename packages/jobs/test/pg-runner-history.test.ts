@@ -1,9 +1,10 @@
 import { EventBus, noopLogger } from '@flowmonkey/core';
 import { createPgStores } from '@flowmonkey/postgres';
 import { useTestDatabase } from '@flowmonkey/postgres/testing';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BasicJobRunner } from '../src/basic-job-runner.js';
 import { JobReaper } from '../src/job-reaper.js';
+import { orderEngine } from './fixtures/order-flow.js';
 import { deferred, recordEvents, untilAborted } from './helpers.js';
 
 const db = useTestDatabase();
@@ -69,6 +70,45 @@ describe('BasicJobRunner job history on PostgreSQL', () => {
     expect(rows[2]).toEqual({ kind: 'started', attempt: 1, data: { runnerId: 'history-runner' } });
   });
 
+  it('writes the started row of a handler that settles at once in its completion, one statement for both', async () => {
+    const { stores, runner } = pgRunner();
+    runner.registerHandler('quick', async () => 'done');
+    const recordEvents = vi.spyOn(stores.jobs, 'recordEvents');
+    const completeMany = vi.spyOn(stores.jobs, 'completeMany');
+    const job = await stores.jobs.create({ handler: 'quick' });
+    await runner.runOnce();
+    await runner.whenIdle();
+    await runner.stop();
+    expect((await history(job.id)).map((r) => r.kind)).toEqual([
+      'created',
+      'claimed',
+      'started',
+      'completed',
+    ]);
+    expect(recordEvents).not.toHaveBeenCalled();
+    expect(completeMany).toHaveBeenCalledTimes(1);
+  });
+
+  it('writes the started row of a step job with its completion and the resume of its execution', async () => {
+    const stores = createPgStores({ pool: db().pool });
+    const engine = orderEngine(stores, 'complete');
+    const runner = new BasicJobRunner({ jobStore: stores.jobs, engine, logger: noopLogger });
+    const recordEvents = vi.spyOn(stores.jobs, 'recordEvents');
+    const execution = await engine.start('order', { amount: 5 });
+    await runner.runOnce();
+    await runner.whenIdle();
+    await runner.stop();
+    expect(await stores.executions.get(execution.id)).toMatchObject({ status: 'completed' });
+    const [job] = await stores.jobs.getByExecution(execution.id);
+    expect((await history(job?.id ?? '')).map((r) => r.kind)).toEqual([
+      'created',
+      'claimed',
+      'started',
+      'completed',
+    ]);
+    expect(recordEvents).not.toHaveBeenCalled();
+  });
+
   it('records a timeout before the failed attempt it causes', async () => {
     const { stores, runner } = pgRunner({ cancelGraceMs: 50 });
     runner.registerHandler('sleepy', async (_input, ctx) => untilAborted(ctx.signal), {
@@ -94,6 +134,9 @@ describe('BasicJobRunner job history on PostgreSQL', () => {
     const job = await stores.jobs.create({ handler: 'slow', maxAttempts: 3 });
     await runner.runOnce();
     await started.promise;
+    // A handler still running after the turn it started in has its `started` row written
+    // on its own; a reaper, minutes later, finds it there.
+    await expect.poll(async () => (await history(job.id)).map((r) => r.kind)).toContain('started');
     const [held] = await stores.jobs.listByStatus({ status: 'running', limit: 1 });
     await stores.jobs.resetStalled({ jobId: job.id, leaseId: held?.leaseId ?? '' });
     expect(await runner.heartbeatOnce()).toMatchObject({ lost: 1 });
