@@ -72,9 +72,15 @@ export function workloadPlans(quick: boolean): WorkloadPlan[] {
     },
     {
       id: 'workflow-1',
-      title: `workflow: ${scale(5000, 500)} executions of a 3-step flow, 1 worker process × 10`,
+      title: `workflow: ${scale(5000, 500)} executions of a 3-step flow, 1 worker process × 10, after as many untimed`,
       adapters: ['flowmonkey'],
-      params: { ...base, kind: 'workflow', n: scale(5000, 500), producers: 10 },
+      params: {
+        ...base,
+        kind: 'workflow',
+        n: scale(5000, 500),
+        warmUp: scale(5000, 500),
+        producers: 10,
+      },
       metrics: [
         rate('startPerSec', 'starts/s (10 producers)'),
         rate('executionsPerSec', 'executions/s'),
@@ -83,9 +89,16 @@ export function workloadPlans(quick: boolean): WorkloadPlan[] {
     },
     {
       id: 'workflow-e2e',
-      title: `workflow end to end: ${scale(5000, 500)} executions started by 10 producers while 1 worker process × 10 runs them`,
+      title: `workflow end to end: ${scale(5000, 500)} executions started by 10 producers while 1 worker process × 10 runs them, after as many untimed`,
       adapters: ['flowmonkey'],
-      params: { ...base, kind: 'workflow', n: scale(5000, 500), producers: 10, endToEnd: true },
+      params: {
+        ...base,
+        kind: 'workflow',
+        n: scale(5000, 500),
+        warmUp: scale(5000, 500),
+        producers: 10,
+        endToEnd: true,
+      },
       metrics: [
         rate('startPerSec', 'starts/s (10 producers)'),
         rate('executionsPerSec', 'executions/s, first start to last finish'),
@@ -94,9 +107,16 @@ export function workloadPlans(quick: boolean): WorkloadPlan[] {
     },
     {
       id: 'workflow-4',
-      title: `workflow: ${scale(5000, 500)} executions, 4 worker processes × 10`,
+      title: `workflow: ${scale(5000, 500)} executions, 4 worker processes × 10, after as many untimed`,
       adapters: ['flowmonkey'],
-      params: { ...base, kind: 'workflow', n: scale(5000, 500), workers: 4, producers: 10 },
+      params: {
+        ...base,
+        kind: 'workflow',
+        n: scale(5000, 500),
+        warmUp: scale(5000, 500),
+        workers: 4,
+        producers: 10,
+      },
       metrics: [rate('executionsPerSec', 'executions/s')],
       hardLimitMs: 120_000,
     },

@@ -14,14 +14,17 @@ export interface WorkloadParams {
    * start to the last execution finished), instead of all of them before the workers start.
    */
   endToEnd?: boolean;
-  /** Insert workload: enqueues made one by one, untimed, before the timed ones. */
+  /**
+   * Untimed work before the timed: insert, enqueues made one by one; workflow, executions
+   * run to completion in the workload process (then ANALYZE, unless `analyze` is false).
+   */
   warmUp?: number;
   /** Latency workload: how long jobs are sent, and how often. */
   durationMs: number;
   intervalMs: number;
   /** Report memory samples (memory workload). */
   memory?: boolean;
-  /** ANALYZE after the bulk enqueue (default true). */
+  /** ANALYZE after the bulk enqueue or the workflow warm-up (default true). */
   analyze?: boolean;
   /** How long to wait for the workers before giving up (soft; the parent kills at the hard limit). */
   deadlineMs: number;
