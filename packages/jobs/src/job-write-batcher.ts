@@ -1,4 +1,4 @@
-import { setImmediate } from 'node:timers';
+import { clearImmediate, setImmediate } from 'node:timers';
 import type {
   CompleteManyResult,
   Execution,
