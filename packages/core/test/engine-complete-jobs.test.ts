@@ -167,6 +167,28 @@ describe('Engine.completeJobs', () => {
     expect(t.logged.join('\n')).toContain('settling them one by one');
   });
 
+  it('settles the others one by one even when their runner events cannot be written then', async () => {
+    const t = setupBatch();
+    const { jobs, started } = await t.start(2);
+    const items = itemsFor(jobs);
+    const first = items[0] as (typeof items)[number];
+    items[0] = { ...first, result: { n: 1n } };
+    const events = jobs.map((job) => ({
+      jobId: job.id,
+      leaseId: job.leaseId as string,
+      kind: 'started' as const,
+      attempt: 1,
+    }));
+    t.memory.jobs.recordEvents = async () => {
+      throw new Error('history table unavailable');
+    };
+    const out = await t.engine.completeJobs(items, { events });
+    expect(out[0]?.ok === false && out[0].error).toBeInstanceOf(ValidationError);
+    expect(settlementOf(out[1]).execution?.status).toBe('completed');
+    expect((await t.memory.executions.get(started[1]?.id ?? ''))?.status).toBe('completed');
+    expect(t.logged.join('\n')).toContain('could not record runner job events');
+  });
+
   it('fails only the item whose flow this engine does not know', async () => {
     const t = setupBatch();
     const { jobs } = await t.start(2);

@@ -210,13 +210,23 @@ export class BatchSettler {
     });
   }
 
-  /** The fallback: the events first, then one `completeJob` per item, concurrently. */
+  /**
+   * The fallback: the events first (best effort, as history rows always are: a failure is
+   * logged and fails no job), then one `completeJob` per item, concurrently.
+   */
   async #oneByOne(
     items: readonly CompleteJobItem[],
     events: readonly RunnerJobEvent[],
   ): Promise<JobBatchSettlement[]> {
     const { jobs } = this.#ctx.stores;
-    if (events.length > 0 && jobs.recordEvents !== undefined) await jobs.recordEvents({ events });
+    if (events.length > 0 && jobs.recordEvents !== undefined) {
+      await jobs.recordEvents({ events }).catch((error: unknown) => {
+        this.#ctx.log.warn(
+          { err: error, events: events.length },
+          'could not record runner job events; they are missing from the job history',
+        );
+      });
+    }
     return Promise.all(
       items.map(async (item): Promise<JobBatchSettlement> => {
         try {
