@@ -276,7 +276,7 @@ export class JobWriteBatcher {
       result = await many.call(this.#store, events.length > 0 ? { items, events } : { items });
     } catch (error) {
       if (!provesNothingWritten(error)) {
-        this.#unknownOutcome(error, completions, events.length);
+        this.#unknownOutcome(error, completions, events);
         return;
       }
       await this.#writeEvents(events);
@@ -316,7 +316,7 @@ export class JobWriteBatcher {
       });
     } catch (error) {
       if (!provesNothingWritten(error)) {
-        this.#unknownOutcome(error, completions, events.length);
+        this.#unknownOutcome(error, completions, events);
         return;
       }
       // Refused before anything was written: the events first, then each job in a unit of
@@ -333,18 +333,22 @@ export class JobWriteBatcher {
    * after the statement or COMMIT was sent): each completion fails with that error (its
    * attempt ends as a store error, its lease left to lapse if it was not written), and no
    * item is tried again, since a retry of one that did commit would find its own lease
-   * gone and report it lost. The events' fate is unknown too.
+   * gone and report it lost. The batch's `started` and `timeout` rows are queued again:
+   * they are fenced by their lease, so they are written only if the batch did not commit
+   * (had it committed, it wrote them and ended the lease), and none is lost or doubled.
+   * `lease-lost` rows, which no lease fences, are not.
    */
   #unknownOutcome(
     error: unknown,
     completions: readonly { reject: (error: unknown) => void }[],
-    events = 0,
+    events: readonly RunnerJobEvent[] = [],
   ): void {
     this.#logger.warn(
-      { err: error, completions: completions.length, events },
+      { err: error, completions: completions.length, events: events.length },
       'a batch of job outcomes may or may not have been written',
     );
     for (const p of completions) p.reject(error);
+    for (const event of events) if (event.kind !== 'lease-lost') this.record(event);
   }
 
   async #writeEvents(events: readonly RunnerJobEvent[]): Promise<void> {

@@ -102,6 +102,32 @@ describe('JobWriteBatcher.completeStep', () => {
   });
 });
 
+describe('JobWriteBatcher.completeStep: a batch whose outcome is unknown', () => {
+  it('queues its started and timeout rows again (lease-fenced), not its lease-lost rows', async () => {
+    const written: RunnerJobEvent[][] = [];
+    const store = {
+      async recordEvents({ events }: { events: RunnerJobEvent[] }) {
+        written.push(events);
+        return { recorded: events.length, fenced: 0 };
+      },
+    } as unknown as JobStore;
+    const engine = {
+      completeJobs: async () => {
+        throw new Error('connection lost'); // untyped: the batch may have committed
+      },
+    } as unknown as JobEngine;
+    const batcher = new JobWriteBatcher(store, noopLogger, engine);
+    const item = { jobId: randomUUID(), leaseId: randomUUID(), result: 1 };
+    const begun = { ...started(item.jobId), leaseId: item.leaseId };
+    const lost = { ...begun, kind: 'lease-lost' as const };
+    await expect(batcher.completeStep(item, undefined, [begun, lost])).rejects.toThrow(
+      'connection lost',
+    );
+    await batcher.idle();
+    expect(written).toEqual([[begun]]);
+  });
+});
+
 describe('JobWriteBatcher.defer', () => {
   const turn = () => new Promise((r) => setImmediate(r));
 
