@@ -7,7 +7,23 @@ interface PgErrorLike {
   column?: string;
   constraint?: string;
   table?: string;
+  /** The domain whose check failed (migration 00005), when no column is reported. */
+  dataType?: string;
 }
+
+/**
+ * The field each single-column domain of migration 00005 guards. PostgreSQL reports a
+ * domain's failed check without its column; the shared domains (`short_text`,
+ * `non_negative_int`) are named as themselves (`shortText`).
+ */
+const DOMAIN_FIELDS: Readonly<Record<string, string>> = {
+  queue_name: 'queue',
+  job_priority: 'priority',
+  positive_int: 'maxAttempts',
+  positive_bigint: 'timeoutMs',
+  percent: 'progressPercent',
+  message_text: 'progressMessage',
+};
 
 /** SQLSTATEs that mean "the value given cannot be stored": bad input, not a server fault. */
 const INVALID_INPUT_CODES = new Set([
@@ -37,13 +53,19 @@ export function isPgError(error: unknown): error is PgErrorLike {
 /**
  * Maps a PostgreSQL error to core's typed errors, the only place SQLSTATEs are read:
  * invalid values and constraint violations (22xxx, 23502, 23505, 23514) become
- * `ValidationError` naming the column (or the constraint), and serialization failures and
- * deadlocks (40001, 40P01) become `ConcurrencyError`. The original error is kept as
- * `cause` and its message is never rewritten; anything else is returned unchanged.
+ * `ValidationError` naming the column (or the constraint, or the field a domain guards),
+ * and serialization failures and deadlocks (40001, 40P01) become `ConcurrencyError`. The
+ * original error is kept as `cause` and its message is never rewritten; anything else is
+ * returned unchanged.
  */
 export function mapPgError(error: unknown): unknown {
   if (error instanceof FlowMonkeyError || !isPgError(error)) return error;
-  const details = { sqlstate: error.code, table: error.table, constraint: error.constraint };
+  const details = {
+    sqlstate: error.code,
+    table: error.table,
+    constraint: error.constraint,
+    dataType: error.dataType,
+  };
   if (INVALID_INPUT_CODES.has(error.code)) {
     return new ValidationError(fieldOf(error), error.message, { cause: error, details });
   }
@@ -56,9 +78,15 @@ export function mapPgError(error: unknown): unknown {
   return error;
 }
 
-/** The column a constraint is about: `jobs_priority_check` → `priority`. */
+/**
+ * The column a constraint is about: `jobs_priority_check` → `priority`; a domain's,
+ * `job_priority` → `priority` (see {@link DOMAIN_FIELDS}).
+ */
 function fieldOf(error: PgErrorLike): string {
   if (error.column !== undefined) return snakeToCamel(error.column);
+  if (error.code === '23514' && error.dataType !== undefined) {
+    return DOMAIN_FIELDS[error.dataType] ?? snakeToCamel(error.dataType);
+  }
   const constraint = error.constraint;
   if (constraint === undefined) return 'value';
   let name = constraint.replace(/_(check|key|pkey|idx)$/, '');

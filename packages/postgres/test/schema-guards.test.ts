@@ -1,7 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { ValidationError } from '@flowmonkey/core';
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { createPgStores } from '../src/create-pg-stores.js';
+import { mapPgError } from '../src/map-pg-error.js';
 import { useTestDatabase } from '../src/testing/index.js';
 
 const MIGRATIONS = new URL('../migrations/', import.meta.url);
@@ -62,6 +64,24 @@ describe('schema guards', () => {
     ],
   ])('refuses %s written around the stores (check_violation)', async (_, sql) => {
     expect(await sqlstateOf(db().pool, sql)).toBe('23514');
+  });
+
+  it.each([
+    ['priority', job(', priority', ', 1001')],
+    ['queue', job(', queue', ", ''")],
+    ['maxAttempts', job(', max_attempts', ', 0')],
+    ['progressPercent', job(', progress_percent', ', 101')],
+    ['shortText', job('', '').replace("'h'", "repeat('x', 256)")],
+    ['status', job(', status', ", 'paused'")],
+  ])('maps a refused row to a ValidationError naming %s', async (field, sql) => {
+    const error = await db()
+      .pool.query(sql)
+      .then(
+        () => undefined,
+        (e: unknown) => mapPgError(e),
+      );
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).field).toBe(field);
   });
 
   it('accepts the boundary values of every rule', async () => {
