@@ -82,8 +82,16 @@ export async function openWorkflowWorker(
   };
 }
 
-/** Starts `n` executions from `producers` concurrent callers; returns how long it took (ms). */
-export async function startExecutions(url: string, n: number, producers: number): Promise<number> {
+/**
+ * Starts `n` executions, inputs `from` to `from + n - 1`, from `producers` concurrent
+ * callers; returns how long it took (ms).
+ */
+export async function startExecutions(
+  url: string,
+  n: number,
+  producers: number,
+  from = 0,
+): Promise<number> {
   const pool = new pg.Pool({ connectionString: url, max: producers });
   const stores = createPgStores({ pool });
   const engine = new Engine({ stores, handlers: workflowHandlers(() => {}), flows: [benchFlow] });
@@ -92,7 +100,7 @@ export async function startExecutions(url: string, n: number, producers: number)
   await Promise.all(
     Array.from({ length: producers }, async () => {
       while (next < n) {
-        const i = next++;
+        const i = from + next++;
         await engine.start('bench', { i });
       }
     }),

@@ -16,14 +16,15 @@ const jobs = (from: number, n: number): BenchJob[] =>
   Array.from({ length: n }, (_, k) => ({ i: from + k }));
 
 /**
- * Gathers planner statistics, as autovacuum would within a minute of a bulk load. Done for
- * every adapter alike; `--no-analyze` measures a never-analysed table instead.
+ * Gathers planner statistics, as autovacuum would within a minute of a bulk load (and, with
+ * `VACUUM ANALYZE`, clears the dead row versions of a warm-up). Done for every adapter
+ * alike; `--no-analyze` measures a never-analysed table instead.
  */
-async function analyze(): Promise<void> {
+async function analyze(sql: 'ANALYZE' | 'VACUUM ANALYZE' = 'ANALYZE'): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query('ANALYZE');
+    await client.query(sql);
   } finally {
     await client.end();
   }
@@ -173,27 +174,37 @@ async function latency(): Promise<WorkloadResult> {
 
 /**
  * Runs `n` executions of the workflow to completion in this process, untimed, then
- * ANALYZEs: the timed executions meet a database that has been running for a while, as
- * in a deployment after its first minute. On a young database PostgreSQL keeps the plans
- * it made while the tables were nearly empty (sequential scans) until autovacuum analyses
- * them: the bench would otherwise time those scans of ever larger tables (see RESULTS.md).
+ * `VACUUM ANALYZE`s: the timed executions meet a database that has been running for a
+ * while, as in a deployment after its first minute. On a young database PostgreSQL keeps
+ * the plans it made while the tables were nearly empty (sequential scans) until autovacuum
+ * analyses them: the bench would otherwise time those scans of ever larger tables (see
+ * RESULTS.md). Their inputs start at `params.n`, apart from the timed ones.
  */
 async function warmUpWorkflow(n: number): Promise<void> {
   const { openWorkflowWorker, startExecutions } = await import('./flowmonkey-workflow.js');
-  let finished = 0;
+  const finished = new Set<number>();
   let allFinished: () => void = () => {};
   const done = new Promise<void>((resolve) => (allFinished = resolve));
-  const worker = await openWorkflowWorker(url, params.concurrency, () => {
-    if (++finished === n) allFinished();
+  const worker = await openWorkflowWorker(url, params.concurrency, ({ i }) => {
+    finished.add(i);
+    if (finished.size === n) allFinished();
   });
   await worker.start();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`warm-up: ${finished.size} of ${n} finished`)),
+      params.deadlineMs,
+    );
+  });
   try {
-    await startExecutions(url, n, params.producers ?? 10);
-    await done;
+    await startExecutions(url, n, params.producers ?? 10, params.n);
+    await Promise.race([done, late]);
   } finally {
+    clearTimeout(timer);
     await worker.close();
   }
-  if (params.analyze !== false) await analyze();
+  if (params.analyze !== false) await analyze('VACUUM ANALYZE');
 }
 
 async function workflow(): Promise<WorkloadResult> {
