@@ -470,14 +470,13 @@ export class JobExecution {
    * statement, not in one of its own. Else it is queued already, and the outcome waits.
    */
   #takeStarted(): RunnerJobEvent[] {
-    const held = this.#started;
-    const event = held === undefined ? undefined : this.#deps.batcher.take(held);
-    if (event !== undefined) {
-      this.#started = undefined;
-      return [event];
+    const event = this.#started && this.#deps.batcher.take(this.#started);
+    if (event === undefined) {
+      this.#queueStarted();
+      return [];
     }
-    this.#queueStarted();
-    return [];
+    this.#started = undefined;
+    return [event];
   }
 
   /** Queues the `started` row now if it is held: anything else of the attempt follows it. */

@@ -15,8 +15,9 @@ export interface JobSettler {
    * plain job's through the batcher, whose queue keeps their order by itself.
    * `execution`: the parent as last read (its description), which a batched settlement
    * need not read again. `events`: the attempt's history rows not written yet (its
-   * `started` row, taken from the batcher), written before the completion: in its
-   * statement when the batcher completes it, else just before it.
+   * `started` row, taken from the batcher, so only a settler with one gets any), written
+   * before the completion: in its statement when the batcher completes it, else just
+   * before it.
    */
   complete(job: Job, result: unknown, options?: CompleteOptions): Promise<Job>;
   /**
@@ -69,13 +70,9 @@ export function createJobSettler(
     finishedAt: at,
     updatedAt: at,
   });
-  /** Writes `events` on their own, best effort (a store without history has none). */
+  /** Queues `events` through the batcher they were taken from and waits until written. */
   const recordFirst = async (events: readonly RunnerJobEvent[]): Promise<void> => {
-    if (events.length === 0) return;
-    if (batcher === undefined) {
-      await jobStore.recordEvents?.({ events }).catch(() => undefined);
-      return;
-    }
+    if (events.length === 0 || batcher === undefined) return;
     let seq = 0;
     for (const event of events) seq = batcher.record(event);
     await batcher.writtenThrough(seq);

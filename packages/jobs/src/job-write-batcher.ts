@@ -143,9 +143,8 @@ export class JobWriteBatcher {
     execution?: Execution,
     events: readonly RunnerJobEvent[] = [],
   ): Promise<JobSettlement> {
-    const kept = this.#store.recordEvents === undefined ? [] : events;
     return new Promise<JobSettlement>((resolve, reject) => {
-      this.#steps.push({ item, execution, events: kept, resolve, reject });
+      this.#steps.push({ item, execution, events, resolve, reject });
     });
   }
 
