@@ -1,4 +1,4 @@
-import { type NamedStatement, namedStatements, nowParam } from './sql-helpers.js';
+import { type NamedStatement, namedStatements, nowParam, rowCountHint } from './sql-helpers.js';
 
 /** Names of the execution store's statements. */
 export type ExecutionStatementName =
@@ -31,6 +31,15 @@ function executionRecords(param: string): string {
           created_at timestamptz, updated_at timestamptz)`;
 }
 
+/**
+ * {@link executionRecords} as a subquery `x` that the planner knows the size of (see
+ * `rowCountHint`), to be joined with `executions` by primary key.
+ */
+function sizedExecutionRecords(param: string): string {
+  return `(SELECT * FROM ${executionRecords(param)}
+        ${rowCountHint(`jsonb_array_length(${param}::jsonb)`)}) x`;
+}
+
 /** The values of recordset `x`'s row in `COLUMNS` order. */
 const RECORD_VALUES = `x.id, x.flow_id, x.flow_version, x.status, x.current_step_id,
         coalesce(x.input, 'null'), coalesce(x.context, 'null'), coalesce(x.output, 'null'),
@@ -53,7 +62,7 @@ export function updateExecutionsFrom(s: string, param: string): string {
         idempotency_key = x.idempotency_key, tenant_id = x.tenant_id,
         parent_execution_id = x.parent_execution_id, version = x.version + 1,
         created_at = x.created_at, updated_at = x.updated_at
-      FROM ${executionRecords(param)}
+      FROM ${sizedExecutionRecords(param)}
       WHERE e.id = x.id AND e.version = x.version
       RETURNING e.id`;
 }

@@ -1,0 +1,68 @@
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executionStatements } from '../src/sql/executions.js';
+import { useTestDatabase } from '../src/testing/index.js';
+
+const db = useTestDatabase();
+const executions = executionStatements('flowmonkey', 'flowmonkey');
+
+/** Rows in the table: small enough that a plan guessing 100 batch rows scans it whole. */
+const TABLE_ROWS = 6000;
+/**
+ * Rows in the batch, as a runner at steady state sends them (the statement is also the
+ * first CTE of `parkOnNewJobMany`).
+ */
+const BATCH = 20;
+
+let client: pg.PoolClient;
+
+beforeAll(async () => {
+  const { pool } = db();
+  await pool.query(`INSERT INTO flowmonkey.executions (id, flow_id, flow_version, status,
+      current_step_id, input, context, output, error, history, step_count, waiting_on, version,
+      created_at, updated_at)
+    SELECT 'e' || g, 'flow', 1, 'waiting', 'work', '{"i":1}', '{}', 'null', 'null', '[]', 1,
+      'null', 1, now(), now()
+    FROM generate_series(1, ${TABLE_ROWS}) g`);
+  await pool.query('VACUUM ANALYZE flowmonkey.executions');
+  client = await pool.connect();
+});
+
+afterAll(() => client?.release());
+
+/** The plan PostgreSQL uses for `text` with `values`, as a prepared statement in `mode`. */
+async function plan(
+  text: string,
+  values: unknown[],
+  mode: 'force_generic_plan' | 'force_custom_plan',
+): Promise<string> {
+  await client.query(`SET plan_cache_mode = ${mode}`);
+  await client.query(`PREPARE p AS ${text}`);
+  try {
+    const literals = values.map((v) => client.escapeLiteral(String(v))).join(', ');
+    const { rows } = await client.query(`EXPLAIN EXECUTE p(${literals})`);
+    return rows.map((row: { 'QUERY PLAN': string }) => row['QUERY PLAN']).join('\n');
+  } finally {
+    await client.query('DEALLOCATE p');
+  }
+}
+
+describe(`PgExecutionStore.updateMany on a table of ${TABLE_ROWS} executions`, () => {
+  it.each(['force_generic_plan', 'force_custom_plan'] as const)(
+    'finds the batch by primary key, not by a scan of the table (%s)',
+    async (mode) => {
+      const rows = Array.from({ length: BATCH }, (_, i) => ({
+        id: `e${i * 97 + 1}`,
+        flow_id: 'flow',
+        flow_version: 1,
+        status: 'running',
+        version: 1,
+        created_at: new Date().toISOString(),
+        updated_at: new Date().toISOString(),
+      }));
+      const text = await plan(executions.updateMany.text, [JSON.stringify(rows)], mode);
+      expect(text).toContain('executions_pkey');
+      expect(text).not.toMatch(/Seq Scan on executions/);
+    },
+  );
+});
