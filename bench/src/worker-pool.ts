@@ -11,17 +11,25 @@ export class WorkerPool {
   readonly #counts: number[] = [];
   readonly #finals: Promise<Final>[] = [];
   readonly #ready: Promise<void>[] = [];
+  readonly #exited: Promise<void>[] = [];
+  /** Whether the workers write CPU profiles, which they do as they exit. */
+  readonly #profiling: boolean;
 
   constructor(count: number, env: Record<string, string>) {
     const script = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
+    // BENCH_WORKER_CPU_PROF=<dir>: each worker process writes a V8 CPU profile there.
+    const profile = process.env.BENCH_WORKER_CPU_PROF;
+    const profileArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+    this.#profiling = profile !== undefined && profile !== '';
     for (let w = 0; w < count; w++) {
       const child = fork(script, [], {
         // --expose-gc: the memory workload weighs the heap after a full collection.
-        execArgv: [...CHILD_NODE_ARGS, '--expose-gc'],
+        execArgv: [...CHILD_NODE_ARGS, '--expose-gc', ...profileArgs],
         env: { ...process.env, ...env },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
       this.#children.push(child);
+      this.#exited.push(new Promise((resolve) => child.on('exit', () => resolve())));
       this.#counts.push(0);
       let markReady: () => void = () => {};
       this.#ready.push(new Promise<void>((resolve) => (markReady = resolve)));
@@ -65,7 +73,10 @@ export class WorkerPool {
   /** Stops the workers and returns their final reports. */
   async finish(): Promise<Final[]> {
     for (const child of this.#children) child.send({ type: 'finish' } satisfies ToWorker);
-    return Promise.all(this.#finals);
+    const finals = await Promise.all(this.#finals);
+    // A worker writes its profile as it exits, after its final report: let it.
+    if (this.#profiling) await Promise.all(this.#exited);
+    return finals;
   }
 
   /** Kills every worker still running. */
