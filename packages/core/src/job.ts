@@ -125,3 +125,22 @@ export interface LeaseRef {
 export function isRetrying(job: Pick<Job, 'status' | 'attempts' | 'error'>): boolean {
   return job.status === 'pending' && job.attempts > 0 && job.error !== null;
 }
+
+/**
+ * `job`, as its holder had it while it ran, as its completion with `result` at
+ * `finishedAt` (epoch ms) stored it: `completed`, the lease released, `undefined` stored as
+ * `null`. What a runner hands on after a batched completion instead of reading the row back;
+ * `result` is the handler's value itself (stored as its JSON), and progress is as the holder
+ * last saw it.
+ */
+export function jobAsCompleted(job: Job, result: unknown, finishedAt: number): Job {
+  return {
+    ...job,
+    status: 'completed',
+    result: result === undefined ? null : result,
+    leaseId: null,
+    cancelRequested: false,
+    finishedAt,
+    updatedAt: finishedAt,
+  };
+}

@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   Engine,
   type Execution,
+  type Job,
   type JobStore,
   LeaseLostError,
   NotFoundError,
@@ -105,6 +107,40 @@ describe('Engine.completeJobs', () => {
       'executions.getMany': 1,
       'executions.updateMany': 2,
     });
+  });
+
+  it('with the held job on every item, reports each completed job as stored without reading it back', async () => {
+    const asked: unknown[] = [];
+    const t = setupBatch({
+      before: (method, args) => {
+        if (method === 'jobs.completeMany') asked.push(args[0]);
+      },
+    });
+    const { jobs, started } = await t.start(3);
+    const items = itemsFor(jobs).map((item, i) => ({ ...item, job: jobs[i] as Job }));
+    const stale = { ...(items[1] as (typeof items)[number]), leaseId: randomUUID() };
+    const out = await t.engine.completeJobs([items[0], stale, items[2]] as typeof items);
+    expect(out[1]?.ok === false && out[1].error).toBeInstanceOf(LeaseLostError);
+    for (const i of [0, 2]) {
+      const settlement = settlementOf(out[i]);
+      expect(settlement.job).toEqual(await t.memory.jobs.get(jobs[i]?.id ?? ''));
+      expect(settlement.job).toMatchObject({ status: 'completed', result: { i, worked: true } });
+      expect(settlement.execution?.id).toBe(started[i]?.id);
+      expect(settlement.execution?.status).toBe('completed');
+    }
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).not.toHaveProperty('returnJobs');
+    expect(t.calls['jobs.get']).toBeUndefined();
+  });
+
+  it("rejects a held job that is not the item's, naming it, and writes nothing", async () => {
+    const t = setupBatch();
+    const { jobs } = await t.start(2);
+    const items = itemsFor(jobs).map((item) => ({ ...item, job: jobs[0] as Job }));
+    const run = t.engine.completeJobs(items);
+    await expect(run).rejects.toMatchObject({ code: 'VALIDATION_ERROR', field: 'items[1].job.id' });
+    expect((await t.memory.jobs.get(jobs[0]?.id ?? ''))?.status).toBe('running');
+    expect(t.calls).toEqual({});
   });
 
   it('fails only the item whose lease was lost, writing nothing for it', async () => {

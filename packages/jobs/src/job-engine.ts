@@ -69,11 +69,12 @@ export interface JobEngine {
   /**
    * `completeJob` for many jobs in one unit of work, one result per item in input order;
    * `events` are appended to the job history first; `executions` are the parents as last
-   * read, which it need not read again (optional: a runner's write batcher completes the
-   * step jobs of a batch with it, else one `completeJob` each).
+   * read, which it need not read again; an item's `job` is the job as its holder has it,
+   * which spares reading the completed job back (optional: a runner's write batcher
+   * completes the step jobs of a batch with it, else one `completeJob` each).
    */
   completeJobs?(
-    items: readonly (LeaseRef & { result: unknown })[],
+    items: readonly (LeaseRef & { result: unknown; job?: Job })[],
     options?: { events?: readonly RunnerJobEvent[]; executions?: readonly Execution[] },
   ): Promise<JobEngineBatchSettlement[]>;
   readonly handlers: JobHandlerRegistry;

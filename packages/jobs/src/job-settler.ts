@@ -1,4 +1,11 @@
-import type { ErrorInfo, Execution, Job, JobStore, RunnerJobEvent } from '@flowmonkey/core';
+import {
+  type ErrorInfo,
+  type Execution,
+  type Job,
+  type JobStore,
+  jobAsCompleted,
+  type RunnerJobEvent,
+} from '@flowmonkey/core';
 import type { JobEngine } from './job-engine.js';
 import type { JobWriteBatcher } from './job-write-batcher.js';
 
@@ -60,16 +67,6 @@ export function createJobSettler(
     if (job.leaseId === null) throw new TypeError(`job "${job.id}" holds no lease`);
     return { jobId: job.id, leaseId: job.leaseId };
   };
-  /** The job as a plain completion through the batcher stored it. */
-  const completed = (job: Job, result: unknown, at: number): Job => ({
-    ...job,
-    status: 'completed',
-    result: result === undefined ? null : result,
-    leaseId: null,
-    cancelRequested: false,
-    finishedAt: at,
-    updatedAt: at,
-  });
   /** Queues `events` through the batcher they were taken from and waits until written. */
   const recordFirst = async (events: readonly RunnerJobEvent[]): Promise<void> => {
     if (events.length === 0 || batcher === undefined) return;
@@ -85,7 +82,7 @@ export function createJobSettler(
   ): Promise<Job> => {
     if (after !== undefined) await after();
     if (e !== undefined && batcher?.batchesSteps === true) {
-      return (await batcher.completeStep({ ...ref(job), result }, execution, events)).job;
+      return (await batcher.completeStep({ ...ref(job), result, job }, execution, events)).job;
     }
     await recordFirst(events);
     if (e !== undefined) return (await e.completeJob({ ...ref(job), result })).job;
@@ -101,7 +98,7 @@ export function createJobSettler(
       // order: no wait for them. Not an async function: the most common outcome of all.
       try {
         const item = { ...ref(job), result };
-        return batcher.complete(item, options.events).then((at) => completed(job, result, at));
+        return batcher.complete(item, options.events).then((at) => jobAsCompleted(job, result, at));
       } catch (error) {
         return Promise.reject(error);
       }

@@ -2,6 +2,7 @@ import { clearImmediate, setImmediate } from 'node:timers';
 import type {
   CompleteManyResult,
   Execution,
+  Job,
   JobStore,
   LeaseRef,
   Logger,
@@ -25,6 +26,9 @@ const MAX_BATCH = 500;
 
 type Completion = LeaseRef & { result: unknown };
 
+/** A step job's completion, with the job as its holder has it (see `Engine.completeJobs`). */
+type StepItem = Completion & { job?: Job };
+
 interface PlainCompletion {
   kind: 'complete';
   item: Completion;
@@ -41,7 +45,7 @@ interface PendingEvent {
 }
 
 interface StepCompletion {
-  item: Completion;
+  item: StepItem;
   /** The parent as last read, if known (saves reading it again). */
   execution: Execution | undefined;
   /** The attempt's history rows not written yet, written before its completion. */
@@ -139,7 +143,7 @@ export class JobWriteBatcher {
    * before it. Only when {@link batchesSteps}.
    */
   completeStep(
-    item: Completion,
+    item: StepItem,
     execution?: Execution,
     events: readonly RunnerJobEvent[] = [],
   ): Promise<JobSettlement> {

@@ -189,6 +189,32 @@ describe('Engine.completeJobs on PostgreSQL', () => {
     expect(rows.map((r) => r.kind)).toEqual(['created', 'claimed', 'started', 'completed']);
   });
 
+  it('with the held jobs, reports each job as stored and reads no job row back', async () => {
+    const engine = new Engine({ stores: pg, handlers, flows: [benchFlow] });
+    const { jobs, started } = await startAndClaim(engine, 3);
+    const items = itemsFor(jobs).map((item, i) => ({ ...item, job: jobs[i] as Job }));
+    const query = vi.spyOn(pgModule.Client.prototype, 'query');
+    let out: JobBatchSettlement[];
+    let sent: string[];
+    try {
+      out = await engine.completeJobs(items);
+      sent = query.mock.calls.map(([config]: unknown[]) =>
+        typeof config === 'string' ? config : String((config as { name?: string }).name),
+      );
+    } finally {
+      query.mockRestore();
+    }
+    expect(sent).toContain('fm_flowmonkey_jobs_completeMany');
+    expect(sent).not.toContain('fm_flowmonkey_jobs_completeManyReturningJobs');
+    for (const [i, r] of out.entries()) {
+      const { job, execution } = settled(r);
+      expect(job).toEqual(await pg.jobs.get(jobs[i]?.id ?? ''));
+      expect(job).toMatchObject({ status: 'completed', result: { i, worked: true } });
+      expect(execution).toMatchObject({ id: started[i]?.id, status: 'completed' });
+      expect(execution?.output).toEqual({ done: i });
+    }
+  });
+
   it('re-reads a parent another connection updated between the read and the write, applying the result once', async () => {
     let bump: string | undefined;
     const { stores } = counted(pg, async (method) => {

@@ -1,11 +1,12 @@
 import { ConcurrencyError, FlowMonkeyError, LeaseLostError, ValidationError } from '../errors.js';
 import type { Execution } from '../execution.js';
-import type { Job, LeaseRef } from '../job.js';
+import { type Job, jobAsCompleted } from '../job.js';
 import { normalizeRunnerEvents } from '../job-store-checks.js';
 import type { JobStore, RunnerJobEvent } from '../stores/job-store.js';
 import type { StoreSet } from '../stores/stores.js';
 import { getManyOf, updateManyOf } from './batch-io.js';
 import type {
+  CompleteJobItem,
   CompleteJobsOptions,
   JobBatchSettlement,
   JobSettlement,
@@ -14,9 +15,6 @@ import type {
 import { applyResumeOutcome, emitResumed, whyNotResumable } from './resumer.js';
 import { CONFLICT_ATTEMPTS } from './retry-on-conflict.js';
 import type { EngineContext, StepRunner } from './step-runner.js';
-
-/** One item of `Engine.completeJobs`. */
-export type CompleteJobItem = LeaseRef & { result: unknown };
 
 /** How a completed job left its parent inside the batch's transaction. */
 interface Decided {
@@ -79,11 +77,12 @@ export class BatchSettler {
     if (!Array.isArray(executions)) {
       throw new ValidationError('executions', 'must be an array of executions');
     }
+    const held = heldJobs(items);
     if (items.length === 0 && events.length === 0) return [];
     let committed: Committed;
     try {
       committed = await this.#ctx.stores.transaction((tx) =>
-        this.#settle(tx, items, events, executions),
+        this.#settle(tx, items, events, executions, held),
       );
     } catch (error) {
       if (!(error instanceof FlowMonkeyError)) throw error;
@@ -106,8 +105,9 @@ export class BatchSettler {
     items: readonly CompleteJobItem[],
     events: readonly RunnerJobEvent[],
     known: readonly Execution[],
+    held: readonly Job[] | undefined,
   ): Promise<Committed> {
-    const completed = await completeAll(tx.jobs, items, events);
+    const completed = await completeAll(tx.jobs, items, events, held);
     const jobs = new Map(completed.map((job) => [job.id, job]));
     const decided = new Map<string, Decided>();
     let waiting: Job[] = [];
@@ -242,14 +242,30 @@ export class BatchSettler {
 /**
  * Completes the held jobs of `items` (runner `events` first) and returns them as stored;
  * items whose lease is lost are left out. One `completeMany` when the store has it, else
- * `recordEvents` and one `complete` per item.
+ * `recordEvents` and one `complete` per item. With `held` (the items' own `job` copies, in
+ * order), the completed jobs are built from those instead of read back whole.
  */
 async function completeAll(
   jobs: JobStore,
   items: readonly CompleteJobItem[],
   events: readonly RunnerJobEvent[],
+  held: readonly Job[] | undefined,
 ): Promise<Job[]> {
   if (jobs.completeMany !== undefined) {
+    if (held !== undefined) {
+      const refs = items.map(({ jobId, leaseId, result }) => ({ jobId, leaseId, result }));
+      const done = await jobs.completeMany({ items: refs, events });
+      // Ids as the store returns them (PostgreSQL writes a uuid in lower case).
+      const index = new Map(items.map((item, i) => [item.jobId.toLowerCase(), i]));
+      const completed: Job[] = [];
+      for (const id of done.completed) {
+        const i = index.get(id.toLowerCase());
+        if (i === undefined) continue;
+        const { result } = items[i] as CompleteJobItem;
+        completed.push(jobAsCompleted(held[i] as Job, result, done.finishedAt));
+      }
+      return completed;
+    }
     const done = await jobs.completeMany({ items, events, returnJobs: true });
     if (done.jobs !== undefined) return done.jobs;
     const found = await Promise.all(done.completed.map((id) => jobs.get(id)));
@@ -265,6 +281,29 @@ async function completeAll(
     }
   }
   return completed;
+}
+
+/**
+ * The items' `job` copies in order, or `undefined` unless every item has one (or there
+ * are none). A copy of another job than the item's is a `ValidationError` naming
+ * `items[i].job.id`, before anything is written.
+ */
+function heldJobs(items: readonly CompleteJobItem[]): Job[] | undefined {
+  if (items.length === 0) return undefined;
+  const held: Job[] = [];
+  for (const [i, item] of items.entries()) {
+    // A malformed item is left to the store's checks.
+    const job = typeof item === 'object' && item !== null ? item.job : undefined;
+    if (job === undefined) return undefined;
+    if (job === null || typeof job !== 'object' || job.id !== item.jobId) {
+      throw new ValidationError(
+        `items[${i}].job.id`,
+        'must be the id of the job completed (jobId)',
+      );
+    }
+    held.push(job);
+  }
+  return held;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Execution } from '../execution.js';
 import type { Flow, FlowStep } from '../flow.js';
 import type { StepHandler } from '../handler.js';
 import type { HandlerRegistry } from '../handler-registry.js';
-import type { Job } from '../job.js';
+import type { Job, LeaseRef } from '../job.js';
 import type { Logger } from '../logger.js';
 import type { ErrorInfo } from '../result.js';
 import type { RunnerJobEvent } from '../stores/job-store.js';
@@ -120,6 +120,15 @@ export interface JobSettlement {
 export type JobBatchSettlement =
   | { ok: true; settlement: JobSettlement }
   | { ok: false; error: Error };
+
+/**
+ * One item of `Engine.completeJobs`: the job's lease, its handler's `result` and, from a
+ * holder that has it, `job`: the job as it was claimed (its id must be `jobId`). When every
+ * item carries its `job`, the completed jobs are not read back whole from the store but
+ * built from these (`jobAsCompleted`: the result as the handler returned it, the time the
+ * store wrote), as a runner reports its plain completions.
+ */
+export type CompleteJobItem = LeaseRef & { result: unknown; job?: Job };
 
 /** Options of `Engine.completeJobs`. */
 export interface CompleteJobsOptions {

@@ -18,6 +18,7 @@ import { BatchSettler } from './batch-settler.js';
 import { describeJobs, describeWith } from './describe-jobs.js';
 import { recoverStale, wakeDue } from './engine-sweeps.js';
 import type {
+  CompleteJobItem,
   CompleteJobsOptions,
   EngineOptions,
   JobBatchSettlement,
@@ -340,7 +341,8 @@ export class Engine {
   /**
    * Completes many running jobs, each as `completeJob` would (lease-fenced; the parent
    * execution resumed with the result when it still waits on that job), in ONE unit of
-   * work: `jobs.completeMany` (with `options.events` appended first), one
+   * work: `jobs.completeMany` (with `options.events` appended first; the completed jobs
+   * read back whole unless every item carries its `job`, see {@link CompleteJobItem}), one
    * `executions.getMany` of the parents (skipped for those in `options.executions`) and
    * one `executions.updateMany`. A parent another
    * writer changed between the read and the write is re-read and decided again inside the
@@ -355,8 +357,8 @@ export class Engine {
    * a `FlowMonkeyError` (a result the store refuses, a flow this process does not know,
    * conflicts that outlast the rounds), nothing of it is written and the items are settled
    * one by one with `completeJob`, so only the items at fault come back `ok: false` with
-   * that error. Rejects for a bad `options.events` entry (`ValidationError`, nothing
-   * written) and with any other error of the unit of work, unchanged: the store
+   * that error. Rejects for a bad `options.events` entry or an item's `job` that is not
+   * its job (`ValidationError`, nothing written) and with any other error of the unit of work, unchanged: the store
    * unreachable (nothing written), or the connection lost after COMMIT was sent, when the
    * batch may have committed (then its jobs are completed and their executions resumed,
    * waiting for `recoverStale` to run their inline steps), so a caller must not simply try
@@ -365,7 +367,7 @@ export class Engine {
    * Stores without the batch methods work too, one call per item inside the transaction.
    */
   completeJobs(
-    items: readonly (LeaseRef & { result: unknown })[],
+    items: readonly CompleteJobItem[],
     options: CompleteJobsOptions = {},
   ): Promise<JobBatchSettlement[]> {
     return this.#batch.completeJobs(items, options);
