@@ -358,11 +358,11 @@ export class Engine {
    * conflicts that outlast the rounds), nothing of it is written and the items are settled
    * one by one with `completeJob`, so only the items at fault come back `ok: false` with
    * that error. Rejects for a bad `options.events` entry or an item's `job` that is not
-   * its job (`ValidationError`, nothing written) and with any other error of the unit of work, unchanged: the store
-   * unreachable (nothing written), or the connection lost after COMMIT was sent, when the
-   * batch may have committed (then its jobs are completed and their executions resumed,
-   * waiting for `recoverStale` to run their inline steps), so a caller must not simply try
-   * the items again. Errors in the inline steps after the commit behave as for `completeJob`:
+   * its job (`ValidationError`, nothing written) and with any other error of the unit of
+   * work, unchanged: the store unreachable (nothing written), or the connection lost after
+   * COMMIT was sent, when the batch may have committed (then its jobs are completed and
+   * their executions resumed, waiting for `recoverStale` to run their inline steps), so a
+   * caller must not simply try the items again. Errors in the inline steps after the commit behave as for `completeJob`:
    * logged, the execution left `running` for `recoverStale`, the settlement still `ok`.
    * Stores without the batch methods work too, one call per item inside the transaction.
    */
