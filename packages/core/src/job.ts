@@ -130,8 +130,8 @@ export function isRetrying(job: Pick<Job, 'status' | 'attempts' | 'error'>): boo
  * `job`, as its holder had it while it ran, as its completion with `result` at
  * `finishedAt` (epoch ms) stored it: `completed`, the lease released, `undefined` stored as
  * `null`. What a runner hands on after a batched completion instead of reading the row back;
- * `result` is the handler's value itself (stored as its JSON), and progress is as the holder
- * last saw it.
+ * `result` is the handler's value itself (stored as its JSON), and progress and heartbeat are
+ * as the holder last saw them.
  */
 export function jobAsCompleted(job: Job, result: unknown, finishedAt: number): Job {
   return {
