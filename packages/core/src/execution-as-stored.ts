@@ -1,5 +1,5 @@
+import type { ExecutionJson } from './assert-execution.js';
 import type { Execution } from './execution.js';
-import type { ExecutionJson } from './validation.js';
 
 /**
  * The execution as a store keeps it, built from what is written instead of read back: the

@@ -2,14 +2,12 @@
  * Boundary checks of the batch `ExecutionStore` methods shared by the in-memory and
  * Postgres stores, so both reject the same input with the same {@link ValidationError} field.
  */
+
+import { assertExecution, type ExecutionJson } from './assert-execution.js';
+import type { JsonPayloadOptions } from './assert-json-payload.js';
 import { ValidationError } from './errors.js';
 import type { ExecutionUpdate } from './stores/execution-store.js';
-import {
-  assertExecution,
-  assertInteger,
-  type ExecutionJson,
-  type JsonPayloadOptions,
-} from './validation.js';
+import { assertInteger } from './validation.js';
 
 /** Largest `expectedVersion` an update can name (the Postgres `version` column is an int). */
 export const MAX_EXECUTION_VERSION = 2_147_483_646;

@@ -1,3 +1,10 @@
+export * from './assert-execution.js';
+export {
+  assertJsonPayload,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  type JsonPayloadOptions,
+  MAX_PAYLOAD_DEPTH,
+} from './assert-json-payload.js';
 export * from './clock.js';
 export * from './engine/engine.js';
 export type * from './engine/engine-types.js';

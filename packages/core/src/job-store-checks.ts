@@ -2,13 +2,14 @@
  * Boundary checks of `JobStore` parameters shared by the in-memory and Postgres stores, so
  * both reject the same input with the same {@link ValidationError} field.
  */
+
+import { assertJsonPayload } from './assert-json-payload.js';
 import { ValidationError } from './errors.js';
 import type { LeaseRef } from './job.js';
 import type { ClaimBatchParams, RunnerJobEvent, RunnerJobEventKind } from './stores/job-store.js';
 import type { ParkOnNewJobParams } from './stores/stores.js';
 import {
   assertInteger,
-  assertJsonPayload,
   assertText,
   assertUuid,
   isUuid,

@@ -1,16 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { assertExecution } from '../src/assert-execution.js';
+import {
+  assertJsonPayload,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  MAX_PAYLOAD_DEPTH,
+} from '../src/assert-json-payload.js';
 import { ValidationError } from '../src/errors.js';
 import type { Execution } from '../src/execution.js';
 import type { NewJob } from '../src/job.js';
-import {
-  assertExecution,
-  assertJsonPayload,
-  assertText,
-  DEFAULT_MAX_PAYLOAD_BYTES,
-  MAX_PAYLOAD_DEPTH,
-  normalizeNewJob,
-  normalizeNewSchedule,
-} from '../src/validation.js';
+import { assertText, normalizeNewJob, normalizeNewSchedule } from '../src/validation.js';
 
 const NOW = Date.UTC(2026, 0, 1);
 

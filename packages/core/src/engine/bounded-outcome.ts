@@ -1,8 +1,8 @@
+import { assertJsonPayload } from '../assert-json-payload.js';
 import { ValidationError } from '../errors.js';
 import type { Execution } from '../execution.js';
 import type { FlowStep } from '../flow.js';
 import { toErrorInfo } from '../result.js';
-import { assertJsonPayload } from '../validation.js';
 import type { StepOutcome } from './engine-types.js';
 import { applyStepOutcome } from './transitions.js';
 

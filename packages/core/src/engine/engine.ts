@@ -1,3 +1,4 @@
+import { assertJsonPayload } from '../assert-json-payload.js';
 import type { Clock } from '../clock.js';
 import { NotFoundError } from '../errors.js';
 import type { EventBus } from '../events.js';
@@ -13,7 +14,6 @@ import type { Job, LeaseRef } from '../job.js';
 import type { Logger } from '../logger.js';
 import type { ErrorInfo } from '../result.js';
 import type { Stores } from '../stores/stores.js';
-import { assertJsonPayload } from '../validation.js';
 import { BatchSettler } from './batch-settler.js';
 import { describeJobs, describeWith } from './describe-jobs.js';
 import { recoverStale, wakeDue } from './engine-sweeps.js';

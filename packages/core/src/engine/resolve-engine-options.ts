@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../assert-json-payload.js';
 import { type Clock, systemClock } from '../clock.js';
 import { ConfigError } from '../errors.js';
 import { EventBus } from '../events.js';
@@ -6,7 +7,6 @@ import type { Flow } from '../flow.js';
 import { HandlerRegistry } from '../handler-registry.js';
 import { type Logger, noopLogger } from '../logger.js';
 import type { Stores } from '../stores/stores.js';
-import { DEFAULT_MAX_PAYLOAD_BYTES } from '../validation.js';
 import type { EngineOptions } from './engine-types.js';
 
 /** {@link EngineOptions} checked and with every default filled in. */

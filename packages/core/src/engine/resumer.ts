@@ -1,8 +1,8 @@
+import { assertJsonPayload } from '../assert-json-payload.js';
 import { NotFoundError } from '../errors.js';
 import type { Execution } from '../execution.js';
 import type { Job } from '../job.js';
 import type { StoreSet } from '../stores/stores.js';
-import { assertJsonPayload } from '../validation.js';
 import { applyBoundedOutcome, type BoundedOutcome } from './bounded-outcome.js';
 import { emitTransition } from './emit-transition.js';
 import type { JobSettlement, ResumeParams, ResumeResult, StepOutcome } from './engine-types.js';

@@ -4,6 +4,8 @@
  * its visit, run its handler, and turn what the handler returned into the execution to
  * write. Internal to the engine.
  */
+
+import { assertJsonPayload } from '../assert-json-payload.js';
 import type { Clock } from '../clock.js';
 import { NotFoundError, StepLimitExceededError } from '../errors.js';
 import type { EventBus } from '../events.js';
@@ -18,7 +20,6 @@ import type { NewJob } from '../job.js';
 import type { Logger } from '../logger.js';
 import { type StepResult, toErrorInfo } from '../result.js';
 import type { Stores } from '../stores/stores.js';
-import { assertJsonPayload } from '../validation.js';
 import type { StepOutcome } from './engine-types.js';
 import { buildStepJob } from './step-job.js';
 import { beginStep, currentVisit, failExecution, parkExecution } from './transitions.js';

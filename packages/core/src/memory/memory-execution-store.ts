@@ -1,3 +1,4 @@
+import { assertExecution, assertExecutionStatus, type ExecutionJson } from '../assert-execution.js';
 import { ConcurrencyError, NotFoundError, ValidationError } from '../errors.js';
 import type { Execution, ExecutionStatus } from '../execution.js';
 import { executionAsStored } from '../execution-as-stored.js';
@@ -8,13 +9,7 @@ import type {
   ExecutionUpdate,
   UpdateManyExecutionsResult,
 } from '../stores/execution-store.js';
-import {
-  assertExecution,
-  assertExecutionStatus,
-  assertInteger,
-  assertTimestamp,
-  type ExecutionJson,
-} from '../validation.js';
+import { assertInteger, assertTimestamp } from '../validation.js';
 import { copy, type MemoryStoreContext } from './memory-state.js';
 
 const MAX_LIMIT = 100_000;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { assertJsonPayload } from '../assert-json-payload.js';
 import { LeaseLostError, NotFoundError, ValidationError } from '../errors.js';
 import type { Job, JobError, JobStatus, LeaseRef, NewJob } from '../job.js';
 import {
@@ -25,7 +26,6 @@ import {
   assertDurationMs,
   assertErrorInfo,
   assertInteger,
-  assertJsonPayload,
   assertRunAtOrDelay,
   assertText,
   assertTimestamp,

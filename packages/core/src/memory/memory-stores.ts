@@ -1,7 +1,8 @@
+import { assertExecution } from '../assert-execution.js';
 import { type Clock, systemClock } from '../clock.js';
 import { assertParksOnJob } from '../job-store-checks.js';
 import type { ParkedOnNewJob, ParkOnNewJobParams, StoreSet, Stores } from '../stores/stores.js';
-import { assertExecution, normalizeNewJob } from '../validation.js';
+import { normalizeNewJob } from '../validation.js';
 import { MemoryExecutionStore } from './memory-execution-store.js';
 import { MemoryJobStore } from './memory-job-store.js';
 import { MemoryScheduleStore } from './memory-schedule-store.js';
