@@ -6,6 +6,12 @@ import type { ExecutionJson, ExecutionUpdate } from '@flowmonkey/core';
  */
 const MAX_UPDATE_DOCUMENT_CHARS = 32 * 2 ** 20;
 
+/** One document of {@link updateManyDocuments}: a JSON array and how many rows it holds. */
+export interface UpdateDocument {
+  json: string;
+  rows: number;
+}
+
 /**
  * The rows of `PgExecutionStore.updateMany` as JSON arrays for its `jsonb_to_recordset`:
  * keys as the recordset names them, timestamps as ISO text (exact to the ms, as `update`
@@ -17,12 +23,12 @@ const MAX_UPDATE_DOCUMENT_CHARS = 32 * 2 ** 20;
 export function updateManyDocuments(
   items: readonly [ExecutionUpdate, ExecutionJson][],
   maxChars = MAX_UPDATE_DOCUMENT_CHARS,
-): string[] {
+): UpdateDocument[] {
   const text = (value: string | null | undefined) =>
     value === null || value === undefined ? 'null' : JSON.stringify(value);
   const time = (ms: number | null | undefined) =>
     ms === null || ms === undefined ? 'null' : `"${new Date(ms).toISOString()}"`;
-  const documents: string[] = [];
+  const documents: UpdateDocument[] = [];
   let rows: string[] = [];
   let size = 0;
   for (const [{ execution: e, expectedVersion }, j] of items) {
@@ -37,14 +43,14 @@ export function updateManyDocuments(
       `"updated_at":${time(e.updatedAt)}}`,
     ].join(',');
     if (rows.length > 0 && size + row.length > maxChars) {
-      documents.push(`[${rows.join(',')}]`);
+      documents.push({ json: `[${rows.join(',')}]`, rows: rows.length });
       rows = [];
       size = 0;
     }
     rows.push(row);
     size += row.length + 1;
   }
-  if (rows.length > 0) documents.push(`[${rows.join(',')}]`);
+  if (rows.length > 0) documents.push({ json: `[${rows.join(',')}]`, rows: rows.length });
   return documents;
 }
 

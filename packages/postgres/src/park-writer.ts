@@ -122,9 +122,11 @@ export class ParkWriter {
       parks.map((p) => p.job),
       parks.map((p) => p.params.job.runAt === undefined),
     );
+    const [document] = documents;
     const rows = await runStatement(this.#ctx.db, this.#ctx.statements.parks.parkOnNewJobMany, [
-      documents[0],
+      document?.json,
       jobs,
+      document?.rows,
     ]);
     if (rows.some((row) => row.due === true)) this.#ctx.wake.jobsDue();
     const inserted = new Map(rows.map((row) => [String(row.id), row]));

@@ -18,7 +18,11 @@ import {
   ValidationError,
 } from '@flowmonkey/core';
 import pg from 'pg';
-import { compareText, updateManyDocuments } from './execution-update-documents.js';
+import {
+  compareText,
+  type UpdateDocument,
+  updateManyDocuments,
+} from './execution-update-documents.js';
 import { GroupCommit } from './group-commit.js';
 import { nowValue } from './pg-job-store.js';
 import { inPoolTransaction } from './pool-transaction.js';
@@ -93,7 +97,7 @@ export class PgExecutionStore implements ExecutionStore {
       byKey.map(({ execution, json }) => [{ execution, expectedVersion: 0 }, json]),
     );
     if (documents.length > 1) throw new ValidationError('executions', 'too large for one batch');
-    const rows = await runStatement(this.#ctx.db, this.#sql().createMany, documents);
+    const rows = await runStatement(this.#ctx.db, this.#sql().createMany, [documents[0]?.json]);
     const inserted = new Set(rows.map((row) => String(row.id)));
     return items.map((item) => inserted.has(item.execution.id));
   }
@@ -156,11 +160,11 @@ export class PgExecutionStore implements ExecutionStore {
    * document limit) is written in one transaction of its own on the pool, so a failure
    * halfway leaves none of it written, as with one statement.
    */
-  async #updateDocuments(documents: readonly string[]): Promise<Row[]> {
+  async #updateDocuments(documents: readonly UpdateDocument[]): Promise<Row[]> {
     const write = async (db: Queryable) => {
       const rows: Row[] = [];
-      for (const document of documents) {
-        rows.push(...(await runStatement(db, this.#sql().updateMany, [document])));
+      for (const { json, rows: count } of documents) {
+        rows.push(...(await runStatement(db, this.#sql().updateMany, [json, count])));
       }
       return rows;
     };

@@ -60,7 +60,11 @@ describe(`PgExecutionStore.updateMany on a table of ${TABLE_ROWS} executions`, (
         created_at: new Date().toISOString(),
         updated_at: new Date().toISOString(),
       }));
-      const text = await plan(executions.updateMany.text, [JSON.stringify(rows)], mode);
+      const text = await plan(
+        executions.updateMany.text,
+        [JSON.stringify(rows), rows.length],
+        mode,
+      );
       expect(text).toContain('executions_pkey');
       expect(text).not.toMatch(/Seq Scan on executions/);
     },

@@ -32,12 +32,12 @@ function executionRecords(param: string): string {
 }
 
 /**
- * {@link executionRecords} as a subquery `x` that the planner knows the size of (see
- * `rowCountHint`), to be joined with `executions` by primary key.
+ * {@link executionRecords} as a subquery `x` whose size the planner is told (see
+ * `rowCountHint`; `count` the parameter holding the number of rows), to be joined with
+ * `executions` by primary key.
  */
-function sizedExecutionRecords(param: string): string {
-  return `(SELECT * FROM ${executionRecords(param)}
-        ${rowCountHint(`jsonb_array_length(${param}::jsonb)`)}) x`;
+function sizedExecutionRecords(param: string, count: string): string {
+  return `(SELECT * FROM ${executionRecords(param)} ${rowCountHint(count)}) x`;
 }
 
 /** The values of recordset `x`'s row in `COLUMNS` order. */
@@ -49,10 +49,10 @@ const RECORD_VALUES = `x.id, x.flow_id, x.flow_version, x.status, x.current_step
 
 /**
  * `updateMany`, also the first CTE of `parkOnNewJobMany`: writes each row of JSON document
- * `param` over the execution with its id whose version is still the row's `version`, and
- * returns the ids written.
+ * `param` (`count` rows, a parameter) over the execution with its id whose version is still
+ * the row's `version`, and returns the ids written.
  */
-export function updateExecutionsFrom(s: string, param: string): string {
+export function updateExecutionsFrom(s: string, param: string, count: string): string {
   return `UPDATE ${s}.executions e SET flow_id = x.flow_id, flow_version = x.flow_version,
         status = x.status, current_step_id = x.current_step_id,
         input = coalesce(x.input, 'null'), context = coalesce(x.context, 'null'),
@@ -62,7 +62,7 @@ export function updateExecutionsFrom(s: string, param: string): string {
         idempotency_key = x.idempotency_key, tenant_id = x.tenant_id,
         parent_execution_id = x.parent_execution_id, version = x.version + 1,
         created_at = x.created_at, updated_at = x.updated_at
-      FROM ${sizedExecutionRecords(param)}
+      FROM ${sizedExecutionRecords(param, count)}
       WHERE e.id = x.id AND e.version = x.version
       RETURNING e.id`;
 }
@@ -110,7 +110,8 @@ export function executionStatements(
     // concurrent batches updated in document order (a nested loop over the primary key)
     // lock shared rows in one order; a plan that hashes the document may not, and a
     // deadlock then fails one batch (`ConcurrencyError`), whose caller writes it again.
-    updateMany: updateExecutionsFrom(s, '$1'),
+    // $2: the number of rows in $1 (see rowCountHint).
+    updateMany: updateExecutionsFrom(s, '$1', '$2'),
     // $1: a JSON array of new executions (as `updateMany`'s, `version` 0), in input order:
     // a group-committed batch of `create`s. Returns the ids it inserted; a row whose
     // `(flow_id, idempotency_key)` is taken (by an earlier row of the batch too) is skipped.

@@ -40,12 +40,12 @@ export function parkStatements(
       SELECT ${NEW_JOB_TIMES} FROM src`,
     // A group-committed batch of `parkOnNewJob`s, each park on its own: $1 the parked
     // executions as `updateMany` takes them (sorted by id, as there), $2 their jobs as
-    // `createMany` takes them, each with its execution's id.
+    // `createMany` takes them, each with its execution's id, $3 the number of parks.
     // A job is inserted only when its execution's update matched; the ids of the jobs
     // inserted come back, with the times the database chose. A taken key fails the batch.
     parkOnNewJobMany: `${insertNewJobs(
       s,
-      `${newJobRecords('$2')}, parked AS (${updateExecutionsFrom(s, '$1')}), `,
+      `${newJobRecords('$2')}, parked AS (${updateExecutionsFrom(s, '$1', '$3')}), `,
       `SELECT ${NEW_JOB_RECORD_VALUES} FROM r JOIN parked ON parked.id = r.execution_id
         ORDER BY r.ord`,
       false,

@@ -34,14 +34,16 @@ export function namedStatements<K extends string>(
 
 /**
  * A LIMIT that removes no row, there to tell the planner how many rows a parameter's JSON
- * document unpacks to: `count` is `jsonb_array_length($n::jsonb)`. Without it PostgreSQL
+ * document unpacks to: `count` is a parameter holding that number. Without it PostgreSQL
  * assumes 100 rows for `jsonb_to_recordset`, and on a table of a few thousand rows (a
  * young or well-pruned one) joins them by hashing and a sequential scan of the table. A
- * custom plan folds `count` to the real number of rows; a generic plan takes a LIMIT it
- * cannot evaluate as a tenth of the input, 10 rows, and probes the primary key. (`unnest`
- * of an array parameter needs no hint: PostgreSQL already counts a constant array and
- * assumes 10 elements for a parameter.)
+ * custom plan takes the real number; a generic plan takes a LIMIT it cannot evaluate as a
+ * tenth of the input, 10 rows, and probes the primary key. The number is sent, not
+ * computed (`jsonb_array_length($1::jsonb)`), because that parses the document a second
+ * time: 3.9 ms for 250 executions, against 0.4 ms for the round trip. (`unnest` of an
+ * array parameter needs no hint: PostgreSQL counts a constant array and assumes 10
+ * elements for a parameter.)
  */
 export function rowCountHint(count: string): string {
-  return `LIMIT ${count}`;
+  return `LIMIT ${count}::int`;
 }
