@@ -336,14 +336,15 @@ export class JobWriteBatcher {
    * after the statement or COMMIT was sent): each completion fails with that error (its
    * attempt ends as a store error, its lease left to lapse if it was not written), and no
    * item is tried again, since a retry of one that did commit would find its own lease
-   * gone and report it lost. The batch's `started` and `timeout` rows are queued again:
-   * they are fenced by their lease, so they are written only if the batch did not commit
-   * (had it committed, it wrote them and ended the lease), and none is lost or doubled.
-   * `lease-lost` rows, which no lease fences, are not.
+   * gone and report it lost. The `started` and `timeout` rows of the jobs it completes are
+   * queued again: fenced by the lease its completion ends, they are written only if the
+   * batch did not commit, so none is lost or doubled. Its other rows are not: `lease-lost`
+   * rows, which no lease fences, and rows of jobs still running, whose lease would let a
+   * second copy in. Those may be missing from the history, never doubled.
    */
   #unknownOutcome(
     error: unknown,
-    completions: readonly { reject: (error: unknown) => void }[],
+    completions: readonly { item: LeaseRef; reject: (error: unknown) => void }[],
     events: readonly RunnerJobEvent[] = [],
   ): void {
     this.#logger.warn(
@@ -351,7 +352,10 @@ export class JobWriteBatcher {
       'a batch of job outcomes may or may not have been written',
     );
     for (const p of completions) p.reject(error);
-    for (const event of events) if (event.kind !== 'lease-lost') this.record(event);
+    const completed = new Set(completions.map(({ item }) => leaseKey(item)));
+    for (const event of events) {
+      if (event.kind !== 'lease-lost' && completed.has(leaseKey(event))) this.record(event);
+    }
   }
 
   async #writeEvents(events: readonly RunnerJobEvent[]): Promise<void> {
@@ -374,4 +378,9 @@ export class JobWriteBatcher {
       p.reject(error);
     }
   }
+}
+
+/** A job and lease as one key. */
+function leaseKey({ jobId, leaseId }: LeaseRef): string {
+  return `${jobId}/${leaseId}`;
 }

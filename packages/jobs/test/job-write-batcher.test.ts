@@ -128,6 +128,32 @@ describe('JobWriteBatcher.completeStep: a batch whose outcome is unknown', () =>
   });
 });
 
+describe('JobWriteBatcher.complete: a batch whose outcome is unknown', () => {
+  it('queues again the started rows of the jobs it completes, not those of jobs still running', async () => {
+    const written: RunnerJobEvent[][] = [];
+    let calls = 0;
+    const store = {
+      async completeMany() {
+        calls++;
+        throw new Error('connection lost'); // untyped: the batch may have committed
+      },
+      async recordEvents({ events }: { events: RunnerJobEvent[] }) {
+        written.push(events);
+        return { recorded: events.length, fenced: 0 };
+      },
+    } as unknown as JobStore;
+    const batcher = new JobWriteBatcher(store, noopLogger);
+    const running = started();
+    const item = { jobId: randomUUID(), leaseId: randomUUID(), result: 1 };
+    const begun = { ...started(item.jobId), leaseId: item.leaseId };
+    batcher.record(running);
+    await expect(batcher.complete(item, [begun])).rejects.toThrow('connection lost');
+    await batcher.idle();
+    expect(calls).toBe(1);
+    expect(written).toEqual([[begun]]);
+  });
+});
+
 describe('JobWriteBatcher.defer', () => {
   const turn = () => new Promise((r) => setImmediate(r));
 
