@@ -20,6 +20,15 @@ const PEERS = ['flowmonkey', 'graphile-worker', 'pg-boss'];
 export function workloadPlans(quick: boolean): WorkloadPlan[] {
   const scale = (full: number, small: number) => (quick ? small : full);
   const base = { workers: 1, concurrency: 10, durationMs: 0, intervalMs: 0, deadlineMs: 60_000 };
+  // The workflow workloads: n executions, after as many run untimed (see warmUpWorkflow).
+  const executions = scale(5000, 500);
+  const workflow = {
+    ...base,
+    kind: 'workflow' as const,
+    n: executions,
+    warmUp: executions,
+    producers: 10,
+  };
   const rate = (key: string, label: string) => ({ key, label, higherIsBetter: true });
   return [
     {
@@ -72,15 +81,9 @@ export function workloadPlans(quick: boolean): WorkloadPlan[] {
     },
     {
       id: 'workflow-1',
-      title: `workflow: ${scale(5000, 500)} executions of a 3-step flow, 1 worker process × 10, after as many untimed`,
+      title: `workflow: ${executions} executions of a 3-step flow, 1 worker process × 10, after as many untimed`,
       adapters: ['flowmonkey'],
-      params: {
-        ...base,
-        kind: 'workflow',
-        n: scale(5000, 500),
-        warmUp: scale(5000, 500),
-        producers: 10,
-      },
+      params: workflow,
       metrics: [
         rate('startPerSec', 'starts/s (10 producers)'),
         rate('executionsPerSec', 'executions/s'),
@@ -89,16 +92,9 @@ export function workloadPlans(quick: boolean): WorkloadPlan[] {
     },
     {
       id: 'workflow-e2e',
-      title: `workflow end to end: ${scale(5000, 500)} executions started by 10 producers while 1 worker process × 10 runs them, after as many untimed`,
+      title: `workflow end to end: ${executions} executions started by 10 producers while 1 worker process × 10 runs them, after as many untimed`,
       adapters: ['flowmonkey'],
-      params: {
-        ...base,
-        kind: 'workflow',
-        n: scale(5000, 500),
-        warmUp: scale(5000, 500),
-        producers: 10,
-        endToEnd: true,
-      },
+      params: { ...workflow, endToEnd: true },
       metrics: [
         rate('startPerSec', 'starts/s (10 producers)'),
         rate('executionsPerSec', 'executions/s, first start to last finish'),
@@ -107,16 +103,9 @@ export function workloadPlans(quick: boolean): WorkloadPlan[] {
     },
     {
       id: 'workflow-4',
-      title: `workflow: ${scale(5000, 500)} executions, 4 worker processes × 10, after as many untimed`,
+      title: `workflow: ${executions} executions, 4 worker processes × 10, after as many untimed`,
       adapters: ['flowmonkey'],
-      params: {
-        ...base,
-        kind: 'workflow',
-        n: scale(5000, 500),
-        warmUp: scale(5000, 500),
-        workers: 4,
-        producers: 10,
-      },
+      params: { ...workflow, workers: 4 },
       metrics: [rate('executionsPerSec', 'executions/s')],
       hardLimitMs: 120_000,
     },

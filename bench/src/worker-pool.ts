@@ -20,7 +20,7 @@ export class WorkerPool {
     // BENCH_WORKER_CPU_PROF=<dir>: each worker process writes a V8 CPU profile there.
     const profile = process.env.BENCH_WORKER_CPU_PROF;
     const profileArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
-    this.#profiling = profile !== undefined && profile !== '';
+    this.#profiling = profileArgs.length > 0;
     for (let w = 0; w < count; w++) {
       const child = fork(script, [], {
         // --expose-gc: the memory workload weighs the heap after a full collection.

@@ -16,7 +16,8 @@ export interface WorkloadParams {
   endToEnd?: boolean;
   /**
    * Untimed work before the timed: insert, enqueues made one by one; workflow, executions
-   * run to completion in the workload process (then ANALYZE, unless `analyze` is false).
+   * run to completion in the workload process (then VACUUM ANALYZE, unless `analyze` is
+   * false).
    */
   warmUp?: number;
   /** Latency workload: how long jobs are sent, and how often. */
@@ -24,7 +25,7 @@ export interface WorkloadParams {
   intervalMs: number;
   /** Report memory samples (memory workload). */
   memory?: boolean;
-  /** ANALYZE after the bulk enqueue or the workflow warm-up (default true). */
+  /** ANALYZE after the bulk enqueue, VACUUM ANALYZE after the workflow warm-up (default true). */
   analyze?: boolean;
   /** How long to wait for the workers before giving up (soft; the parent kills at the hard limit). */
   deadlineMs: number;

@@ -253,18 +253,14 @@ async function completeAll(
 ): Promise<Job[]> {
   if (jobs.completeMany !== undefined) {
     if (held !== undefined) {
-      const refs = items.map(({ jobId, leaseId, result }) => ({ jobId, leaseId, result }));
-      const done = await jobs.completeMany({ items: refs, events });
+      const done = await jobs.completeMany({ items, events });
       // Ids as the store returns them (PostgreSQL writes a uuid in lower case).
-      const index = new Map(items.map((item, i) => [item.jobId.toLowerCase(), i]));
-      const completed: Job[] = [];
-      for (const id of done.completed) {
-        const i = index.get(id.toLowerCase());
-        if (i === undefined) continue;
-        const { result } = items[i] as CompleteJobItem;
-        completed.push(jobAsCompleted(held[i] as Job, result, done.finishedAt));
-      }
-      return completed;
+      const ids = new Set(done.completed.map((id) => id.toLowerCase()));
+      return items.flatMap((item, i) =>
+        ids.has(item.jobId.toLowerCase())
+          ? [jobAsCompleted(held[i] as Job, item.result, done.finishedAt)]
+          : [],
+      );
     }
     const done = await jobs.completeMany({ items, events, returnJobs: true });
     if (done.jobs !== undefined) return done.jobs;

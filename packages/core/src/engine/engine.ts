@@ -362,8 +362,9 @@ export class Engine {
    * work, unchanged: the store unreachable (nothing written), or the connection lost after
    * COMMIT was sent, when the batch may have committed (then its jobs are completed and
    * their executions resumed, waiting for `recoverStale` to run their inline steps), so a
-   * caller must not simply try the items again. Errors in the inline steps after the commit behave as for `completeJob`:
-   * logged, the execution left `running` for `recoverStale`, the settlement still `ok`.
+   * caller must not simply try the items again. Errors in the inline steps after the
+   * commit behave as for `completeJob`: logged, the execution left `running` for
+   * `recoverStale`, the settlement still `ok`.
    * Stores without the batch methods work too, one call per item inside the transaction.
    */
   completeJobs(
