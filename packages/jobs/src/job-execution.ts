@@ -1,38 +1,17 @@
-import type {
-  Clock,
-  ErrorInfo,
-  EventBus,
-  Job,
-  JobStore,
-  LeaseRef,
-  Logger,
-  RunnerJobEvent,
-  RunnerJobEventKind,
-  StepResult,
-} from '@flowmonkey/core';
-import {
-  CancelledError,
-  JobTimeoutError,
-  LeaseLostError,
-  MAX_TIMEOUT_MS,
-  NonRetryableError,
-  toErrorInfo,
-  ValidationError,
-} from '@flowmonkey/core';
+import type { Clock, EventBus, Job, JobStore, LeaseRef, Logger } from '@flowmonkey/core';
+import { LeaseLostError, MAX_TIMEOUT_MS } from '@flowmonkey/core';
+import { type AbortCause, abortReason } from './abort-reason.js';
 import { AttemptContext } from './attempt-context.js';
+import { AttemptHistory } from './attempt-history.js';
 import type { ResolvedRetryPolicy } from './compute-retry-delay.js';
-import { computeRetryDelay, resolveRetryPolicy } from './compute-retry-delay.js';
 import { invokeHandler } from './invoke-handler.js';
 import type { JobEngine, JobEngineDescription } from './job-engine.js';
-import type { JobOutcome, RegisteredJobHandler } from './job-handler.js';
+import type { JobHookContext, JobOutcome, RegisteredJobHandler } from './job-handler.js';
 import { callHook } from './job-hooks.js';
 import type { JobSettler } from './job-settler.js';
-import type { DeferredEvent, JobWriteBatcher } from './job-write-batcher.js';
-import { planRetry } from './plan-retry.js';
+import type { JobWriteBatcher } from './job-write-batcher.js';
+import { type HandlerEnd, OutcomeWriter, type WrittenAttempt } from './outcome-writer.js';
 import { reportLeaseLost } from './report-lease-lost.js';
-
-/** Why a running handler was aborted. */
-export type AbortCause = 'cancel' | 'timeout' | 'shutdown' | 'lease-lost';
 
 /** How an attempt ended for the runner's counters: an outcome, or a store error. */
 export type AttemptEnd = JobOutcome | 'store-error';
@@ -59,19 +38,18 @@ export interface JobExecutionDeps {
   handlerSettled: (execution: JobExecution) => void;
 }
 
-type HandlerEnd = StepResult | { kind: 'thrown'; error: unknown };
-
 /**
  * One attempt of one claimed job: runs the handler with its context, enforces the
- * timeout, reacts to aborts, and writes the outcome under the lease. `recorded` resolves
- * once the outcome is stored (at most `cancelGraceMs` after an abort, even if the handler
+ * timeout, reacts to aborts, and writes the outcome under the lease (by an
+ * {@link OutcomeWriter}, after its {@link AttemptHistory} rows). `recorded` resolves once
+ * the outcome is stored (at most `cancelGraceMs` after an abort, even if the handler
  * ignores its signal); `run()` resolves only when the handler has really settled, so the
  * runner keeps counting the slot of an overdue handler (`deps.handlerSettled` says when).
  *
  * A runner keeps hundreds of attempts in flight, so an attempt makes only what it uses:
  * no logger, signal, hook context or timer unless something asks for one.
  */
-export class JobExecution {
+export class JobExecution implements WrittenAttempt {
   readonly job: Job;
   readonly #deps: JobExecutionDeps;
   readonly #handler: RegisteredJobHandler;
@@ -87,13 +65,8 @@ export class JobExecution {
   #leaseConfirmedAt: number;
   #overdue = false;
   #timers: NodeJS.Timeout[] | undefined;
-  /**
-   * The batcher's number of this attempt's last history row (`started`, `timeout`), 0 for
-   * none: its outcome is written after it.
-   */
-  #lastEventSeq = 0;
-  /** The `started` row while the batcher holds it back (see {@link #takeStarted}). */
-  #started: DeferredEvent | undefined;
+  /** This attempt's `started` and `timeout` rows in the job's history. */
+  readonly #history: AttemptHistory;
   /** Ends the wait for the handler: with its end, or `grace-expired` after an abort. */
   #firstEnd: ((end: HandlerEnd | 'grace-expired') => void) | undefined;
   #graceOver = false;
@@ -123,6 +96,7 @@ export class JobExecution {
     this.#handler = handler;
     this.#deps = deps;
     this.#description = description;
+    this.#history = new AttemptHistory(deps.batcher, job, this.#ref);
   }
 
   /** The attempt's logger: the runner's, with the job id, handler and attempt bound. */
@@ -199,10 +173,10 @@ export class JobExecution {
     const first = this.#cause === null;
     this.#cause = cause;
     if (cause === 'timeout') {
-      const timeoutMs = this.#timeoutMs() ?? 0;
+      const timeoutMs = this.timeoutMs ?? 0;
       this.log.warn({ timeoutMs }, 'job timed out; aborting handler');
       this.#deps.events.emit('job:timeout', { job: this.job, timeoutMs });
-      this.#note('timeout', { timeoutMs });
+      this.#history.note('timeout', { timeoutMs });
     }
     if (cause === 'lease-lost') {
       this.log.warn('lease lost; aborting handler and dropping its result');
@@ -210,7 +184,7 @@ export class JobExecution {
     }
     if (first) {
       this.#controller ??= new AbortController();
-      this.#controller.abort(this.#reasonError(cause));
+      this.#controller.abort(abortReason(cause, this.#ref, this.timeoutMs ?? 0));
       this.#later(this.#deps.cancelGraceMs, () => {
         this.#graceOver = true;
         this.#firstEnd?.('grace-expired');
@@ -230,12 +204,10 @@ export class JobExecution {
    */
   async run(): Promise<AttemptEnd> {
     this.#deps.events.emit('job:started', { job: this.job });
-    this.#started = this.#deps.batcher.defer(
-      this.#event('started', { runnerId: this.job.runnerId }),
-    );
+    this.#history.start();
     const { onStart } = this.#handler.options;
-    if (onStart !== undefined) await callHook(onStart, () => this.#hookContext(), this, 'onStart');
-    const timeoutMs = this.#timeoutMs();
+    if (onStart !== undefined) await callHook(onStart, () => this.hookContext(), this, 'onStart');
+    const timeoutMs = this.timeoutMs;
     if (timeoutMs !== null) this.#later(timeoutMs, () => this.abort('timeout'));
     const first = await new Promise<HandlerEnd | 'grace-expired'>((resolve) => {
       this.#firstEnd = resolve;
@@ -280,12 +252,20 @@ export class JobExecution {
     this.#deps.handlerSettled(this);
   }
 
+  /** Writes the outcome (see {@link OutcomeWriter}), then calls the `onEnd` hook. */
   async #record(end: HandlerEnd | null): Promise<AttemptEnd> {
     this.#writing = true;
     try {
-      const outcome = await this.#settle(end);
+      const writer = new OutcomeWriter(
+        this,
+        this.#handler,
+        this.#deps,
+        this.#history,
+        this.#description,
+      );
+      const outcome = await writer.write(end);
       const { onEnd } = this.#handler.options;
-      const context = () => ({ ...this.#hookContext(), outcome });
+      const context = () => ({ ...this.hookContext(), outcome });
       if (onEnd !== undefined) await callHook(onEnd, context, this, 'onEnd');
       return outcome;
     } catch (error) {
@@ -300,116 +280,6 @@ export class JobExecution {
       this.#stored = true;
       this.#markRecorded?.();
     }
-  }
-
-  async #settle(end: HandlerEnd | null): Promise<JobOutcome> {
-    const cause = this.#cause;
-    if (cause === 'lease-lost') return 'lease-lost';
-    // The history shows this attempt's start (and timeout) before its outcome: a completion
-    // carries a `started` row still held, or shares the batch of the queued ones (the
-    // settler decides); any other outcome waits for them.
-    const earlier = () => this.#deps.batcher.writtenThrough(this.#lastEventSeq);
-    if (cause === 'cancel') {
-      this.#queueStarted();
-      await earlier();
-      return this.#cancel();
-    }
-    if (end?.kind === 'success') return this.#complete(end.output, earlier, this.#takeStarted());
-    this.#queueStarted();
-    await earlier();
-    if (cause === 'shutdown') {
-      await this.#deps.jobStore.release(this.#ref);
-      this.log.info('released on shutdown; attempt refunded');
-      return 'released';
-    }
-    if (cause === 'timeout') {
-      const info = toErrorInfo(new JobTimeoutError(this.job.id, this.#timeoutMs() ?? 0));
-      if (end?.kind === 'thrown') info.cause = toErrorInfo(end.error);
-      return this.#fail(info, true);
-    }
-    if (end === null) throw new TypeError('unreachable: no handler end without an abort');
-    if (end.kind === 'wait') return this.#snooze(end.until);
-    if (end.kind === 'failure') return this.#fail(end.error, end.error.retryable === true);
-    return this.#fail(toErrorInfo(end.error), this.#isRetryable(end.error));
-  }
-
-  #isRetryable(error: unknown): boolean {
-    if (error instanceof NonRetryableError) return false;
-    const check = this.#handler.options.isRetryable;
-    return check === undefined || check(error);
-  }
-
-  async #complete(
-    result: unknown,
-    after: () => Promise<unknown>,
-    events: RunnerJobEvent[],
-  ): Promise<JobOutcome> {
-    let job: Job;
-    try {
-      const execution = this.#description?.execution;
-      job = await this.#deps.settler.complete(this.job, result, { after, execution, events });
-    } catch (error) {
-      // A result the store refuses (not JSON, too large) fails the attempt for good: the
-      // same handler would return the same thing again. Nothing was written for it.
-      if (!(error instanceof ValidationError)) throw error;
-      this.log.warn({ err: error }, 'handler result refused by the store; failing the job');
-      return this.#fail(toErrorInfo(error), false);
-    }
-    this.#deps.events.emit('job:completed', { job });
-    const { onSuccess } = this.#handler.options;
-    const context = () => ({ ...this.#hookContext(), result });
-    if (onSuccess !== undefined) await callHook(onSuccess, context, this, 'onSuccess');
-    return 'completed';
-  }
-
-  async #fail(error: ErrorInfo, retryable: boolean): Promise<JobOutcome> {
-    // Only the delay goes to the store, which adds it to database time: a skewed process
-    // clock must not shift the retry.
-    const now = this.#deps.clock.now();
-    const retryAt = planRetry({
-      job: this.job,
-      retryable,
-      policy: this.#policy(),
-      now,
-      random: this.#deps.random,
-    });
-    const retryDelayMs = retryAt === null ? null : retryAt - now;
-    const job = await this.#deps.settler.fail(this.job, stripRetryable(error), retryDelayMs);
-    const willRetry = job.status === 'pending';
-    if (willRetry) {
-      this.log.info({ err: error, runAt: job.runAt }, 'attempt failed; retry scheduled');
-      this.#deps.events.emit('job:retrying', { job, error, retryAt: job.runAt });
-    } else {
-      this.log.warn({ err: error }, 'job failed');
-      this.#deps.events.emit('job:failed', { job, error });
-    }
-    const { onFail } = this.#handler.options;
-    const context = () => ({ ...this.#hookContext(), error, willRetry });
-    if (onFail !== undefined) await callHook(onFail, context, this, 'onFail');
-    return willRetry ? 'retrying' : 'failed';
-  }
-
-  async #cancel(): Promise<JobOutcome> {
-    const reason = 'cancellation requested';
-    const job = await this.#deps.settler.confirmCancel(this.job, reason);
-    this.log.info('job cancelled');
-    this.#deps.events.emit('job:cancelled', { job, reason });
-    return 'cancelled';
-  }
-
-  async #snooze(until: number | null): Promise<JobOutcome> {
-    // An explicit `until` is the handler's own time; a policy delay is added to the store's
-    // now (database time), so a skewed process clock does not shift it.
-    const when =
-      until === null
-        ? { delayMs: computeRetryDelay(this.#policy(), 1, this.#deps.random) }
-        : { runAt: until };
-    const job = await this.#deps.jobStore.release({ ...this.#ref, ...when });
-    this.log.info(
-      { runAt: job.runAt },
-      'handler asked to wait; job snoozed without spending an attempt',
-    );
-    return 'snoozed';
   }
 
   /** The handler's `heartbeat()`: extends the lease now, aborting on a lost one or a cancel. */
@@ -428,8 +298,8 @@ export class JobExecution {
   /** The handler's `progress()`: stores it (after the `started` row) and extends the lease. */
   async progress(percent: number, message?: string): Promise<void> {
     // Progress rows follow the attempt's `started` row in the history.
-    this.#queueStarted();
-    await this.#deps.batcher.writtenThrough(this.#lastEventSeq);
+    this.#history.queueStarted();
+    await this.#history.written();
     try {
       const params =
         message === undefined ? { ...this.#ref, percent } : { ...this.#ref, percent, message };
@@ -445,58 +315,15 @@ export class JobExecution {
 
   /** Emits `job:lease-lost` and records it in the job's history. */
   #leaseLost(): void {
-    this.#queueStarted();
+    this.#history.queueStarted();
     reportLeaseLost(this.#deps, { job: this.job, lease: this.#ref });
   }
 
   /**
-   * Records `started` or `timeout` of this attempt in the job's history (best effort); its
-   * outcome is written after it.
+   * The attempt's time limit in ms: the job's own, else its handler's `timeoutMs`, else its
+   * step handler's metadata, else the runner's `defaultTimeoutMs`; `null` for none.
    */
-  #note(kind: Exclude<RunnerJobEventKind, 'lease-lost'>, data: Record<string, unknown>): void {
-    this.#queueStarted();
-    const seq = this.#deps.batcher.record(this.#event(kind, data));
-    this.#lastEventSeq = Math.max(this.#lastEventSeq, seq);
-  }
-
-  #event(kind: RunnerJobEventKind, data: Record<string, unknown>): RunnerJobEvent {
-    const { jobId, leaseId } = this.#ref;
-    return { jobId, leaseId, kind, attempt: this.job.attempts, data };
-  }
-
-  /**
-   * The `started` row for the completion to carry, if the batcher still holds it (the
-   * handler settled within the turn it started in): then it is written in the completion's
-   * statement, not in one of its own. Else it is queued already, and the outcome waits.
-   */
-  #takeStarted(): RunnerJobEvent[] {
-    const event = this.#started && this.#deps.batcher.take(this.#started);
-    if (event === undefined) {
-      this.#queueStarted();
-      return [];
-    }
-    this.#started = undefined;
-    return [event];
-  }
-
-  /** Queues the `started` row now if it is held: anything else of the attempt follows it. */
-  #queueStarted(): void {
-    const held = this.#started;
-    if (held === undefined) return;
-    this.#started = undefined;
-    this.#lastEventSeq = Math.max(this.#lastEventSeq, this.#deps.batcher.release(held));
-  }
-
-  #policy(): ResolvedRetryPolicy {
-    const own = this.#handler.options.retry ?? this.#handler.step?.metadata.retry;
-    const base =
-      own === undefined
-        ? this.#deps.defaultRetry
-        : resolveRetryPolicy(own, this.#deps.defaultRetry);
-    return this.job.retry === null ? base : resolveRetryPolicy(this.job.retry, base);
-  }
-
-  #timeoutMs(): number | null {
+  get timeoutMs(): number | null {
     return (
       this.job.timeoutMs ??
       this.#handler.options.timeoutMs ??
@@ -505,7 +332,8 @@ export class JobExecution {
     );
   }
 
-  #hookContext() {
+  /** What this attempt's lifecycle hooks receive (see {@link JobHookContext}). */
+  hookContext(): JobHookContext {
     const { job, log } = this;
     return { job, attempt: job.attempts, log, executionId: job.executionId, stepId: job.stepId };
   }
@@ -517,24 +345,4 @@ export class JobExecution {
     this.#timers ??= [];
     this.#timers.push(timer);
   }
-
-  #reasonError(cause: AbortCause): Error {
-    switch (cause) {
-      case 'timeout':
-        return new JobTimeoutError(this.job.id, this.#timeoutMs() ?? 0);
-      case 'lease-lost':
-        return new LeaseLostError(this.#ref.jobId, this.#ref.leaseId);
-      case 'cancel':
-        return new CancelledError(`job "${this.job.id}" was cancelled`);
-      case 'shutdown':
-        return new CancelledError(`job "${this.job.id}" aborted: runner shutting down`, {
-          details: { shutdown: true },
-        });
-    }
-  }
-}
-
-function stripRetryable(error: ErrorInfo & { retryable?: boolean }): ErrorInfo {
-  const { retryable: _retryable, ...info } = error;
-  return info;
 }
