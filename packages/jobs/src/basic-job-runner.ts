@@ -1,23 +1,22 @@
 import type { Job, JobStore, StepHandler } from '@flowmonkey/core';
-import { DuplicateError, EventBus, ValidationError } from '@flowmonkey/core';
-import { describeClaimed } from './describe-claimed.js';
+import { EventBus } from '@flowmonkey/core';
+import { BatchClaimer } from './batch-claimer.js';
 import type { JobEngine, JobEngineDescription } from './job-engine.js';
 import type { AttemptEnd, JobExecutionDeps } from './job-execution.js';
 import { JobExecution } from './job-execution.js';
-import type { JobHandlerFunction, JobHandlerOptions, RegisteredJobHandler } from './job-handler.js';
-import type { JobSettler } from './job-settler.js';
+import type { JobHandlerFunction, JobHandlerOptions } from './job-handler.js';
 import { createJobSettler } from './job-settler.js';
 import { JobWriteBatcher } from './job-write-batcher.js';
 import { PrefetchBuffer } from './prefetch-buffer.js';
 import { QueueDrain } from './queue-drain.js';
-import { releaseClaimed } from './release-claimed.js';
-import { type LostClaim, reportLeaseLost } from './report-lease-lost.js';
-import { resolveHandlerOptions } from './resolve-handler-options.js';
 import { type PositionalRunnerOptions, runnerArguments } from './runner-arguments.js';
+import { RunnerAttempts } from './runner-attempts.js';
+import { RunnerHandlers } from './runner-handlers.js';
 import type { BasicJobRunnerOptions, ResolvedRunnerOptions } from './runner-options.js';
 import { resolveRunnerOptions } from './runner-options.js';
 import { type RunnerStats, RunnerStatsCounter } from './runner-stats.js';
 import { Service } from './service.js';
+import { UnstartedJobs } from './unstarted-jobs.js';
 import { waitOrTimeout } from './wait-or-timeout.js';
 
 /** Options of {@link BasicJobRunner.stop}. */
@@ -46,46 +45,33 @@ export class BasicJobRunner {
   /** Where this runner emits its `job:*` events. */
   readonly events: EventBus;
   readonly #options: ResolvedRunnerOptions;
-  readonly #settler: JobSettler;
   readonly #batcher: JobWriteBatcher;
   /** What every attempt of this runner shares. */
   readonly #executionDeps: JobExecutionDeps;
-  readonly #handlers = new Map<string, RegisteredJobHandler>();
-  /**
-   * Attempts from launch until the outcome is stored and the handler has settled.
-   * Heartbeats, cancellations and self-fencing go through it. Attempts, not job ids: a job
-   * retried at once can be claimed again while its previous attempt finishes its hooks.
-   */
-  readonly #active = new Set<JobExecution>();
-  /**
-   * The attempts whose handler holds one of the `maxConcurrent` slots: from launch until
-   * the handler really settles (an overdue one included), not until its outcome is stored,
-   * so the next handler runs while the outcome is written with others in a batch.
-   */
-  readonly #slots = new Set<JobExecution>();
+  /** This runner's handlers and its engine's, by job type. */
+  readonly #handlers: RunnerHandlers;
+  /** Attempts in flight, and the slots their handlers hold. */
+  readonly #attempts = new RunnerAttempts();
   /** Claimed jobs waiting for a free slot (the `prefetch` option). */
   readonly #buffer = new PrefetchBuffer();
+  /** Claimed jobs that are not started: given back, refused, cancelled or lost. */
+  readonly #unstarted: UnstartedJobs;
   readonly #stats = new RunnerStatsCounter();
   readonly #poll: Service;
   readonly #beat: Service;
   readonly #fence: Service;
   #state: 'idle' | 'running' | 'stopping' = 'idle';
   #stopping: Promise<void> | undefined;
-  #idle: (() => void)[] = [];
-  #reserved = 0;
-  /** Claims in flight (at most {@link MAX_CLAIMS_IN_FLIGHT}). */
-  #claiming = 0;
-  /** Waiting for every claim in flight to settle (`stop()`). */
-  #claimsSettled: (() => void)[] = [];
-  #noEngineLogged = false;
   /** Whether the last short claim left nothing to claim (see `QueueDrain`). */
   readonly #drain: QueueDrain;
+  /** Claims into the buffer, keeping count of the room claims in flight take. */
+  readonly #claimer: BatchClaimer;
   readonly #onJobs = (): void => {
     this.#drain.woke();
     this.#poll.trigger();
   };
   readonly #onCancel = (jobId: string): void => {
-    void this.#holding(jobId)?.checkCancel();
+    void this.#attempts.holding(jobId)?.checkCancel();
   };
 
   constructor(options: BasicJobRunnerOptions);
@@ -104,13 +90,15 @@ export class BasicJobRunner {
     this.#options = resolveRunnerOptions(runnerArguments(first, engine, runnerId, rest));
     const o = this.#options;
     this.#drain = new QueueDrain(o.wakeups !== undefined);
+    const claimAgain = () => this.runOnce();
+    this.#claimer = new BatchClaimer(o, this.#attempts, this.#buffer, this.#drain, claimAgain);
     this.events = o.events ?? new EventBus({ logger: o.logger });
+    this.#handlers = new RunnerHandlers(o.engine);
     this.#batcher = new JobWriteBatcher(o.jobStore, o.logger, o.engine);
-    this.#settler = createJobSettler(o.jobStore, o.engine, this.#batcher);
     this.#executionDeps = {
       jobStore: o.jobStore,
       engine: o.engine,
-      settler: this.#settler,
+      settler: createJobSettler(o.jobStore, o.engine, this.#batcher),
       batcher: this.#batcher,
       events: this.events,
       logger: o.logger.child({ runnerId: o.runnerId }),
@@ -121,6 +109,7 @@ export class BasicJobRunner {
       defaultTimeoutMs: o.defaultTimeoutMs,
       handlerSettled: (execution) => this.#freeSlot(execution),
     };
+    this.#unstarted = new UnstartedJobs(this.#executionDeps, this.#stats, o.logger);
     this.#poll = new Service({
       name: 'job-runner-poll',
       intervalMs: o.pollIntervalMs,
@@ -169,32 +158,14 @@ export class BasicJobRunner {
     handler: StepHandler<I, O> | JobHandlerFunction<I, O>,
     options: JobHandlerOptions = {},
   ): this {
-    if (typeof type !== 'string' || type === '') {
-      throw new ValidationError('type', 'a handler needs a non-empty type');
-    }
-    if (this.#handlers.has(type)) throw new DuplicateError('handler', type);
-    const checked = resolveHandlerOptions(options);
-    if (typeof handler === 'function') {
-      this.#handlers.set(type, { type, fn: handler as JobHandlerFunction, options: checked });
-    } else if (typeof handler?.execute === 'function') {
-      this.#handlers.set(type, { type, step: handler as StepHandler, options: checked });
-    } else {
-      throw new ValidationError(
-        'handler',
-        `handler "${type}" is neither a function nor a StepHandler`,
-      );
-    }
+    this.#handlers.register(type, handler, options);
     if (this.#state === 'running') this.#poll.trigger();
     return this;
   }
 
   /** The job types this runner claims: its own handlers and the engine's. */
   handlerTypes(): string[] {
-    const types = new Set(this.#handlers.keys());
-    for (const h of this.#options.engine?.handlers.list() ?? []) {
-      types.add(typeof h === 'string' ? h : h.type);
-    }
-    return [...types];
+    return this.#handlers.types();
   }
 
   /** Starts polling, heartbeating and listening for wake-ups. Idempotent. */
@@ -219,7 +190,7 @@ export class BasicJobRunner {
    */
   async stop(options: StopOptions = {}): Promise<void> {
     if (this.#stopping !== undefined) return this.#stopping;
-    if (this.#state !== 'running' && this.#active.size === 0) return;
+    if (this.#state !== 'running' && this.#attempts.size === 0) return;
     this.#state = 'stopping';
     this.#stopping = this.#shutdown(options).finally(() => {
       this.#state = 'idle';
@@ -235,12 +206,12 @@ export class BasicJobRunner {
     await this.#poll.stop();
     // A claim still in flight (one started alongside the poll loop's, say) may yet bring
     // jobs into the buffer: they are given back below, not started.
-    if (this.#claiming > 0) await new Promise<void>((resolve) => this.#claimsSettled.push(resolve));
-    await this.#releaseBuffered();
-    if (graceful && this.#active.size > 0) {
+    if (this.#claimer.inFlight > 0) await this.#claimer.settled();
+    await this.#unstarted.releaseBuffered(this.#buffer.drain());
+    if (graceful && this.#attempts.size > 0) {
       await waitOrTimeout(this.whenIdle(), timeoutMs ?? shutdownTimeoutMs);
     }
-    const left = [...this.#active];
+    const left = [...this.#attempts];
     for (const execution of left) execution.abort('shutdown');
     await Promise.all(left.map((e) => e.recorded));
     await Promise.all([this.#beat.stop(), this.#fence.stop(), this.#batcher.idle()]);
@@ -253,66 +224,18 @@ export class BasicJobRunner {
    * calls; tests call it directly.
    */
   async runOnce(): Promise<{ claimed: number }> {
-    const { maxConcurrent, prefetch, batchSize, jobStore, runnerId, queues, engine, logger } =
-      this.#options;
+    const { maxConcurrent, prefetch, batchSize } = this.#options;
     const capacity = maxConcurrent + prefetch;
-    // Outcomes waiting to be stored hold no slot, but more of them than the runner holds
-    // jobs for (slots plus prefetch) take claiming room: a runner whose writes cannot keep
-    // up (a starved pool, a slow database) stops taking jobs instead of piling up leases,
-    // while one whose writes are merely batched keeps claiming.
-    const storing = this.#active.size - this.#slots.size;
-    const free =
-      capacity -
-      this.#slots.size -
-      this.#buffer.size -
-      this.#reserved -
-      Math.max(0, storing - capacity);
+    const free = this.#claimer.room();
     const types = this.handlerTypes();
     if (this.#state === 'stopping' || free <= 0 || types.length === 0) return { claimed: 0 };
     // A runner with a buffer refills it once half drained: big claims, not one per slot.
     if (this.#buffer.size > 0 && free < Math.min(batchSize, capacity) / 2) return { claimed: 0 };
     const limit = Math.min(batchSize, free);
-    let claimed = 0;
-    // Room is reserved while the claim is in flight (until its jobs are in the buffer), so
-    // overlapping calls never claim more jobs than there is room for.
-    this.#reserved += limit;
-    this.#claiming++;
-    try {
-      // Pipelining: with room for another batch, a second claim starts while this one is
-      // in flight, so a buffer that drains faster than a round trip does not run dry
-      // (only while there may be a backlog: after a short claim the second comes back empty).
-      if (this.#claiming < MAX_CLAIMS_IN_FLIGHT && free - limit > 0 && this.#drain.backlog) {
-        this.#claimAlongside();
-      }
-      const token = this.#drain.claiming();
-      const claimedAt = performance.now();
-      const jobs = await jobStore.claimBatch({
-        runnerId,
-        limit,
-        handlers: types,
-        ...(queues === undefined ? {} : { queues }),
-      });
-      this.#drain.claimed(token, limit, jobs.length);
-      // A claim that waited long for a pooled connection (handlers holding them all)
-      // returns leases granted at an unknown moment after `claimedAt`; #startBuffered then
-      // waits for a heartbeat to confirm them before starting their handlers.
-      this.#buffer.push(jobs, claimedAt, await describeClaimed(engine, jobs, logger));
-      claimed = jobs.length;
-    } finally {
-      this.#reserved -= limit;
-      this.#claiming--;
-      if (this.#claiming === 0) for (const resolve of this.#claimsSettled.splice(0)) resolve();
-    }
+    const claimed = await this.#claimer.claim(types, limit, free - limit);
     await this.#startBuffered();
     if (claimed === limit && free > limit) this.#poll.trigger();
     return { claimed };
-  }
-
-  /** Starts one more claim next to the one in flight (see `runOnce`); its errors are logged. */
-  #claimAlongside(): void {
-    this.runOnce().catch((error: unknown) => {
-      this.#options.logger.error({ err: error }, 'claim failed');
-    });
   }
 
   /**
@@ -322,7 +245,7 @@ export class BasicJobRunner {
    * (cancelled). Returns the counts. What the heartbeat loop calls; tests call it directly.
    */
   async heartbeatOnce(): Promise<{ extended: number; lost: number; cancelRequested: number }> {
-    const held = [...this.#active].filter((e) => e.holdsLease);
+    const held = [...this.#attempts].filter((e) => e.holdsLease);
     const buffered = this.#buffer.leases();
     const leases = [...held.map((e) => e.lease), ...buffered];
     if (leases.length === 0) return { extended: 0, lost: 0, cancelRequested: 0 };
@@ -335,8 +258,8 @@ export class BasicJobRunner {
     for (const id of result.cancelRequested) byJob.get(id)?.abort('cancel');
     const sentBuffered = new Set(buffered.map((l) => l.jobId));
     const unstarted = this.#buffer.heartbeat(sentBuffered, result, sentAt);
-    for (const claim of unstarted.lost) this.#lostBuffered(claim);
-    for (const job of unstarted.cancelled) this.#cancelBuffered(job);
+    for (const claim of unstarted.lost) this.#unstarted.lostBuffered(claim);
+    for (const job of unstarted.cancelled) this.#unstarted.cancelBuffered(job);
     // Buffered jobs waiting for this confirmation can start now.
     if (buffered.length > 0) void this.#startBuffered();
     return {
@@ -357,7 +280,7 @@ export class BasicJobRunner {
   fenceOnce(now = performance.now()): { aborted: number } {
     const { leaseMs, heartbeatIntervalMs, logger } = this.#options;
     let aborted = 0;
-    for (const e of this.#active) {
+    for (const e of this.#attempts) {
       const silentMs = now - e.leaseConfirmedAt;
       if (!e.holdsLease || silentMs < leaseMs - heartbeatIntervalMs) continue;
       e.abort('lease-lost');
@@ -376,17 +299,13 @@ export class BasicJobRunner {
    * stored; at once if so.
    */
   whenIdle(): Promise<void> {
-    const idle =
-      this.#active.size === 0
-        ? Promise.resolve()
-        : new Promise<void>((resolve) => this.#idle.push(resolve));
     // Also the attempts' started/timeout/lease-lost rows, so their history is complete.
-    return idle.then(() => this.#batcher.idle());
+    return this.#attempts.whenNone().then(() => this.#batcher.idle());
   }
 
   /** Handlers running now, overdue ones included (outcomes being stored not counted). */
   activeCount(): number {
-    return this.#slots.size;
+    return this.#attempts.running;
   }
 
   /** Jobs this runner completed since it was created. */
@@ -401,33 +320,31 @@ export class BasicJobRunner {
 
   /** Counters and gauges of this runner; see {@link RunnerStats}. */
   stats(): RunnerStats {
-    let overdue = 0;
-    for (const e of this.#active) if (e.overdue) overdue++;
     return {
       ...this.#stats.snapshot(),
       runnerId: this.runnerId,
       running: this.#state === 'running',
-      active: this.#slots.size,
-      storing: this.#active.size - this.#slots.size,
-      overdueCount: overdue,
+      active: this.#attempts.running,
+      storing: this.#attempts.storing,
+      overdueCount: this.#attempts.overdueCount(),
       maxConcurrent: this.#options.maxConcurrent,
     };
   }
 
   async #launch(job: Job, claimedAt: number, description?: JobEngineDescription): Promise<void> {
     this.events.emit('job:claimed', { job });
-    const handler = this.#lookup(job.handler);
+    const handler = this.#handlers.lookup(job.handler);
     if (handler === undefined || this.#state === 'stopping') {
-      await this.#giveBack(job, handler === undefined ? 'no handler for this type' : 'stopping');
+      const why = handler === undefined ? 'no handler for this type' : 'stopping';
+      await this.#unstarted.giveBack(job, why);
       return;
     }
     if (job.executionId !== null && this.#options.engine === undefined) {
-      await this.#refuseWithoutEngine(job);
+      await this.#unstarted.refuseWithoutEngine(job);
       return;
     }
     const execution = new JobExecution(job, handler, this.#executionDeps, claimedAt, description);
-    this.#active.add(execution);
-    this.#slots.add(execution);
+    this.#attempts.add(execution);
     execution.run().then(
       (end) => this.#finished(execution, end),
       (error: unknown) => {
@@ -437,18 +354,12 @@ export class BasicJobRunner {
     );
   }
 
-  /** The attempt of `jobId` that holds its lease, if this runner runs one. */
-  #holding(jobId: string): JobExecution | undefined {
-    for (const e of this.#active) if (e.job.id === jobId && e.holdsLease) return e;
-    return undefined;
-  }
-
   /**
    * The handler of `execution` settled: its slot takes the next buffered job, or a claim
    * (none while the queue is known drained: the next wake-up or poll claims).
    */
   #freeSlot(execution: JobExecution): void {
-    if (!this.#slots.delete(execution)) return;
+    if (!this.#attempts.freeSlot(execution)) return;
     void this.#startBuffered();
     if (!this.#drain.drained) this.#poll.trigger();
   }
@@ -458,12 +369,7 @@ export class BasicJobRunner {
     // An attempt that did not complete may have put its job back (a retry, a release).
     if (end !== 'completed') this.#drain.woke();
     this.#freeSlot(execution);
-    this.#active.delete(execution);
-    if (this.#active.size === 0) {
-      const waiters = this.#idle;
-      this.#idle = [];
-      for (const resolve of waiters) resolve();
-    }
+    this.#attempts.finish(execution);
     if (!this.#drain.drained) this.#poll.trigger();
   }
 
@@ -476,7 +382,7 @@ export class BasicJobRunner {
   async #startBuffered(): Promise<void> {
     const { maxConcurrent, leaseMs, heartbeatIntervalMs } = this.#options;
     const maxSilentMs = leaseMs - heartbeatIntervalMs;
-    while (this.#buffer.size > 0 && this.#slots.size < maxConcurrent) {
+    while (this.#buffer.size > 0 && this.#attempts.running < maxConcurrent) {
       const next = this.#buffer.take(performance.now(), maxSilentMs);
       if (next === undefined) {
         this.#beat.trigger();
@@ -485,74 +391,4 @@ export class BasicJobRunner {
       await this.#launch(next.job, next.confirmedAt, next.description);
     }
   }
-
-  /**
-   * A buffered job's lease was lost before its handler started (the reaper reset it while
-   * this runner was paused or cut off, say): it is never started here, and the loss is
-   * reported as for a running attempt (event, history row, `stats().leaseLost`).
-   */
-  #lostBuffered(claim: LostClaim): void {
-    this.#stats.count('lease-lost');
-    this.#executionDeps.logger.warn(
-      { jobId: claim.job.id },
-      'lease lost while the job waited in the prefetch buffer; not starting it',
-    );
-    reportLeaseLost(this.#executionDeps, claim);
-  }
-
-  #cancelBuffered(job: Job): void {
-    const reason = 'cancellation requested';
-    this.#settler.confirmCancel(job, reason).then(
-      (stored) => this.events.emit('job:cancelled', { job: stored, reason }),
-      (error: unknown) => this.#options.logger.warn({ err: error, jobId: job.id }, 'cancel failed'),
-    );
-  }
-
-  /** Gives every buffered job back (pending again, attempt refunded), in parallel. */
-  async #releaseBuffered(): Promise<void> {
-    const jobs = this.#buffer.drain();
-    if (jobs.length === 0) return;
-    const { jobStore, logger } = this.#options;
-    const released = await releaseClaimed(jobStore, jobs, logger);
-    logger.info({ released, failed: jobs.length - released }, 'released prefetched jobs');
-  }
-
-  /**
-   * Releases a step job of an execution untouched (attempt refunded, same `runAt`): without
-   * an engine its outcome could not resume the execution, which would wait forever. Logs
-   * the misconfiguration as an error once per runner; an engine-equipped runner runs it.
-   */
-  async #refuseWithoutEngine(job: Job): Promise<void> {
-    const { logger, jobStore } = this.#options;
-    if (!this.#noEngineLogged) {
-      this.#noEngineLogged = true;
-      logger.error(
-        { jobId: job.id, executionId: job.executionId, handler: job.handler },
-        'claimed a step job of an execution, but this runner has no engine to resume the execution; releasing such jobs untouched (pass `engine` to the runner)',
-      );
-    }
-    await releaseClaimed(jobStore, [job], logger);
-  }
-
-  async #giveBack(job: Job, why: string): Promise<void> {
-    const { logger, jobStore } = this.#options;
-    if ((await releaseClaimed(jobStore, [job], logger)) === 1) {
-      logger.warn({ jobId: job.id, handler: job.handler, why }, 'released claimed job');
-    }
-  }
-
-  #lookup(type: string): RegisteredJobHandler | undefined {
-    const own = this.#handlers.get(type);
-    if (own !== undefined) return own;
-    const registry = this.#options.engine?.handlers;
-    if (registry === undefined || !registry.has(type)) return undefined;
-    const step = registry.get(type);
-    return step === undefined ? undefined : { type, step, options: {} };
-  }
 }
-
-/**
- * Most claims a runner has in flight at once: a second one overlaps the first when the
- * buffer has room for it (`prefetch`), so draining a batch and fetching the next overlap.
- */
-const MAX_CLAIMS_IN_FLIGHT = 2;
