@@ -22,7 +22,6 @@ import {
   type LeaseRef,
   type ListDeadLettersParams,
   type NewJob,
-  type NormalizedRunnerEvent,
   NotFoundError,
   normalizeClaimBatch,
   normalizeRunnerEvents,
@@ -35,6 +34,7 @@ import {
   ValidationError,
 } from '@flowmonkey/core';
 import pg from 'pg';
+import { completionColumns, eventColumns } from './completion-values.js';
 import { GroupCommit } from './group-commit.js';
 import { JobInserter, type TakenKey } from './job-inserter.js';
 import { type Row, runStatement } from './queryable.js';
@@ -186,25 +186,10 @@ export class PgJobStore implements JobStore {
   }): Promise<CompleteManyResult> {
     const events = normalizeRunnerEvents(params.events ?? [], this.#ctx.maxPayloadBytes);
     const whole = params.returnJobs === true;
-    const results = params.items.map((item, i) =>
-      assertJsonPayload(item.result, `items[${i}].result`, {
-        maxBytes: this.#ctx.maxPayloadBytes,
-      }),
+    const { jobIds, leaseIds, results } = completionColumns(
+      params.items,
+      this.#ctx.maxPayloadBytes,
     );
-    // One pass: the type checks, and each lease as the SQL takes it (a string that is not a
-    // UUID was never a lease: it matches no row and comes back lost).
-    const n = params.items.length;
-    const jobIds: (string | null)[] = new Array(n);
-    const leaseIds: (string | null)[] = new Array(n);
-    params.items.forEach((item, i) => {
-      if (typeof item.jobId !== 'string')
-        throw new ValidationError(`items[${i}].jobId`, 'must be a string');
-      if (typeof item.leaseId !== 'string')
-        throw new ValidationError(`items[${i}].leaseId`, 'must be a string');
-      const valid = isUuid(item.jobId) && isUuid(item.leaseId);
-      jobIds[i] = valid ? item.jobId.toLowerCase() : null;
-      leaseIds[i] = valid ? item.leaseId.toLowerCase() : null;
-    });
     const now = nowValue(params.now);
     const rows =
       !jobIds.some((id) => id !== null) && events.length === 0
@@ -477,19 +462,4 @@ export class PgJobStore implements JobStore {
  */
 function ownTransaction(db: unknown): boolean {
   return db instanceof pg.Pool;
-}
-
-/**
- * Runner events as the five parallel arrays of the `recordEvents` / `completeMany` SQL. A
- * lease id that is not a UUID was never issued: its started/timeout events are fenced out,
- * and a lease-lost event is kept without it.
- */
-function eventColumns(events: readonly NormalizedRunnerEvent[]): unknown[] {
-  return [
-    events.map((e) => e.jobId),
-    events.map((e) => (isUuid(e.leaseId) ? e.leaseId : null)),
-    events.map((e) => e.kind),
-    events.map((e) => e.attempt),
-    events.map((e) => e.data),
-  ];
 }

@@ -206,16 +206,15 @@ function cancelledError(at: string, cause?: string): string {
 }
 
 /**
- * `completeMany`: $1 job ids, $2 lease ids, $3 results as JSON text (parallel arrays), $4
- * now, $5-$9 runner events to append first (see runnerEventsCte; empty arrays for none).
- * One statement, one commit for the whole batch; each row is fenced by its own lease. The
- * history rows go in one INSERT, runner events first, so their ids keep that order. Returns
- * each completed row's id, the lease it was completed under and the time, and with
- * `wholeRows` every column as well.
+ * The CTEs of `completeMany` (`l`, `e`, `src`, `ev`; no leading WITH): $1 job ids, $2
+ * lease ids, $3 results as JSON text (parallel arrays), $4 now, $5-$9 runner events to
+ * append first (see runnerEventsCte; empty arrays for none). Each row is fenced by its
+ * own lease; CTE `src` returns each completed row's `returning` columns and the lease it
+ * was completed under (`old_lease_id`). The history rows go in one INSERT, runner events
+ * first, so their ids keep that order.
  */
-function completeManySql(s: string, wholeRows: boolean): string {
-  const returning = wholeRows ? 'j.*' : 'j.id, j.attempts, j.updated_at';
-  return `WITH l AS (
+export function completeJobsCtes(s: string, returning: string): string {
+  return `l AS (
         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS l(id, lease_id, result)
       ), ${runnerEventsCte(5)}, src AS (
         UPDATE ${s}.jobs j SET status = 'completed', result = l.result::jsonb, lease_id = NULL,
@@ -229,7 +228,17 @@ function completeManySql(s: string, wholeRows: boolean): string {
           UNION ALL
           SELECT id, 'completed', attempts, old_lease_id, NULL, updated_at, 0, 1 FROM src
         ) x ORDER BY phase, ord
-      )
+      )`;
+}
+
+/**
+ * `completeMany` (see completeJobsCtes): one statement, one commit for the whole batch.
+ * Returns each completed row's id, the lease it was completed under and the time, and
+ * with `wholeRows` every column as well.
+ */
+function completeManySql(s: string, wholeRows: boolean): string {
+  const returning = wholeRows ? 'j.*' : 'j.id, j.attempts, j.updated_at';
+  return `WITH ${completeJobsCtes(s, returning)}
       SELECT ${wholeRows ? '*' : 'id, old_lease_id'}, ${epochMs('updated_at')} AS at FROM src`;
 }
 
