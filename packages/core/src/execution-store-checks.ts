@@ -34,17 +34,18 @@ export function normalizeExecutionIds(executionIds: readonly string[]): string[]
  * each `expectedVersion` an integer in 0..{@link MAX_EXECUTION_VERSION}, each execution as
  * `update` checks it (see `assertExecution`), and no execution id given twice. Throws
  * {@link ValidationError} naming `items[i].expectedVersion`, `items[i].execution.<field>`
- * (wrapping the execution's own error as `cause`) or `items[i].execution.id`. Returns each
- * execution's payloads as JSON text, in input order.
+ * (wrapping the execution's own error as `cause`) or `items[i].execution.id`, where
+ * `items` is `name`. Returns each execution's payloads as JSON text, in input order.
  */
 export function assertExecutionUpdates(
   items: readonly ExecutionUpdate[],
   options: JsonPayloadOptions = {},
+  name = 'items',
 ): ExecutionJson[] {
-  if (!Array.isArray(items)) throw new ValidationError('items', 'must be an array');
+  if (!Array.isArray(items)) throw new ValidationError(name, 'must be an array');
   const ids = new Set<string>();
   return items.map((item: ExecutionUpdate, i) => {
-    const at = `items[${i}]`;
+    const at = `${name}[${i}]`;
     if (typeof item !== 'object' || item === null) {
       throw new ValidationError(at, 'must be an object');
     }

@@ -1,4 +1,6 @@
 import {
+  type CompleteAndResumeManyParams,
+  type CompletedAndResumed,
   DEFAULT_MAX_PAYLOAD_BYTES,
   type Logger,
   type ParkedOnNewJob,
@@ -13,10 +15,12 @@ import { PgJobStore } from './pg-job-store.js';
 import { PgNotifier } from './pg-notifier.js';
 import { PgScheduleStore } from './pg-schedule-store.js';
 import { inPoolTransaction } from './pool-transaction.js';
+import { ResumeWriter } from './resume-writer.js';
 import { assertSchemaName, DEFAULT_SCHEMA, quoteIdent } from './schema-name.js';
 import { executionStatements } from './sql/executions.js';
 import { jobStatements } from './sql/jobs.js';
 import { parkStatements } from './sql/parks.js';
+import { resumeStatements } from './sql/resumes.js';
 import { scheduleStatements } from './sql/schedules.js';
 import type { StatementSet, StoreContext, WakeSink } from './store-context.js';
 
@@ -57,6 +61,9 @@ export interface PgStores extends Stores {
   /** Sends the coalesced wake-ups; `flush()` waits for those in flight. */
   readonly notifier: PgNotifier;
   parkOnNewJob(params: ParkOnNewJobParams): Promise<ParkedOnNewJob | undefined>;
+  completeAndResumeMany(
+    params: CompleteAndResumeManyParams,
+  ): Promise<CompletedAndResumed | undefined>;
 }
 
 /**
@@ -64,7 +71,8 @@ export interface PgStores extends Stores {
  * the tables must exist, see `migrate`). `transaction(fn)` runs `fn` on one connection
  * between BEGIN and COMMIT with stores bound to it, rolling back when `fn` throws; the
  * wake-ups it caused are sent after COMMIT, once. `parkOnNewJob` writes a job and the
- * execution parked on it in one statement (group-committed with the parks made at once).
+ * execution parked on it in one statement (group-committed with the parks made at once);
+ * `completeAndResumeMany` completes jobs and resumes their executions in one statement.
  */
 export function createPgStores(options: PgStoresOptions): PgStores {
   const schema = options.schema ?? DEFAULT_SCHEMA;
@@ -76,6 +84,7 @@ export function createPgStores(options: PgStoresOptions): PgStores {
     executions: executionStatements(q, schema),
     schedules: scheduleStatements(q, schema),
     parks: parkStatements(q, schema),
+    resumes: resumeStatements(q, schema),
   };
   const notifier = new PgNotifier(options.pool, {
     schema,
@@ -85,6 +94,7 @@ export function createPgStores(options: PgStoresOptions): PgStores {
   const ctx: StoreContext = { db: options.pool, statements, maxPayloadBytes, wake: notifier };
   if (options.heartbeatPool !== undefined) ctx.heartbeatDb = options.heartbeatPool;
   const parks = new ParkWriter(ctx);
+  const resumes = new ResumeWriter(ctx);
   return {
     schema,
     pool: options.pool,
@@ -94,6 +104,7 @@ export function createPgStores(options: PgStoresOptions): PgStores {
     schedules: new PgScheduleStore(ctx),
     transaction: (fn) => runTransaction(options.pool, ctx, notifier, fn),
     parkOnNewJob: (params) => parks.park(params),
+    completeAndResumeMany: (params) => resumes.write(params),
   };
 }
 

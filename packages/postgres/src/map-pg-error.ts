@@ -40,8 +40,12 @@ const INVALID_INPUT_CODES = new Set([
   '23514', // check_violation
 ]);
 
-/** SQLSTATEs of a transaction that lost a race and may simply be run again. */
-const RETRYABLE_CONFLICT_CODES = new Set(['40001', '40P01']);
+/**
+ * SQLSTATEs of a statement or transaction that lost a race and wrote nothing: a
+ * serialization failure, a deadlock, and FlowMonkey's own `assert_all_written` (migration
+ * 00006), raised when a batch that must be written whole found a row it could not write.
+ */
+const RETRYABLE_CONFLICT_CODES = new Set(['40001', '40P01', 'FM001']);
 
 /** True when `error` looks like a PostgreSQL error reported by node-postgres. */
 export function isPgError(error: unknown): error is PgErrorLike {
@@ -54,7 +58,8 @@ export function isPgError(error: unknown): error is PgErrorLike {
  * Maps a PostgreSQL error to core's typed errors, the only place SQLSTATEs are read:
  * invalid values and constraint violations (22xxx, 23502, 23505, 23514) become
  * `ValidationError` naming the column (or the constraint, or the field a domain guards),
- * and serialization failures and deadlocks (40001, 40P01) become `ConcurrencyError`. The
+ * and serialization failures, deadlocks and `assert_all_written` (40001, 40P01, FM001)
+ * become `ConcurrencyError`. The
  * original error is kept as `cause` and its message is never rewritten; anything else is
  * returned unchanged.
  */

@@ -2,6 +2,7 @@ import type { Queryable } from './queryable.js';
 import type { ExecutionStatementName } from './sql/executions.js';
 import type { JobStatementName } from './sql/jobs.js';
 import type { ParkStatementName } from './sql/parks.js';
+import type { ResumeStatementName } from './sql/resumes.js';
 import type { ScheduleStatementName } from './sql/schedules.js';
 import type { NamedStatement } from './sql/sql-helpers.js';
 
@@ -19,6 +20,7 @@ export interface StatementSet {
   executions: Record<ExecutionStatementName, NamedStatement>;
   schedules: Record<ScheduleStatementName, NamedStatement>;
   parks: Record<ParkStatementName, NamedStatement>;
+  resumes: Record<ResumeStatementName, NamedStatement>;
 }
 
 /** What every Postgres store is constructed with. */

@@ -54,6 +54,13 @@ describe('migrate', () => {
     const job = await a.jobs.create({ handler: 'h' });
     expect(await a.jobs.get(job.id)).toBeDefined();
     expect(await b.jobs.get(job.id)).toBeUndefined();
+    // The all-or-nothing guard of migration 00006 is found in the schema's own functions.
+    const [claimed] = await a.jobs.claimBatch({ runnerId: 'r', limit: 1 });
+    const lost = { jobId: job.id, leaseId: '00000000-0000-4000-8000-000000000000', result: 1 };
+    expect(await a.completeAndResumeMany({ items: [lost], executions: [] })).toBeUndefined();
+    const items = [{ jobId: job.id, leaseId: claimed?.leaseId ?? '', result: 1 }];
+    expect(await a.completeAndResumeMany({ items, executions: [] })).toBeDefined();
+    expect(await a.jobs.get(job.id)).toMatchObject({ status: 'completed', result: 1 });
   });
 
   it.each(['Public', 'a-b', 'x"; DROP TABLE jobs; --', '', '1abc', 'a'.repeat(64)])(

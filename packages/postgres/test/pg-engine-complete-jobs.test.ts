@@ -120,6 +120,25 @@ function shape(e: Execution | undefined) {
   };
 }
 
+/**
+ * Runs `fn`, returning what it resolved to and the statements it sent meanwhile (their
+ * prepared names, or the SQL's first word), in order.
+ */
+async function statementsSent<T>(fn: () => Promise<T>): Promise<{ result: T; sent: string[] }> {
+  const query = vi.spyOn(pgModule.Client.prototype, 'query');
+  try {
+    const result = await fn();
+    const sent = (query.mock.calls as unknown[][]).map(([config]) =>
+      typeof config === 'string'
+        ? (config.split(' ')[0] ?? config)
+        : String((config as { name?: string }).name),
+    );
+    return { result, sent };
+  } finally {
+    query.mockRestore();
+  }
+}
+
 describe('Engine.start on PostgreSQL', () => {
   it('writes the inline first step and the park on the stateful second in one statement', async () => {
     const engine = new Engine({ stores: pg, handlers, flows: [benchFlow] });
@@ -213,6 +232,51 @@ describe('Engine.completeJobs on PostgreSQL', () => {
       expect(execution).toMatchObject({ id: started[i]?.id, status: 'completed' });
       expect(execution?.output).toEqual({ done: i });
     }
+  });
+
+  it('with the held jobs and their parents, settles the batch in one statement', async () => {
+    const engine = new Engine({ stores: pg, handlers, flows: [benchFlow] });
+    const single = await startAndClaim(engine, 3);
+    for (const item of itemsFor(single.jobs)) await engine.completeJob(item);
+    const { jobs, started } = await startAndClaim(engine, 3);
+    const items = itemsFor(jobs).map((item, i) => ({ ...item, job: jobs[i] as Job }));
+    const executions = await pg.executions.getMany(started.map((e) => e.id));
+    const { sent } = await statementsSent(() => engine.completeJobs(items, { executions }));
+    // The settling write, then the inline last step's updateMany.
+    expect(sent).toEqual([
+      'fm_flowmonkey_resumes_completeAndResumeMany',
+      'fm_flowmonkey_executions_updateMany',
+    ]);
+    for (const [i, e] of started.entries()) {
+      const finished = await pg.executions.get(e.id);
+      expect(shape(finished)).toEqual(shape(await pg.executions.get(single.started[i]?.id ?? '')));
+      expect(await pg.jobs.get(jobs[i]?.id ?? '')).toMatchObject({ status: 'completed' });
+    }
+  });
+
+  it('settles in the transaction when a passed parent moved on or a lease was lost, each once', async () => {
+    const engine = new Engine({ stores: pg, handlers, flows: [benchFlow] });
+    const { jobs, started } = await startAndClaim(engine, 3);
+    const items = itemsFor(jobs).map((item, i) => ({ ...item, job: jobs[i] as Job }));
+    const executions = await pg.executions.getMany(started.map((e) => e.id));
+    const moved = executions[0] as Execution;
+    await pg.executions.update({ execution: moved, expectedVersion: moved.version });
+    const stale = {
+      ...items[2],
+      leaseId: '00000000-0000-4000-8000-000000000000',
+    } as (typeof items)[2];
+    const { result: out, sent } = await statementsSent(() =>
+      engine.completeJobs([items[0], items[1], stale] as typeof items, { executions }),
+    );
+    expect(sent.slice(0, 2)).toEqual(['fm_flowmonkey_resumes_completeAndResumeMany', 'BEGIN']);
+    expect(out[2]?.ok === false && out[2].error).toBeInstanceOf(LeaseLostError);
+    const finals = await Promise.all(started.map((e) => pg.executions.get(e.id)));
+    expect(finals.map((e) => e?.status)).toEqual(['completed', 'completed', 'waiting']);
+    expect(finals.map((e) => e?.version)).toEqual([4, 3, 1]);
+    expect(finals.slice(0, 2).map((e) => shape(e).steps)).toEqual(
+      Array(2).fill(['prepare:success', 'work:success', 'finish:success']),
+    );
+    expect(await pg.jobs.get(jobs[2]?.id ?? '')).toMatchObject({ status: 'running' });
   });
 
   it('re-reads a parent another connection updated between the read and the write, applying the result once', async () => {

@@ -1,4 +1,5 @@
 import {
+  describeCompleteAndResumeManyContract,
   describeParkOnNewJobContract,
   describeStoreContracts,
   type StoresFactory,
@@ -16,3 +17,4 @@ const factory: StoresFactory = async () => {
 
 describeStoreContracts('postgres', factory);
 describeParkOnNewJobContract('postgres', factory);
+describeCompleteAndResumeManyContract('postgres', factory);

@@ -3,7 +3,7 @@ import type { Execution } from '../execution.js';
 import { type Job, jobAsCompleted } from '../job.js';
 import { normalizeRunnerEvents } from '../job-store-checks.js';
 import type { JobStore, RunnerJobEvent } from '../stores/job-store.js';
-import type { StoreSet } from '../stores/stores.js';
+import type { CompletedAndResumed, StoreSet } from '../stores/stores.js';
 import { getManyOf, updateManyOf } from './batch-io.js';
 import type {
   CompleteJobItem,
@@ -79,6 +79,8 @@ export class BatchSettler {
     }
     const held = heldJobs(items);
     if (items.length === 0 && events.length === 0) return [];
+    const written = await this.#inOneWrite(items, events, executions, held);
+    if (written !== undefined) return this.#afterCommit(items, written);
     let committed: Committed;
     try {
       committed = await this.#ctx.stores.transaction((tx) =>
@@ -93,6 +95,63 @@ export class BatchSettler {
       return this.#oneByOne(items, events);
     }
     return this.#afterCommit(items, committed);
+  }
+
+  /**
+   * The batch in one write, when the stores have `completeAndResumeMany` and the caller
+   * holds every job and passed every parent: each parent is decided on the copy passed,
+   * before anything is written, and the store writes all of it or nothing (the version
+   * fence confirms each copy). Returns `undefined`, having written nothing, to settle in
+   * the transaction instead: a parent not passed or not resumable on its copy, a lost
+   * lease or a moved version, or a `FlowMonkeyError` (which the transaction meets again
+   * and settles item by item).
+   */
+  async #inOneWrite(
+    items: readonly CompleteJobItem[],
+    events: readonly RunnerJobEvent[],
+    known: readonly Execution[],
+    held: readonly Job[] | undefined,
+  ): Promise<Committed | undefined> {
+    const { stores } = this.#ctx;
+    if (stores.completeAndResumeMany === undefined || held === undefined) return undefined;
+    const parents = new Map(known.map((execution) => [execution.id, execution]));
+    // Completed as the write will leave them; the time is the store's, set after it.
+    const completed = items.map((item, i) => jobAsCompleted(held[i] as Job, item.result, 0));
+    const decided = new Map<string, Decided>();
+    const waiting: Job[] = [];
+    for (const job of completed) {
+      if (job.executionId === null || job.stepId === null) decided.set(job.id, {});
+      else if (parents.has(job.executionId)) waiting.push(job);
+      else return undefined;
+    }
+    const plain = decided.size;
+    const plans = this.#plan(waiting, parents, decided);
+    if (decided.size !== plain) return undefined;
+    let written: CompletedAndResumed | undefined;
+    try {
+      written = await stores.completeAndResumeMany({
+        items,
+        events,
+        executions: [...plans.values()].map((p) => ({
+          execution: p.next,
+          expectedVersion: p.before.version,
+        })),
+      });
+    } catch (error) {
+      if (error instanceof FlowMonkeyError) return undefined;
+      throw error;
+    }
+    if (written === undefined) return undefined;
+    const resumed = new Map(written.executions.map((execution) => [execution.id, execution]));
+    for (const plan of plans.values()) {
+      const execution = resumed.get(plan.before.id);
+      for (const { job, outcome } of plan.resumes) decided.set(job.id, { execution, outcome });
+    }
+    const finishedAt = written.finishedAt;
+    const jobs = new Map(
+      items.map((item, i) => [item.jobId, jobAsCompleted(held[i] as Job, item.result, finishedAt)]),
+    );
+    return { jobs, decided };
   }
 
   /**

@@ -145,7 +145,8 @@ export interface CompleteJobsOptions {
    * of work. Safe even when stale: every resume is written fenced by the version seen, so a
    * parent that moved on since is re-read and decided again, and one that looks not
    * resumable is re-read before it is left alone. Entries that are no parent of an item
-   * are ignored. @default none (every parent is read)
+   * are ignored. With every item's `job` and every parent here, the batch can be written
+   * in one store call (see `Engine.completeJobs`). @default none (every parent is read)
    */
   executions?: readonly Execution[];
 }

@@ -351,6 +351,13 @@ export class Engine {
    * inline results of a layer written with one `updateMany`, its stateful steps parked with
    * their new jobs in one transaction (see `StepBatch.advanceMany`).
    *
+   * When every item carries its `job`, `options.executions` holds every parent and the
+   * stores have `completeAndResumeMany`, the parents are decided on those copies first and
+   * the completions and resumes go to the store in one write, all or nothing (one
+   * statement on PostgreSQL instead of four round trips); a lost lease or a parent that
+   * moved on makes that write undo itself, and the batch is then settled in the
+   * transaction above, where each item is decided on its own.
+   *
    * Returns one {@link JobBatchSettlement} per item, in input order: `ok: true` with the
    * settlement, or `ok: false` with a `LeaseLostError` for an item whose lease was lost
    * (nothing written for it; the others are). When the unit of work as a whole fails with

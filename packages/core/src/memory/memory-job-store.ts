@@ -216,6 +216,7 @@ export class MemoryJobStore implements JobStore {
     returnJobs?: boolean;
     now?: number;
   }): Promise<CompleteManyResult> {
+    if (!Array.isArray(params?.items)) throw new ValidationError('items', 'must be an array');
     // Checked like the Postgres store's, then dropped: this store keeps no event history.
     normalizeRunnerEvents(params.events ?? [], this.#ctx.maxPayloadBytes);
     const now = this.#now(params.now);

@@ -1,7 +1,15 @@
 import { assertExecution } from '../assert-execution.js';
 import { type Clock, systemClock } from '../clock.js';
+import { assertExecutionUpdates } from '../execution-store-checks.js';
 import { assertParksOnJob } from '../job-store-checks.js';
-import type { ParkedOnNewJob, ParkOnNewJobParams, StoreSet, Stores } from '../stores/stores.js';
+import type {
+  CompleteAndResumeManyParams,
+  CompletedAndResumed,
+  ParkedOnNewJob,
+  ParkOnNewJobParams,
+  StoreSet,
+  Stores,
+} from '../stores/stores.js';
 import { normalizeNewJob } from '../validation.js';
 import { MemoryExecutionStore } from './memory-execution-store.js';
 import { MemoryJobStore } from './memory-job-store.js';
@@ -29,6 +37,9 @@ export interface MemoryStores extends Stores {
   /** The clock the stores use when no `now` is passed. */
   clock: Clock;
   parkOnNewJob(params: ParkOnNewJobParams): Promise<ParkedOnNewJob | undefined>;
+  completeAndResumeMany(
+    params: CompleteAndResumeManyParams,
+  ): Promise<CompletedAndResumed | undefined>;
 }
 
 /**
@@ -42,7 +53,7 @@ export interface MemoryStores extends Stores {
  * uncommitted writes, and if it rolls back, their own writes made meanwhile are undone too.
  * A transaction must not call `transaction` again (it would wait for itself forever). The
  * snapshot copies all state, so each transaction costs time proportional to the data held.
- * `parkOnNewJob` is such a transaction.
+ * `parkOnNewJob` and `completeAndResumeMany` are such transactions.
  */
 export function createMemoryStores(options: MemoryStoresOptions = {}): MemoryStores {
   const ctx: MemoryStoreContext = {
@@ -100,5 +111,37 @@ export function createMemoryStores(options: MemoryStoresOptions = {}): MemorySto
     }
   }
 
-  return { executions, jobs, schedules, clock: ctx.clock, transaction, parkOnNewJob };
+  /**
+   * `Stores.completeAndResumeMany` as one transaction, checked in the Postgres store's
+   * order (the items, the events, then the executions, named `executions[i]...`): a lost
+   * lease or an execution not written rolls it back, and nothing is written.
+   */
+  async function completeAndResumeMany(
+    params: CompleteAndResumeManyParams,
+  ): Promise<CompletedAndResumed | undefined> {
+    const notAllWritten = new Error('not all written');
+    try {
+      return await transaction(async () => {
+        const done = await jobs.completeMany({ items: params?.items, events: params.events });
+        const options = { maxBytes: ctx.maxPayloadBytes };
+        assertExecutionUpdates(params.executions, options, 'executions');
+        const written = await executions.updateMany({ items: params.executions });
+        if (done.lost.length > 0 || written.conflicts.length > 0) throw notAllWritten;
+        return { finishedAt: done.finishedAt, executions: written.updated };
+      });
+    } catch (error) {
+      if (error === notAllWritten) return undefined;
+      throw error;
+    }
+  }
+
+  return {
+    executions,
+    jobs,
+    schedules,
+    clock: ctx.clock,
+    transaction,
+    parkOnNewJob,
+    completeAndResumeMany,
+  };
 }

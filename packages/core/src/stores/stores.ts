@@ -1,7 +1,7 @@
 import type { Execution } from '../execution.js';
-import type { Job, NewJob } from '../job.js';
-import type { ExecutionStore } from './execution-store.js';
-import type { JobStore } from './job-store.js';
+import type { Job, LeaseRef, NewJob } from '../job.js';
+import type { ExecutionStore, ExecutionUpdate } from './execution-store.js';
+import type { JobStore, RunnerJobEvent } from './job-store.js';
 import type { ScheduleStore } from './schedule-store.js';
 
 /** The stores the engine writes to inside one unit of work. */
@@ -29,6 +29,24 @@ export interface ParkedOnNewJob {
   execution: Execution;
 }
 
+/** Parameters of {@link Stores.completeAndResumeMany}. */
+export interface CompleteAndResumeManyParams {
+  /** The jobs to complete, each fenced by its lease, as `jobs.completeMany` takes them. */
+  items: readonly (LeaseRef & { result: unknown })[];
+  /** Runner events appended to the history first, as `jobs.completeMany` takes them. */
+  events?: readonly RunnerJobEvent[];
+  /** The executions those jobs resume, each over its expected version. */
+  executions: readonly ExecutionUpdate[];
+}
+
+/** Result of {@link Stores.completeAndResumeMany} when it wrote everything. */
+export interface CompletedAndResumed {
+  /** The completion time written to every job (`finishedAt`), epoch ms. */
+  finishedAt: number;
+  /** The executions as stored, in the order given. */
+  executions: Execution[];
+}
+
 /**
  * A full set of stores plus a unit of work. `transaction(fn)` runs `fn` with stores whose
  * writes commit together when `fn` resolves, or not at all when it throws. The engine
@@ -51,4 +69,18 @@ export interface Stores extends StoreSet {
    * when a store set lacks it.
    */
   parkOnNewJob?(params: ParkOnNewJobParams): Promise<ParkedOnNewJob | undefined>;
+  /**
+   * Completes every job of `items` (runner `events` first) and writes every execution of
+   * `executions`, all or nothing: what `transaction` with `jobs.completeMany` and
+   * `executions.updateMany` does when no lease is lost and no version has moved on, in
+   * one round trip for the Postgres store (one statement instead of four). When any job's
+   * lease is no longer held, any execution's version moved on or it is missing, or the
+   * batch does not fit one statement, it writes nothing and returns `undefined`: the
+   * caller settles the batch in a transaction, where each is decided on its own. A bad
+   * item or execution is a `ValidationError` naming the field, before anything is
+   * written. Optional: the engine uses `transaction` when a store set lacks it.
+   */
+  completeAndResumeMany?(
+    params: CompleteAndResumeManyParams,
+  ): Promise<CompletedAndResumed | undefined>;
 }

@@ -2,6 +2,8 @@
  * `@flowmonkey/core/testing`: the store contract suites that every store implementation
  * (in-memory, Postgres) must pass unchanged, and the factory type they take. Needs vitest.
  */
+
+export { describeCompleteAndResumeManyContract } from './complete-and-resume-many-contract.js';
 export {
   CLOCK_TOLERANCE_MS,
   newExecution,

@@ -8,7 +8,8 @@ import { describeTransactionContract } from './transaction-contract.js';
  * Registers every store contract suite (jobs, executions, schedules, transactions) for the
  * stores `factory` makes. A store implementation passes when all of them pass unchanged.
  * Stores with the optional `Stores.parkOnNewJob` also register
- * `describeParkOnNewJobContract`.
+ * `describeParkOnNewJobContract`, and those with `Stores.completeAndResumeMany`
+ * `describeCompleteAndResumeManyContract`.
  */
 export function describeStoreContracts(name: string, factory: StoresFactory): void {
   describeJobStoreContract(name, factory);
