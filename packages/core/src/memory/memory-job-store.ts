@@ -220,11 +220,16 @@ export class MemoryJobStore implements JobStore {
     // Checked like the Postgres store's, then dropped: this store keeps no event history.
     normalizeRunnerEvents(params.events ?? [], this.#ctx.maxPayloadBytes);
     const now = this.#now(params.now);
-    const results = params.items.map((item, i) =>
-      assertJsonPayload(item.result, `items[${i}].result`, {
+    // Checked as the Postgres store checks them, item by item, before anything is written.
+    const results = params.items.map((item, i) => {
+      if (typeof item?.jobId !== 'string')
+        throw new ValidationError(`items[${i}].jobId`, 'must be a string');
+      if (typeof item.leaseId !== 'string')
+        throw new ValidationError(`items[${i}].leaseId`, 'must be a string');
+      return assertJsonPayload(item.result, `items[${i}].result`, {
         maxBytes: this.#ctx.maxPayloadBytes,
-      }),
-    );
+      });
+    });
     const out: CompleteManyResult = { completed: [], lost: [], finishedAt: now };
     const jobs: Job[] = [];
     params.items.forEach((item, i) => {

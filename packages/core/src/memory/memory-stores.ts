@@ -122,7 +122,7 @@ export function createMemoryStores(options: MemoryStoresOptions = {}): MemorySto
     const notAllWritten = new Error('not all written');
     try {
       return await transaction(async () => {
-        const done = await jobs.completeMany({ items: params?.items, events: params.events });
+        const done = await jobs.completeMany({ items: params?.items, events: params?.events });
         const options = { maxBytes: ctx.maxPayloadBytes };
         assertExecutionUpdates(params.executions, options, 'executions');
         const written = await executions.updateMany({ items: params.executions });

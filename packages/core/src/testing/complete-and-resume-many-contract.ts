@@ -125,6 +125,9 @@ export function describeCompleteAndResumeManyContract(name: string, factory: Sto
       it('names the field of a bad item or execution and writes nothing', async () => {
         const [a, b] = [await parked(), await parked()];
         await expectValidationError(write(paramsFor(a, b, () => 1)), 'items[1].result');
+        const noId = { ...paramsFor(a, b), items: [{ leaseId: a.job.leaseId, result: 1 }] };
+        await expectValidationError(write(noId as never), 'items[0].jobId');
+        await expectValidationError(write({ items: 'all' } as never), 'items');
         const params = paramsFor(a, b);
         const bad = { ...params.executions[1], execution: { ...resumed(b, 1), status: 'lost' } };
         await expectValidationError(
