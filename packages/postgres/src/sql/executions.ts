@@ -95,7 +95,7 @@ export function executionStatements(
     create: `INSERT INTO ${s}.executions (${COLUMNS})
       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9::jsonb, $10::jsonb, $11,
         $12::jsonb, $13, $14, $15, $16, $17, $18, $19)
-      ON CONFLICT (flow_id, idempotency_key) DO NOTHING
+      ON CONFLICT (flow_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
       RETURNING id`,
     getByIdempotencyKey: `SELECT * FROM ${s}.executions WHERE flow_id = $1 AND idempotency_key = $2`,
     get: `SELECT * FROM ${s}.executions WHERE id = $1`,
@@ -117,7 +117,7 @@ export function executionStatements(
     // `(flow_id, idempotency_key)` is taken (by an earlier row of the batch too) is skipped.
     createMany: `INSERT INTO ${s}.executions (${COLUMNS})
       SELECT ${RECORD_VALUES} FROM ${executionRecords('$1')}
-      ON CONFLICT (flow_id, idempotency_key) DO NOTHING
+      ON CONFLICT (flow_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
       RETURNING id`,
     exists: `SELECT version FROM ${s}.executions WHERE id = $1`,
     list: `SELECT * FROM ${s}.executions
