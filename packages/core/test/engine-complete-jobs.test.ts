@@ -243,6 +243,26 @@ describe('Engine.completeJobs', () => {
     expect((await t.memory.jobs.get(jobs[0]?.id ?? ''))?.status).toBe('running');
   });
 
+  it('with every job held and every parent passed, still fails only the items of an unknown flow', async () => {
+    const t = setupBatch();
+    const { jobs, started } = await t.start(2);
+    const [one] = await t.start(1, 'two-jobs').then((r) => r.jobs);
+    if (one === undefined) throw new Error('no job');
+    const mixed = [...jobs, one];
+    // On the memory stores themselves, which have completeAndResumeMany.
+    const other = new Engine({ stores: t.memory, handlers: benchHandlers(), flows: [twoJobsFlow] });
+    const items = itemsFor(mixed).map((item, i) => ({ ...item, job: mixed[i] as Job }));
+    const parents = await t.memory.executions.getMany(
+      mixed.map((job) => job.executionId as string),
+    );
+    const out = await other.completeJobs(items, { executions: parents });
+    expect(out.map((r) => r.ok)).toEqual([false, false, true]);
+    expect(out[0]?.ok === false && out[0].error).toBeInstanceOf(NotFoundError);
+    expect(settlementOf(out[2]).execution?.status).toBe('waiting');
+    expect((await t.memory.jobs.get(jobs[0]?.id ?? ''))?.status).toBe('running');
+    expect((await t.memory.executions.get(started[0]?.id ?? ''))?.status).toBe('waiting');
+  });
+
   it('resolves when the inline steps after the commit cannot be written; recoverStale finishes them', async () => {
     let broken = false;
     const t = setupBatch({

@@ -125,10 +125,12 @@ export class BatchSettler {
       else return undefined;
     }
     const plain = decided.size;
-    const plans = this.#plan(waiting, parents, decided);
-    if (decided.size !== plain) return undefined;
+    let plans: Map<string, Plan>;
     let written: CompletedAndResumed | undefined;
     try {
+      // Deciding may throw as well (a flow this process does not know).
+      plans = this.#plan(waiting, parents, decided);
+      if (decided.size !== plain) return undefined;
       written = await stores.completeAndResumeMany({
         items,
         events,
