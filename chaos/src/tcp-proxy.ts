@@ -6,15 +6,24 @@ export type ProxyMode = 'pass' | 'blackhole';
 interface Link {
   client: Socket;
   server: Socket;
+  /** A self-committing statement was bound on this link; it commits at the next Sync. */
+  awaitingSync?: boolean;
 }
+
+/**
+ * Prepared statements that commit on their own, in the implicit transaction that ends at
+ * the extended protocol's Sync: a runner's one-statement settle of step jobs.
+ */
+const SELF_COMMITTING_STATEMENTS = ['completeAndResumeMany'];
 
 /**
  * A TCP proxy between runners and PostgreSQL that injects network faults: `blackhole()`
  * keeps every connection open but forwards nothing either way (and holds new connections
  * unanswered), like a pulled cable; `heal()` ends that; `dropAll()` resets every open
- * connection; `cutAfterCommit(n)` lets the next `n` simple-protocol `COMMIT`s reach the
- * server and then cuts that connection before the server's answer gets back (a lost
- * acknowledgement).
+ * connection; `cutAfterCommit(n)` lets the next `n` commits reach the server and then cuts
+ * that connection before the server's answer gets back (a lost acknowledgement). A commit
+ * is a simple-protocol `COMMIT`, or the Sync that follows the binding of a statement that
+ * commits on its own (`SELF_COMMITTING_STATEMENTS`).
  */
 export class TcpProxy {
   readonly #target: { host: string; port: number };
@@ -23,7 +32,7 @@ export class TcpProxy {
   #mode: ProxyMode = 'pass';
   #held: (() => void)[] = [];
   #commitCuts = 0;
-  /** Connections cut right after a COMMIT went through. */
+  /** Connections cut right after a commit went through. */
   commitsCut = 0;
   /** Connections reset by `dropAll()`. */
   dropped = 0;
@@ -82,7 +91,7 @@ export class TcpProxy {
     this.#links.clear();
   }
 
-  /** Cuts the connection of each of the next `count` COMMITs right after forwarding it. */
+  /** Cuts the connection of each of the next `count` commits right after forwarding it. */
   cutAfterCommit(count: number): void {
     this.#commitCuts += count;
   }
@@ -119,11 +128,13 @@ export class TcpProxy {
 
   #toServer(link: Link, chunk: Buffer): void {
     link.server.write(chunk);
-    if (this.#commitCuts > 0 && isCommit(chunk)) {
+    if (this.#commitCuts === 0) return;
+    if (bindsSelfCommitting(chunk)) link.awaitingSync = true;
+    if (isCommit(chunk) || (link.awaitingSync === true && hasSync(chunk))) {
       this.#commitCuts--;
       this.commitsCut++;
       // The client never hears back; the server keeps the socket a moment so it surely
-      // reads and runs the COMMIT before seeing the connection close.
+      // reads and runs the commit before seeing the connection close.
       link.server.pause();
       link.client.resetAndDestroy();
       this.#links.delete(link);
@@ -145,3 +156,20 @@ function isCommit(chunk: Buffer): boolean {
   }
   return false;
 }
+
+/**
+ * True when `chunk` holds a Bind or Parse message naming one of
+ * `SELF_COMMITTING_STATEMENTS` (node-postgres names prepared statements
+ * `fm_<schema>_<store>_<method>`; the name is in the message as text).
+ */
+function bindsSelfCommitting(chunk: Buffer): boolean {
+  const text = chunk.toString('latin1');
+  return SELF_COMMITTING_STATEMENTS.some((name) => text.includes(`_${name}\0`));
+}
+
+/** True when `chunk` holds an extended-protocol Sync message ('S', length 4). */
+function hasSync(chunk: Buffer): boolean {
+  return chunk.includes(SYNC);
+}
+
+const SYNC = Buffer.from([0x53, 0, 0, 0, 4]);
