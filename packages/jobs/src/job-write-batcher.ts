@@ -74,9 +74,9 @@ export interface DeferredEvent {
  * completion, and the two are written in one statement instead of two (at a steady
  * trickle of jobs the row used to go out on its own). Step jobs of executions have a queue
  * of their own, written with one `engine.completeJobs` per batch (the jobs and their
- * executions' resumes in one transaction, carrying the `started` rows handed to them): it
- * also runs the inline steps that follow, which may take as long as their handlers do,
- * and must not hold up the plain jobs and events behind it.
+ * executions' resumes in one statement, else one transaction, carrying the `started` rows
+ * handed to them): it also runs the inline steps that follow, which may take as long as
+ * their handlers do, and must not hold up the plain jobs and events behind it.
  *
  * Each completion still gets its own outcome: `LeaseLostError` for a fenced-out lease, the
  * engine's error for a step job it could not settle. A batch refused with one of core's

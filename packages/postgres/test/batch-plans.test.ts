@@ -1,7 +1,9 @@
+import { newExecution } from '@flowmonkey/core/testing';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPgStores } from '../src/create-pg-stores.js';
 import { executionStatements } from '../src/sql/executions.js';
-import { useTestDatabase } from '../src/testing/index.js';
+import { createTestPool, useTestDatabase } from '../src/testing/index.js';
 
 const db = useTestDatabase();
 const executions = executionStatements('flowmonkey', 'flowmonkey');
@@ -69,4 +71,42 @@ describe(`PgExecutionStore.updateMany on a table of ${TABLE_ROWS} executions`, (
       expect(text).not.toMatch(/Seq Scan on executions/);
     },
   );
+});
+
+describe('Stores.completeAndResumeMany without runner events', () => {
+  it('settles on a generic plan instead of planning every call afresh', async () => {
+    const pool = createTestPool(db().connectionString, { max: 1 });
+    try {
+      const stores = createPgStores({ pool, notify: false });
+      // One connection, so that every call runs the statement it prepared.
+      const prepared = async () => {
+        const c = await pool.connect();
+        try {
+          const { rows } = await c.query(
+            `SELECT generic_plans, custom_plans FROM pg_prepared_statements
+             WHERE name = 'fm_flowmonkey_resumes_completeAndResumeMany'`,
+          );
+          return rows[0] as { generic_plans: string; custom_plans: string } | undefined;
+        } finally {
+          c.release();
+        }
+      };
+      for (let i = 0; i < 12; i++) {
+        const { execution } = await stores.executions.create(newExecution());
+        await stores.jobs.create({ handler: 'plan', executionId: execution.id, stepId: 'first' });
+        const [job] = await stores.jobs.claimBatch({ runnerId: 'r', limit: 1, handlers: ['plan'] });
+        const written = await stores.completeAndResumeMany({
+          items: [{ jobId: job?.id ?? '', leaseId: job?.leaseId ?? '', result: i }],
+          executions: [{ execution: { ...execution, stepCount: 1 }, expectedVersion: 0 }],
+        });
+        expect(written?.executions).toHaveLength(1);
+      }
+      const counts = await prepared();
+      // PostgreSQL makes five custom plans, then keeps the generic one if it is no dearer.
+      expect(Number(counts?.generic_plans)).toBeGreaterThan(0);
+      expect(Number(counts?.custom_plans)).toBeLessThanOrEqual(6);
+    } finally {
+      await pool.end();
+    }
+  });
 });

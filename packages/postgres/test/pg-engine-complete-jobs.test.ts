@@ -279,6 +279,35 @@ describe('Engine.completeJobs on PostgreSQL', () => {
     expect(await pg.jobs.get(jobs[2]?.id ?? '')).toMatchObject({ status: 'running' });
   });
 
+  it('settles in transactions on a schema not yet migrated to 00006, trying the statement once', async () => {
+    const fn = 'flowmonkey.assert_all_written(text, bigint, bigint)';
+    await db().pool.query(`ALTER FUNCTION ${fn} RENAME TO assert_all_written_moved`);
+    try {
+      const engine = new Engine({ stores: pg, handlers, flows: [benchFlow] });
+      const sent: string[][] = [];
+      for (let round = 0; round < 2; round++) {
+        const { jobs, started } = await startAndClaim(engine, 2);
+        const items = itemsFor(jobs).map((item, i) => ({ ...item, job: jobs[i] as Job }));
+        const executions = await pg.executions.getMany(started.map((e) => e.id));
+        const { result, sent: names } = await statementsSent(() =>
+          engine.completeJobs(items, { executions }),
+        );
+        sent.push(names);
+        expect(result.map((r) => settled(r).execution?.status)).toEqual(['completed', 'completed']);
+      }
+      expect(sent[0]?.slice(0, 2)).toEqual([
+        'fm_flowmonkey_resumes_completeAndResumeMany',
+        'BEGIN',
+      ]);
+      expect(sent[1]).not.toContain('fm_flowmonkey_resumes_completeAndResumeMany');
+      expect(sent[1]?.[0]).toBe('BEGIN');
+    } finally {
+      await db().pool.query(
+        'ALTER FUNCTION flowmonkey.assert_all_written_moved(text, bigint, bigint) RENAME TO assert_all_written',
+      );
+    }
+  });
+
   it('re-reads a parent another connection updated between the read and the write, applying the result once', async () => {
     let bump: string | undefined;
     const { stores } = counted(pg, async (method) => {

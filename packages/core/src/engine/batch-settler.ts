@@ -144,6 +144,12 @@ export class BatchSettler {
       throw error;
     }
     if (written === undefined) return undefined;
+    if (written.executions.length !== plans.size) {
+      // Written, so not to be settled again: a store that breaks its contract fails the batch.
+      throw new Error(
+        `completeAndResumeMany wrote ${plans.size} executions but returned ${written.executions.length}`,
+      );
+    }
     const resumed = new Map(written.executions.map((execution) => [execution.id, execution]));
     for (const plan of plans.values()) {
       const execution = resumed.get(plan.before.id);

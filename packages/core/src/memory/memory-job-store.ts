@@ -216,9 +216,9 @@ export class MemoryJobStore implements JobStore {
     returnJobs?: boolean;
     now?: number;
   }): Promise<CompleteManyResult> {
-    if (!Array.isArray(params?.items)) throw new ValidationError('items', 'must be an array');
     // Checked like the Postgres store's, then dropped: this store keeps no event history.
-    normalizeRunnerEvents(params.events ?? [], this.#ctx.maxPayloadBytes);
+    normalizeRunnerEvents(params?.events ?? [], this.#ctx.maxPayloadBytes);
+    if (!Array.isArray(params.items)) throw new ValidationError('items', 'must be an array');
     const now = this.#now(params.now);
     // Checked as the Postgres store checks them, item by item, before anything is written.
     const results = params.items.map((item, i) => {

@@ -113,7 +113,7 @@ export function createMemoryStores(options: MemoryStoresOptions = {}): MemorySto
 
   /**
    * `Stores.completeAndResumeMany` as one transaction, checked in the Postgres store's
-   * order (the items, the events, then the executions, named `executions[i]...`): a lost
+   * order (the events, the items, then the executions, named `executions[i]...`): a lost
    * lease or an execution not written rolls it back, and nothing is written.
    */
   async function completeAndResumeMany(
