@@ -5,9 +5,6 @@ import { epochMs, type NamedStatement, namedStatements } from './sql-helpers.js'
 /** Names of the statements that complete jobs and resume their executions together. */
 export type ResumeStatementName = 'completeAndResumeMany';
 
-/** SQLSTATE of `assert_all_written` (migration 00006): the statement wrote nothing. */
-export const NOT_ALL_WRITTEN = 'FM001';
-
 /**
  * Builds the SQL of `Stores.completeAndResumeMany` for the quoted schema `s`; `schema`
  * (unquoted) only suffixes the prepared-statement names.
