@@ -54,6 +54,23 @@ export function updateManyDocuments(
   return documents;
 }
 
+/**
+ * `items` (with their checked payloads `jsons`, in the same order) as `updateMany`
+ * documents, the rows sorted by execution id: concurrent batches then lock shared rows in
+ * one order (see the `updateMany` statement).
+ */
+export function sortedUpdateDocuments(
+  items: readonly ExecutionUpdate[],
+  jsons: readonly ExecutionJson[],
+): UpdateDocument[] {
+  const order = items
+    .map((_, i) => i)
+    .sort((a, b) => compareText(items[a]?.execution.id ?? '', items[b]?.execution.id ?? ''));
+  return updateManyDocuments(
+    order.map((i) => [items[i] as ExecutionUpdate, jsons[i] as ExecutionJson]),
+  );
+}
+
 /** Orders text by UTF-16 code units, as the stores sort ids and keys before a batch. */
 export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

@@ -20,6 +20,7 @@ import {
 import pg from 'pg';
 import {
   compareText,
+  sortedUpdateDocuments,
   type UpdateDocument,
   updateManyDocuments,
 } from './execution-update-documents.js';
@@ -135,13 +136,7 @@ export class PgExecutionStore implements ExecutionStore {
     const items = params?.items;
     const jsons = assertExecutionUpdates(items, { maxBytes: this.#ctx.maxPayloadBytes });
     if (items.length === 0) return { updated: [], conflicts: [] };
-    const order = items
-      .map((_, i) => i)
-      .sort((a, b) => compareText(items[a]?.execution.id ?? '', items[b]?.execution.id ?? ''));
-    const documents = updateManyDocuments(
-      order.map((i) => [items[i] as ExecutionUpdate, jsons[i] as ExecutionJson]),
-    );
-    const rows = await this.#updateDocuments(documents);
+    const rows = await this.#updateDocuments(sortedUpdateDocuments(items, jsons));
     // The rows come back as ids only: what they store is what was sent.
     const written = new Set(rows.map((row) => String(row.id)));
     const out: UpdateManyExecutionsResult = { updated: [], conflicts: [] };

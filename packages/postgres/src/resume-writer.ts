@@ -4,12 +4,11 @@ import {
   type CompletedAndResumed,
   ConcurrencyError,
   type ExecutionJson,
-  type ExecutionUpdate,
   executionAsStored,
   normalizeRunnerEvents,
 } from '@flowmonkey/core';
 import { completionColumns, eventColumns } from './completion-values.js';
-import { compareText, updateManyDocuments } from './execution-update-documents.js';
+import { sortedUpdateDocuments } from './execution-update-documents.js';
 import { isPgError } from './map-pg-error.js';
 import { runStatement } from './queryable.js';
 import type { StoreContext } from './store-context.js';
@@ -45,14 +44,9 @@ export class ResumeWriter {
     const { jobIds, leaseIds, results } = completionColumns(params?.items, maxPayloadBytes);
     const updates = params.executions;
     const jsons = assertExecutionUpdates(updates, { maxBytes: maxPayloadBytes }, 'executions');
-    // Sorted by id, as `updateMany` sends them (see its statement).
-    const order = updates
-      .map((_, i) => i)
-      .sort((a, b) => compareText(updates[a]?.execution.id ?? '', updates[b]?.execution.id ?? ''));
-    const documents = updateManyDocuments(
-      order.map((i) => [updates[i] as ExecutionUpdate, jsons[i] as ExecutionJson]),
-    );
-    if (documents.length > 1 || this.#unavailable) return undefined;
+    if (this.#unavailable) return undefined;
+    const documents = sortedUpdateDocuments(updates, jsons);
+    if (documents.length > 1) return undefined;
     const [document] = documents;
     let at: unknown;
     try {

@@ -1,5 +1,5 @@
 import type { JobStatus } from '@flowmonkey/core';
-import { epochMs, type NamedStatement, namedStatements, nowParam } from './sql-helpers.js';
+import { epochMs, type NamedStatement, namedStatements, nowParam, opaque } from './sql-helpers.js';
 
 /** Names of the job store's statements (each equal to the store method it serves). */
 export type JobStatementName =
@@ -57,16 +57,13 @@ function appendEvents(s: string, kind: string, data = 'NULL', lease = 'lease_id'
 
 /**
  * Runner-observed events as CTE `e` from five parallel array parameters starting at `$first`
- * (job ids, lease ids, kinds, attempts, data as JSON text or NULL), in order (`ord`). The
- * first array goes through a scalar subquery so that a custom plan estimates the rows as a
- * generic plan does (10): a custom plan that saw the arrays empty, as a batch without
- * runner events sends them, looked cheaper than any generic plan, and PostgreSQL then
- * planned the statement afresh on every call (0.5 ms each) instead of reusing one.
+ * (job ids, lease ids, kinds, attempts, data as JSON text or NULL), in order (`ord`); their
+ * number hidden from custom plans (see `opaque`).
  */
 function runnerEventsCte(first: number): string {
   const [a, b, c, d, e] = [0, 1, 2, 3, 4].map((i) => `$${first + i}`);
   return `e AS (
-        SELECT * FROM unnest((SELECT ${a}::uuid[]), ${b}::uuid[], ${c}::text[], ${d}::int[], ${e}::text[])
+        SELECT * FROM unnest(${opaque(`${a}::uuid[]`)}, ${b}::uuid[], ${c}::text[], ${d}::int[], ${e}::text[])
           WITH ORDINALITY AS e(job_id, lease_id, kind, attempt, data, ord)
       )`;
 }
@@ -215,14 +212,12 @@ function cancelledError(at: string, cause?: string): string {
  * append first (see runnerEventsCte; empty arrays for none). Each row is fenced by its
  * own lease; CTE `src` returns each completed row's `returning` columns and the lease it
  * was completed under (`old_lease_id`). The history rows go in one INSERT, runner events
- * first, so their ids keep that order. The job ids go through a scalar subquery, as the
- * events do (see runnerEventsCte): a custom plan then estimates the batch as a generic
- * plan does, instead of looking cheaper for a batch of one or two and being made afresh
- * on every call.
+ * first, so their ids keep that order. The batch's size is hidden from custom plans (see
+ * `opaque`).
  */
 export function completeJobsCtes(s: string, returning: string): string {
   return `l AS (
-        SELECT * FROM unnest((SELECT $1::uuid[]), $2::uuid[], $3::text[]) AS l(id, lease_id, result)
+        SELECT * FROM unnest(${opaque('$1::uuid[]')}, $2::uuid[], $3::text[]) AS l(id, lease_id, result)
       ), ${runnerEventsCte(5)}, src AS (
         UPDATE ${s}.jobs j SET status = 'completed', result = l.result::jsonb, lease_id = NULL,
           cancel_requested = false, finished_at = ${nowParam(4)}, updated_at = ${nowParam(4)}

@@ -1,6 +1,6 @@
 import { updateExecutionsFrom } from './executions.js';
 import { completeJobsCtes } from './jobs.js';
-import { epochMs, type NamedStatement, namedStatements } from './sql-helpers.js';
+import { epochMs, type NamedStatement, namedStatements, opaque } from './sql-helpers.js';
 
 /** Names of the statements that complete jobs and resume their executions together. */
 export type ResumeStatementName = 'completeAndResumeMany';
@@ -21,13 +21,10 @@ export function resumeStatements(
     // fenced by its version, and `assert_all_written` undoes the whole statement (SQLSTATE
     // FM001) unless every job and every execution was written: the caller then settles the
     // batch in a transaction, where a lost lease or a moved version is decided row by row.
-    // Returns the completion time (database now when no job was given). Every batch size
-    // is hidden from custom plans (scalar subqueries, here and in completeJobsCtes), so that
-    // they cost what the generic plan costs and PostgreSQL keeps the generic one: custom
-    // plans for the small batches of a quiet queue looked cheaper, and were made afresh on
-    // every call (0.5 ms each). The generic plan probes the primary keys, as wanted.
+    // Returns the completion time (database now when no job was given). The number of
+    // executions is hidden from custom plans, as the jobs' is (see `opaque`).
     completeAndResumeMany: `WITH ${completeJobsCtes(s, 'j.id, j.attempts, j.updated_at')},
-      resumed AS (${updateExecutionsFrom(s, '$10', '(SELECT $11::int)')})
+      resumed AS (${updateExecutionsFrom(s, '$10', opaque('$11::int'))})
       SELECT ${s}.assert_all_written('jobs', (SELECT count(*) FROM src), cardinality($1::uuid[]))
           AND ${s}.assert_all_written('executions', (SELECT count(*) FROM resumed), $11::int)
           AS ok,
