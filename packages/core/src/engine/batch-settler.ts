@@ -115,7 +115,8 @@ export class BatchSettler {
     const { stores } = this.#ctx;
     if (stores.completeAndResumeMany === undefined || held === undefined) return undefined;
     const parents = new Map(known.map((execution) => [execution.id, execution]));
-    // Completed as the write will leave them; the time is the store's, set after it.
+    // Completed as the write will leave them (copies of their own); the time is the
+    // store's, set after it.
     const completed = items.map((item, i) => jobAsCompleted(held[i] as Job, item.result, 0));
     const decided = new Map<string, Decided>();
     const waiting: Job[] = [];
@@ -155,11 +156,12 @@ export class BatchSettler {
       const execution = resumed.get(plan.before.id);
       for (const { job, outcome } of plan.resumes) decided.set(job.id, { execution, outcome });
     }
-    const finishedAt = written.finishedAt;
-    const jobs = new Map(
-      items.map((item, i) => [item.jobId, jobAsCompleted(held[i] as Job, item.result, finishedAt)]),
-    );
-    return { jobs, decided };
+    // The copies decided on, with the time the store wrote.
+    for (const job of completed) {
+      job.finishedAt = written.finishedAt;
+      job.updatedAt = written.finishedAt;
+    }
+    return { jobs: new Map(completed.map((job) => [job.id, job])), decided };
   }
 
   /**
