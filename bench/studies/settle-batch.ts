@@ -12,8 +12,8 @@
  *
  *   npx -y pnpm@10 --filter @flowmonkey/bench exec tsx studies/settle-batch.ts
  */
-import { randomUUID } from 'node:crypto';
 import type { Execution, ExecutionUpdate, Job, RunnerJobEvent } from '@flowmonkey/core';
+import { newExecution } from '@flowmonkey/core/testing';
 import { createPgStores, migrate } from '@flowmonkey/postgres';
 import pg from 'pg';
 import { createBenchDatabase, dropBenchDatabase } from '../src/database.js';
@@ -35,28 +35,13 @@ interface Batch {
 
 /** An execution waiting on its stateful step `work`, after an inline `first`. */
 function waitingExecution(): Execution {
-  const now = Date.now();
-  return {
-    id: randomUUID(),
+  return newExecution({
     flowId: 'study',
-    flowVersion: 1,
     status: 'waiting',
     currentStepId: 'work',
-    input: { order: 42 },
     context: { input: { order: 42 }, first: { ok: true } },
-    output: null,
-    error: null,
-    history: [],
     stepCount: 1,
-    waitingOn: null,
-    wakeAt: null,
-    idempotencyKey: null,
-    tenantId: null,
-    parentExecutionId: null,
-    version: 0,
-    createdAt: now,
-    updatedAt: now,
-  };
+  });
 }
 
 const { name, url } = await createBenchDatabase();

@@ -212,17 +212,7 @@ describe('Engine.completeJobs on PostgreSQL', () => {
     const engine = new Engine({ stores: pg, handlers, flows: [benchFlow] });
     const { jobs, started } = await startAndClaim(engine, 3);
     const items = itemsFor(jobs).map((item, i) => ({ ...item, job: jobs[i] as Job }));
-    const query = vi.spyOn(pgModule.Client.prototype, 'query');
-    let out: JobBatchSettlement[];
-    let sent: string[];
-    try {
-      out = await engine.completeJobs(items);
-      sent = query.mock.calls.map(([config]: unknown[]) =>
-        typeof config === 'string' ? config : String((config as { name?: string }).name),
-      );
-    } finally {
-      query.mockRestore();
-    }
+    const { result: out, sent } = await statementsSent(() => engine.completeJobs(items));
     expect(sent).toContain('fm_flowmonkey_jobs_completeMany');
     expect(sent).not.toContain('fm_flowmonkey_jobs_completeManyReturningJobs');
     for (const [i, r] of out.entries()) {
