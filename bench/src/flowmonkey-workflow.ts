@@ -50,12 +50,22 @@ export const benchFlow: Flow = defineFlow({
   },
 });
 
-/** Builds a worker that runs the flow's stateful step; `start` starts it, `close` stops it. */
+/** A worker that runs the flow's stateful step (see {@link openWorkflowWorker}). */
+export interface WorkflowWorker {
+  /** Starts the runner (and, the first time, the listener). */
+  start: () => Promise<void>;
+  /** Stops the runner gracefully, keeping the pool and listener, for a later `start`. */
+  pause: () => Promise<void>;
+  /** Stops everything and ends the pool. */
+  close: () => Promise<void>;
+}
+
+/** Builds a worker that runs the flow's stateful step, not started. */
 export async function openWorkflowWorker(
   url: string,
   concurrency: number,
   onDone: (job: BenchJob) => void,
-): Promise<{ start: () => Promise<void>; close: () => Promise<void> }> {
+): Promise<WorkflowWorker> {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   const stores = createPgStores({ pool });
   const engine = new Engine({ stores, handlers: workflowHandlers(onDone), flows: [benchFlow] });
@@ -69,11 +79,14 @@ export async function openWorkflowWorker(
     prefetch: 500,
     logger: noopLogger,
   });
+  let listening = false;
   return {
     start: async () => {
-      await listener.start();
+      if (!listening) await listener.start();
+      listening = true;
       await runner.start();
     },
+    pause: () => runner.stop({ graceful: true, timeoutMs: 2000 }),
     close: async () => {
       await runner.stop({ graceful: true, timeoutMs: 2000 });
       await listener.stop();

@@ -1,9 +1,14 @@
-/** Messages from the coordinator to a worker process. */
-export type ToWorker = { type: 'go' } | { type: 'finish' };
+/**
+ * Messages from the coordinator to a worker process. `pause` stops a workflow worker's
+ * runner after its warm-up and forgets what it ran; the next `go` starts it again.
+ */
+export type ToWorker = { type: 'go' } | { type: 'pause' } | { type: 'finish' };
 
 /** Messages from a worker process to the coordinator. */
 export type FromWorker =
   | { type: 'ready' }
+  /** Answer to `pause`: the runner has stopped and the counts start again from zero. */
+  | { type: 'paused' }
   | { type: 'progress'; count: number; lastAt: number }
   | {
       type: 'final';

@@ -11,6 +11,8 @@ export class WorkerPool {
   readonly #counts: number[] = [];
   readonly #finals: Promise<Final>[] = [];
   readonly #ready: Promise<void>[] = [];
+  /** Resolvers of the `paused` answers awaited by {@link pause}, one per worker. */
+  #paused: (() => void)[] = [];
   readonly #exited: Promise<void>[] = [];
   /** Whether the workers write CPU profiles, which they do as they exit. */
   readonly #profiling: boolean;
@@ -38,7 +40,10 @@ export class WorkerPool {
           child.on('message', (message: FromWorker) => {
             if (message.type === 'ready') markReady();
             else if (message.type === 'progress') this.#counts[w] = message.count;
-            else resolve(message);
+            else if (message.type === 'paused') {
+              this.#counts[w] = 0;
+              this.#paused[w]?.();
+            } else resolve(message);
           });
           child.on('exit', (code) => reject(new Error(`worker ${w} exited with ${code}`)));
         }),
@@ -54,6 +59,19 @@ export class WorkerPool {
   /** Tells every worker to start working. */
   go(): void {
     for (const child of this.#children) child.send({ type: 'go' } satisfies ToWorker);
+  }
+
+  /**
+   * Stops every workflow worker's runner and resets the counts (the runs so far were a
+   * warm-up); resolves once all have answered. `go` starts them again.
+   */
+  async pause(): Promise<void> {
+    const answers = this.#children.map(
+      (_, w) => new Promise<void>((resolve) => (this.#paused[w] = resolve)),
+    );
+    for (const child of this.#children) child.send({ type: 'pause' } satisfies ToWorker);
+    await Promise.all(answers);
+    this.#paused = [];
   }
 
   /** Handler runs reported so far, all workers together. */

@@ -3,7 +3,8 @@
  * concurrency in the environment; it loads the adapter and builds its worker, says
  * `ready`, starts working on `go`, reports progress every 50 ms, and on `finish` closes
  * everything and reports every job index it ran (duplicates included), the latencies it
- * saw and its memory samples.
+ * saw and its memory samples. A workflow worker also takes `pause` (after its warm-up):
+ * it stops its runner, forgets what it ran, says `paused`, and starts again on `go`.
  */
 import type { BenchJob } from './adapter.js';
 import { loadAdapter } from './adapter.js';
@@ -28,6 +29,8 @@ let lastAt = 0;
 let firstAt = 0;
 let peakRss = 0;
 let close: () => Promise<void> = async () => {};
+let pause: (() => Promise<void>) | undefined;
+let progressTimer: NodeJS.Timeout | undefined;
 
 const send = (message: FromWorker) => process.send?.(message);
 const wallNow = () => performance.timeOrigin + performance.now();
@@ -55,6 +58,7 @@ async function open(): Promise<() => Promise<void>> {
     const { openWorkflowWorker } = await import('./flowmonkey-workflow.js');
     const worker = await openWorkflowWorker(url, concurrency, onJob);
     close = worker.close;
+    pause = worker.pause;
     return worker.start;
   }
   const adapter = await loadAdapter(env('BENCH_ADAPTER'));
@@ -76,15 +80,28 @@ const start = await open().catch((error: unknown) => {
 
 process.on('message', (message: ToWorker) => {
   if (message.type === 'go') {
-    const timer = setInterval(() => {
+    progressTimer ??= setInterval(() => {
       sample();
       send({ type: 'progress', count: ids.length, lastAt });
     }, 50);
-    timer.unref();
+    progressTimer.unref();
     start().catch((error: unknown) => {
       process.stderr.write(`worker failed to start: ${String(error)}\n`);
       process.exit(2);
     });
+  } else if (message.type === 'pause') {
+    void (async () => {
+      await pause?.();
+      // The warm-up's runs are not the timed ones: forget them (IPC keeps messages in
+      // order, so every progress report after `paused` counts from zero).
+      ids.length = 0;
+      latencies.length = 0;
+      rss.length = 0;
+      firstAt = 0;
+      lastAt = 0;
+      peakRss = 0;
+      send({ type: 'paused' });
+    })();
   } else if (message.type === 'finish') {
     void (async () => {
       sample();

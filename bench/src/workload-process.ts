@@ -173,37 +173,24 @@ async function latency(): Promise<WorkloadResult> {
 }
 
 /**
- * Runs `n` executions of the workflow to completion in this process, untimed, then
- * `VACUUM ANALYZE`s: the timed executions meet a database that has been running for a
- * while, as in a deployment after its first minute. On a young database PostgreSQL keeps
- * the plans it made while the tables were nearly empty (sequential scans) until autovacuum
- * analyses them: the bench would otherwise time those scans of ever larger tables (see
- * RESULTS.md). Their inputs start at `params.n`, apart from the timed ones.
+ * Runs `n` executions of the workflow to completion on the worker processes of `pool`,
+ * untimed, pauses them and `VACUUM ANALYZE`s: the timed executions meet worker processes
+ * that have run the flow before (V8 has compiled the engine's hot paths) and a database
+ * that has been running for a while, as a deployed worker after its first minute. Timed
+ * from a cold start, the one-process workflow spent about a third more Node CPU per
+ * execution (`studies/workflow-backlog.ts`); and on a young database PostgreSQL keeps the
+ * plans it made while the tables were nearly empty (sequential scans) until autovacuum
+ * analyses them (see RESULTS.md). Their inputs start at `params.n`, apart from the timed
+ * ones.
  */
-async function warmUpWorkflow(n: number): Promise<void> {
-  const { openWorkflowWorker, startExecutions } = await import('./flowmonkey-workflow.js');
-  const finished = new Set<number>();
-  let allFinished: () => void = () => {};
-  const done = new Promise<void>((resolve) => (allFinished = resolve));
-  const worker = await openWorkflowWorker(url, params.concurrency, ({ i }) => {
-    finished.add(i);
-    if (finished.size === n) allFinished();
-  });
-  await worker.start();
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`warm-up: ${finished.size} of ${n} finished`)),
-      params.deadlineMs,
-    );
-  });
-  try {
-    await startExecutions(url, n, params.producers ?? 10, params.n);
-    await Promise.race([done, late]);
-  } finally {
-    clearTimeout(timer);
-    await worker.close();
+async function warmUpWorkflow(pool: WorkerPool, n: number): Promise<void> {
+  const { startExecutions } = await import('./flowmonkey-workflow.js');
+  pool.go();
+  await startExecutions(url, n, params.producers ?? 10, params.n);
+  if (!(await pool.waitFor(n, performance.now() + params.deadlineMs))) {
+    throw new Error(`warm-up: ${pool.total()} of ${n} finished`);
   }
+  await pool.pause();
   if (params.analyze !== false) await analyze('VACUUM ANALYZE');
 }
 
@@ -212,9 +199,6 @@ async function workflow(): Promise<WorkloadResult> {
   const adapter = await loadAdapter('flowmonkey');
   await adapter.prepare(url);
   const warmUp = params.warmUp ?? 0;
-  if (warmUp > 0) await warmUpWorkflow(warmUp);
-  const start = () => startExecutions(url, params.n, params.producers ?? 10);
-  const startMs = params.endToEnd === true ? 0 : await start();
   const pool = new WorkerPool(params.workers, {
     BENCH_MODE: 'workflow',
     BENCH_URL: url,
@@ -222,6 +206,9 @@ async function workflow(): Promise<WorkloadResult> {
   });
   try {
     await pool.ready();
+    if (warmUp > 0) await warmUpWorkflow(pool, warmUp);
+    const start = () => startExecutions(url, params.n, params.producers ?? 10);
+    const startMs = params.endToEnd === true ? 0 : await start();
     pool.go();
     // End to end: the producers start the executions while the workers run them, on the
     // same cores, timed from the first start to the last execution to finish.

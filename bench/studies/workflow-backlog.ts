@@ -1,0 +1,189 @@
+/**
+ * Study (not part of `pnpm bench`): the worker side of the workflow benchmark in one
+ * process. `WARM` executions of the bench flow run first (started by 10 producers before
+ * the runner starts, a backlog; with `WARM_E2E=1` while it runs, a trickle, as the bench's
+ * warm-up does), then the runner stops, the database is `VACUUM ANALYZE`d, `N` executions
+ * are started (untimed) and the runner, with the bench's settings, is timed working
+ * through them. With `NEW_POOL=1` the timed phase gets a new pool (new PostgreSQL server
+ * processes) in the same warm Node process.
+ *
+ * Prints executions/s; the CPU one execution cost this Node process and PostgreSQL (every
+ * server process, from /proc); the minor page faults of the PostgreSQL processes; per
+ * statement how many went out per execution, their mean rows and mean time from send to
+ * answer; and how often the pool's connections used a generic or a custom plan.
+ *
+ *   npx -y pnpm@10 exec tsc -b bench && WARM_E2E=1 npx -y pnpm@10 --filter @flowmonkey/bench \
+ *     exec node --conditions=flowmonkey-compiled --import tsx studies/workflow-backlog.ts
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { Engine, noopLogger } from '@flowmonkey/core';
+import { BasicJobRunner } from '@flowmonkey/jobs';
+import { createPgStores, JobListener, migrate } from '@flowmonkey/postgres';
+import pg from 'pg';
+import { createBenchDatabase, dropBenchDatabase } from '../src/database.js';
+import { benchFlow, workflowHandlers } from '../src/flowmonkey-workflow.js';
+import { postgresCpuMs } from '../src/postgres-cpu.js';
+
+const N = Number(process.env.N ?? 5000);
+const WARM = Number(process.env.WARM ?? 5000);
+const PRODUCERS = 10;
+
+interface Tally {
+  count: number;
+  rows: number;
+  ms: number;
+}
+/** Statements answered, by prepared name (or first word), with their rows and time. */
+const tallies = new Map<string, Tally>();
+const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  const [config] = args;
+  const name =
+    typeof config === 'string'
+      ? (config.split(' ')[0] ?? config)
+      : String((config as { name?: string }).name ?? 'unnamed');
+  const began = performance.now();
+  const settle = (r: { rowCount?: number | null } | undefined) => {
+    const t = tallies.get(name) ?? { count: 0, rows: 0, ms: 0 };
+    t.count++;
+    t.rows += r?.rowCount ?? 0;
+    t.ms += performance.now() - began;
+    tallies.set(name, t);
+  };
+  // A pool passes a callback; a client called directly returns a promise.
+  const last = args.at(-1);
+  if (typeof last === 'function') {
+    args[args.length - 1] = (error: unknown, r: { rowCount?: number | null }) => {
+      settle(r);
+      return (last as (e: unknown, r: unknown) => unknown)(error, r);
+    };
+    return query.apply(this, args);
+  }
+  return (query.apply(this, args) as Promise<{ rowCount?: number | null }>).then((r) => {
+    settle(r);
+    return r;
+  });
+} as typeof pg.Client.prototype.query;
+
+const { name, url } = await createBenchDatabase();
+const newPool = (max: number) => {
+  const pool = new pg.Pool({ connectionString: url, max });
+  pool.on('error', () => {});
+  return pool;
+};
+let workerPool = newPool(10);
+const producerPool = newPool(PRODUCERS);
+try {
+  await migrate({ pool: workerPool });
+  let finished = 0;
+  let target = WARM;
+  let reached: () => void = () => {};
+  const onDone = () => {
+    if (++finished === target) reached();
+  };
+  const newWorker = (pool: pg.Pool) => {
+    const stores = createPgStores({ pool });
+    const engine = new Engine({ stores, handlers: workflowHandlers(onDone), flows: [benchFlow] });
+    const listener = new JobListener({ pool });
+    const runner = new BasicJobRunner({
+      jobStore: stores.jobs,
+      engine,
+      wakeups: listener,
+      maxConcurrent: 10,
+      batchSize: 250,
+      prefetch: 500,
+      logger: noopLogger,
+    });
+    return { listener, runner };
+  };
+  let { listener, runner } = newWorker(workerPool);
+  const starter = new Engine({
+    stores: createPgStores({ pool: producerPool }),
+    handlers: workflowHandlers(() => {}),
+    flows: [benchFlow],
+  });
+  let next = 0;
+  const startAll = (count: number) =>
+    Promise.all(
+      Array.from({ length: PRODUCERS }, async () => {
+        while (next < count) await starter.start('bench', { i: next++ });
+      }),
+    );
+  await listener.start();
+  if (WARM > 0) {
+    const warmed = new Promise<void>((resolve) => (reached = resolve));
+    const trickle = process.env.WARM_E2E === '1';
+    if (trickle) await runner.start();
+    await startAll(WARM);
+    if (!trickle) await runner.start();
+    await warmed;
+    await runner.stop({ graceful: true, timeoutMs: 2000 });
+    if (process.env.NEW_POOL === '1') {
+      await listener.stop();
+      await workerPool.end();
+      workerPool = newPool(10);
+      ({ listener, runner } = newWorker(workerPool));
+      await listener.start();
+    }
+  }
+  // As the bench: analysed after the warm-up, before the timed executions are started.
+  await workerPool.query('VACUUM ANALYZE');
+  await startAll(WARM + N);
+  target = WARM + N;
+  const done = new Promise<void>((resolve) => (reached = resolve));
+  tallies.clear();
+  const cpu0 = process.cpuUsage();
+  const pg0 = postgresCpuMs();
+  const faults0 = postgresPageFaults();
+  const began = performance.now();
+  await runner.start();
+  await done;
+  const ms = performance.now() - began;
+  const cpu = process.cpuUsage(cpu0);
+  const nodeUs = (cpu.user + cpu.system) / N;
+  const pgUs = ((postgresCpuMs() - pg0) * 1000) / N;
+  console.log(`${Math.round(N / (ms / 1000))} executions/s over ${N} (${ms.toFixed(0)} ms)`);
+  console.log(`CPU per execution: Node ${nodeUs.toFixed(0)} µs, PostgreSQL ${pgUs.toFixed(0)} µs`);
+  console.log(`minor page faults of PostgreSQL processes: ${postgresPageFaults() - faults0}`);
+  for (const [statement, t] of [...tallies].sort((a, b) => b[1].ms - a[1].ms)) {
+    console.log(
+      `${statement.padEnd(48)} ${(t.count / N).toFixed(3)}/execution ${(t.rows / t.count).toFixed(0).padStart(4)} rows ${(t.ms / t.count).toFixed(2).padStart(6)} ms`,
+    );
+  }
+  await runner.stop({ graceful: true, timeoutMs: 2000 });
+  await listener.stop();
+  const clients = await Promise.all(
+    Array.from({ length: workerPool.totalCount }, () => workerPool.connect()),
+  );
+  for (const client of clients) {
+    const { rows } = await client.query<{ name: string; generic: string; custom: string }>(
+      `SELECT name, generic_plans AS generic, custom_plans AS custom FROM pg_prepared_statements
+       ORDER BY name`,
+    );
+    const plans = rows.map(
+      (r) => `${r.name.replace(/^fm_flowmonkey_/, '')} ${r.generic}/${r.custom}`,
+    );
+    console.log(`connection plans (generic/custom): ${plans.join(', ')}`);
+    client.release();
+  }
+} finally {
+  await workerPool.end();
+  await producerPool.end();
+  await dropBenchDatabase(name);
+}
+
+/** Minor page faults so far of every process named `postgres` (Linux only). */
+function postgresPageFaults(): number {
+  let faults = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!stat.includes('(postgres)')) continue;
+      faults += Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  return faults;
+}
