@@ -24,17 +24,6 @@ function provesNothingWritten(error: unknown): boolean {
 /** Most writes (completions plus events) handed to one store call. */
 const MAX_BATCH = 500;
 
-/**
- * Most step completions handed to one `engine.completeJobs`. Each carries its execution's
- * whole document, and PostgreSQL receives a batch's documents in one message (about 1 KB
- * per execution of the benchmark's flow). Batches of 500 (about half a megabyte), sent to
- * server processes that had served a trickle of small batches before, cost those
- * processes ten times the page faults and about 1.5 times the CPU per execution; batches
- * of 250 did not, and were as fast in a backlog (bench/studies/workflow-backlog.ts,
- * RESULTS.md).
- */
-const MAX_STEP_BATCH = 250;
-
 type Completion = LeaseRef & { result: unknown };
 
 /** A step job's completion, with the job as its holder has it (see `Engine.completeJobs`). */
@@ -84,11 +73,10 @@ export interface DeferredEvent {
  * ({@link JobWriteBatcher.defer}): a handler that settles within it hands the row to its
  * completion, and the two are written in one statement instead of two (at a steady
  * trickle of jobs the row used to go out on its own). Step jobs of executions have a queue
- * of their own, written with one `engine.completeJobs` per batch of at most
- * {@link MAX_STEP_BATCH} (the jobs and their executions' resumes in one statement, else one
- * transaction, carrying the `started` rows handed to them): it also runs the inline steps
- * that follow, which may take as long as their handlers do, and must not hold up the plain
- * jobs and events behind it.
+ * of their own, written with one `engine.completeJobs` per batch (the jobs and their
+ * executions' resumes in one statement, else one transaction, carrying the `started` rows
+ * handed to them): it also runs the inline steps that follow, which may take as long as
+ * their handlers do, and must not hold up the plain jobs and events behind it.
  *
  * Each completion still gets its own outcome: `LeaseLostError` for a fenced-out lease, the
  * engine's error for a step job it could not settle. A batch refused with one of core's
@@ -108,7 +96,7 @@ export class JobWriteBatcher {
   );
   readonly #steps = new GroupQueue<StepCompletion>(
     (batch) => this.#guarded(batch, () => this.#writeSteps(batch)),
-    MAX_STEP_BATCH,
+    MAX_BATCH,
   );
   /** Items pushed to the plain queue so far; each gets the next number. */
   #pushed = 0;

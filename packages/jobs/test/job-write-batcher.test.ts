@@ -102,34 +102,6 @@ describe('JobWriteBatcher.completeStep', () => {
   });
 });
 
-describe('JobWriteBatcher.completeStep: batch size', () => {
-  it('hands the engine at most 250 step completions at a time, each completion settled', async () => {
-    const sizes: number[] = [];
-    const gate = deferred();
-    const engine = {
-      completeJobs: async (items: readonly { jobId: string }[]) => {
-        sizes.push(items.length);
-        await gate.promise;
-        return items.map((item) => ({
-          ok: true,
-          settlement: { job: { id: item.jobId }, resumed: true },
-        }));
-      },
-    } as unknown as JobEngine;
-    const batcher = new JobWriteBatcher({} as JobStore, noopLogger, engine);
-    const first = batcher.completeStep({ jobId: 'first', leaseId: randomUUID(), result: 0 });
-    await new Promise((r) => setImmediate(r)); // the first write is in flight
-    // 600 more arrive meanwhile: a burst such as two claims whose handlers return at once.
-    const rest = Array.from({ length: 600 }, (_, i) =>
-      batcher.completeStep({ jobId: `job-${i}`, leaseId: randomUUID(), result: i }),
-    );
-    gate.resolve();
-    const settlements = await Promise.all([first, ...rest]);
-    expect(sizes).toEqual([1, 250, 250, 100]);
-    expect(settlements.map((s) => s.job.id)).toEqual(['first', ...rest.map((_, i) => `job-${i}`)]);
-  });
-});
-
 describe('JobWriteBatcher.completeStep: a batch whose outcome is unknown', () => {
   it('queues its started and timeout rows again (lease-fenced), not its lease-lost rows', async () => {
     const written: RunnerJobEvent[][] = [];
