@@ -6,6 +6,19 @@ import type { ExecutionJson, ExecutionUpdate } from '@flowmonkey/core';
  */
 const MAX_UPDATE_DOCUMENT_CHARS = 32 * 2 ** 20;
 
+/**
+ * Most characters of executions (or job results) one batch statement carries; a batch
+ * with more is written in several statements, in one transaction. A PostgreSQL server
+ * process reads each statement into one buffer, which it sizes in powers of two and frees
+ * after the statement. A process that had served small batches before then took messages
+ * of a few hundred kilobytes from fresh memory on every call: in the bench's workflow, 24,000
+ * to 38,000 page faults per 5,000 executions and about a quarter of the throughput, against
+ * about 700 with statements under 64 KB (bench/RESULTS.md, `studies/workflow-backlog.ts`).
+ * 48 Ki characters keeps a statement's buffer at 64 KB for ASCII JSON, beside its other
+ * arrays.
+ */
+export const STATEMENT_DOCUMENT_CHARS = 48 * 1024;
+
 /** One document of {@link updateManyDocuments}: a JSON array and how many rows it holds. */
 export interface UpdateDocument {
   json: string;
@@ -56,7 +69,8 @@ export function updateManyDocuments(
 
 /**
  * `items` (with their checked payloads `jsons`, in the same order) as `updateMany`
- * documents, the rows sorted by execution id: concurrent batches then lock shared rows in
+ * documents of at most {@link STATEMENT_DOCUMENT_CHARS} each (unless one row alone is
+ * larger), the rows sorted by execution id: concurrent batches then lock shared rows in
  * one order (see the `updateMany` statement).
  */
 export function sortedUpdateDocuments(
@@ -68,6 +82,7 @@ export function sortedUpdateDocuments(
     .sort((a, b) => compareText(items[a]?.execution.id ?? '', items[b]?.execution.id ?? ''));
   return updateManyDocuments(
     order.map((i) => [items[i] as ExecutionUpdate, jsons[i] as ExecutionJson]),
+    STATEMENT_DOCUMENT_CHARS,
   );
 }
 

@@ -151,9 +151,9 @@ export class PgExecutionStore implements ExecutionStore {
   }
 
   /**
-   * Runs `updateMany` once per document. A batch split in several (only one larger than the
-   * document limit) is written in one transaction of its own on the pool, so a failure
-   * halfway leaves none of it written, as with one statement.
+   * Runs `updateMany` once per document. A batch split in several (see
+   * `STATEMENT_DOCUMENT_CHARS`) is written in one transaction of its own on the pool, so a
+   * failure halfway leaves none of it written, as with one statement.
    */
   async #updateDocuments(documents: readonly UpdateDocument[]): Promise<Row[]> {
     const write = async (db: Queryable) => {

@@ -244,6 +244,66 @@ describe('Engine.completeJobs on PostgreSQL', () => {
     }
   });
 
+  it('sends a batch too large for one statement in several, in one transaction', async () => {
+    const engine = new Engine({ stores: pg, handlers, flows: [benchFlow] });
+    // Each execution's context holds its input twice (input, then the first step's output):
+    // about 60 KB, more than one statement carries (STATEMENT_DOCUMENT_CHARS).
+    const pad = 'x'.repeat(30_000);
+    const started: Execution[] = [];
+    for (let i = 0; i < 3; i++) started.push(await engine.start('bench', { i, pad }));
+    const claimed = await pg.jobs.claimBatch({ runnerId: 'r1', limit: 10 });
+    const jobs = started.map((e) => claimed.find((j) => j.executionId === e.id) as Job);
+    const items = itemsFor(jobs).map((item, i) => ({ ...item, job: jobs[i] as Job }));
+    const executions = await pg.executions.getMany(started.map((e) => e.id));
+    const { result, sent } = await statementsSent(() => engine.completeJobs(items, { executions }));
+    const settle = 'fm_flowmonkey_resumes_completeAndResumeMany';
+    expect(sent.slice(0, 5)).toEqual(['BEGIN', settle, settle, settle, 'COMMIT']);
+    expect(sent.filter((name) => name === settle)).toHaveLength(3);
+    const finishedAt = settled(result[0]).job.finishedAt;
+    for (const [i, e] of started.entries()) {
+      expect(settled(result[i]).execution?.status).toBe('completed');
+      const stored = await pg.executions.get(e.id);
+      expect(stored).toMatchObject({ status: 'completed', version: 3, output: { done: i } });
+      expect(stored?.history.map((r) => `${r.stepId}:${r.outcome}`)).toEqual([
+        'prepare:success',
+        'work:success',
+        'finish:success',
+      ]);
+      expect(await pg.jobs.get(jobs[i]?.id ?? '')).toMatchObject({
+        status: 'completed',
+        finishedAt,
+      });
+    }
+  });
+
+  it('undoes every statement of a split batch when its last lease was lost, then settles the rest', async () => {
+    const engine = new Engine({ stores: pg, handlers, flows: [benchFlow] });
+    const pad = 'x'.repeat(30_000);
+    const started: Execution[] = [];
+    for (let i = 0; i < 3; i++) started.push(await engine.start('bench', { i, pad }));
+    const claimed = await pg.jobs.claimBatch({ runnerId: 'r1', limit: 10 });
+    const jobs = started.map((e) => claimed.find((j) => j.executionId === e.id) as Job);
+    const items = itemsFor(jobs).map((item, i) => ({ ...item, job: jobs[i] as Job }));
+    const stale = { ...items[2], leaseId: '00000000-0000-4000-8000-000000000000' };
+    const executions = await pg.executions.getMany(started.map((e) => e.id));
+    const { result, sent } = await statementsSent(() =>
+      engine.completeJobs([items[0], items[1], stale] as typeof items, { executions }),
+    );
+    const settle = 'fm_flowmonkey_resumes_completeAndResumeMany';
+    // The split statement fails at its last share (FM001), is rolled back whole, and the
+    // batch is settled in the transaction, item by item.
+    expect(sent.slice(0, 6)).toEqual(['BEGIN', settle, settle, settle, 'ROLLBACK', 'BEGIN']);
+    expect(result[2]?.ok === false && result[2].error).toBeInstanceOf(LeaseLostError);
+    const finals = await Promise.all(started.map((e) => pg.executions.get(e.id)));
+    expect(finals.map((e) => e?.status)).toEqual(['completed', 'completed', 'waiting']);
+    expect(finals.map((e) => e?.version)).toEqual([3, 3, 1]);
+    expect(await pg.jobs.get(jobs[2]?.id ?? '')).toMatchObject({ status: 'running' });
+    const history = await db().pool.query(
+      `SELECT job_id, kind FROM flowmonkey.job_events WHERE kind = 'completed'`,
+    );
+    expect(history.rows.map((r) => r.job_id).sort()).toEqual([jobs[0]?.id, jobs[1]?.id].sort());
+  });
+
   it('settles in the transaction when a passed parent moved on or a lease was lost, each once', async () => {
     const engine = new Engine({ stores: pg, handlers, flows: [benchFlow] });
     const { jobs, started } = await startAndClaim(engine, 3);
