@@ -10,12 +10,13 @@ const MAX_UPDATE_DOCUMENT_CHARS = 32 * 2 ** 20;
  * Most characters of executions (or job results) one batch statement carries; a batch
  * with more is written in several statements, in one transaction. A PostgreSQL server
  * process reads each statement into one buffer, which it sizes in powers of two and frees
- * after the statement. A process that had served small batches before then took messages
- * of a few hundred kilobytes from fresh memory on every call: in the bench's workflow, 24,000
- * to 38,000 page faults per 5,000 executions and about a quarter of the throughput, against
- * about 700 with statements under 64 KB (bench/RESULTS.md, `studies/workflow-backlog.ts`).
- * 48 Ki characters keeps a statement's buffer at 64 KB for ASCII JSON, beside its other
- * arrays.
+ * after the statement. Processes that had served small batches before then took
+ * statements of a few hundred kilobytes from fresh memory on every call: in the bench's
+ * workflow (step batches of 250), 24,000 to 38,000 page faults per 5,000 executions and
+ * 3,399 to 3,448 executions/s, against about 700 faults and 4,334 to 4,539/s with
+ * batches of 60, whose statements stay under 64 KB (bench/RESULTS.md,
+ * `studies/workflow-backlog.ts`). 48 Ki characters keeps a statement's buffer at 64 KB
+ * for ASCII JSON, beside its other arrays.
  */
 export const STATEMENT_DOCUMENT_CHARS = 48 * 1024;
 

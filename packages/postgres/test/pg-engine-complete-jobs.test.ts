@@ -104,6 +104,22 @@ const itemsFor = (jobs: readonly Job[]) =>
     result: { ...(job.input as object), worked: true },
   }));
 
+/**
+ * Starts three executions whose contexts (their input, then the first step's output) come
+ * to about 60 KB each, more than one statement carries (STATEMENT_DOCUMENT_CHARS), claims
+ * their jobs and reads them back: the held jobs as items, in start order, and the parents.
+ */
+async function startLargeAndClaim(engine: Engine) {
+  const pad = 'x'.repeat(30_000);
+  const started: Execution[] = [];
+  for (let i = 0; i < 3; i++) started.push(await engine.start('bench', { i, pad }));
+  const claimed = await pg.jobs.claimBatch({ runnerId: 'r1', limit: 10 });
+  const jobs = started.map((e) => claimed.find((j) => j.executionId === e.id) as Job);
+  const items = itemsFor(jobs).map((item, i) => ({ ...item, job: jobs[i] as Job }));
+  const executions = await pg.executions.getMany(started.map((e) => e.id));
+  return { started, jobs, items, executions };
+}
+
 function settled(r: JobBatchSettlement | undefined): JobSettlement {
   if (r === undefined || !r.ok) throw new Error('not settled');
   return r.settlement;
@@ -246,15 +262,7 @@ describe('Engine.completeJobs on PostgreSQL', () => {
 
   it('sends a batch too large for one statement in several, in one transaction', async () => {
     const engine = new Engine({ stores: pg, handlers, flows: [benchFlow] });
-    // Each execution's context holds its input twice (input, then the first step's output):
-    // about 60 KB, more than one statement carries (STATEMENT_DOCUMENT_CHARS).
-    const pad = 'x'.repeat(30_000);
-    const started: Execution[] = [];
-    for (let i = 0; i < 3; i++) started.push(await engine.start('bench', { i, pad }));
-    const claimed = await pg.jobs.claimBatch({ runnerId: 'r1', limit: 10 });
-    const jobs = started.map((e) => claimed.find((j) => j.executionId === e.id) as Job);
-    const items = itemsFor(jobs).map((item, i) => ({ ...item, job: jobs[i] as Job }));
-    const executions = await pg.executions.getMany(started.map((e) => e.id));
+    const { started, jobs, items, executions } = await startLargeAndClaim(engine);
     const { result, sent } = await statementsSent(() => engine.completeJobs(items, { executions }));
     const settle = 'fm_flowmonkey_resumes_completeAndResumeMany';
     expect(sent.slice(0, 5)).toEqual(['BEGIN', settle, settle, settle, 'COMMIT']);
@@ -278,14 +286,8 @@ describe('Engine.completeJobs on PostgreSQL', () => {
 
   it('undoes every statement of a split batch when its last lease was lost, then settles the rest', async () => {
     const engine = new Engine({ stores: pg, handlers, flows: [benchFlow] });
-    const pad = 'x'.repeat(30_000);
-    const started: Execution[] = [];
-    for (let i = 0; i < 3; i++) started.push(await engine.start('bench', { i, pad }));
-    const claimed = await pg.jobs.claimBatch({ runnerId: 'r1', limit: 10 });
-    const jobs = started.map((e) => claimed.find((j) => j.executionId === e.id) as Job);
-    const items = itemsFor(jobs).map((item, i) => ({ ...item, job: jobs[i] as Job }));
+    const { started, jobs, items, executions } = await startLargeAndClaim(engine);
     const stale = { ...items[2], leaseId: '00000000-0000-4000-8000-000000000000' };
-    const executions = await pg.executions.getMany(started.map((e) => e.id));
     const { result, sent } = await statementsSent(() =>
       engine.completeJobs([items[0], items[1], stale] as typeof items, { executions }),
     );
