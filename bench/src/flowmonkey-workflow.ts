@@ -58,6 +58,8 @@ export interface WorkflowWorker {
   pause: () => Promise<void>;
   /** Stops everything and ends the pool. */
   close: () => Promise<void>;
+  /** The worker's pool (for the studies' own queries on its connections). */
+  pool: pg.Pool;
 }
 
 /** Builds a worker that runs the flow's stateful step, not started. */
@@ -92,6 +94,7 @@ export async function openWorkflowWorker(
       await listener.stop();
       await pool.end();
     },
+    pool,
   };
 }
 

@@ -19,23 +19,14 @@ import pg from 'pg';
 import { createBenchDatabase, dropBenchDatabase } from '../src/database.js';
 import { benchFlow, workflowHandlers } from '../src/flowmonkey-workflow.js';
 import { postgresCpuMs } from '../src/postgres-cpu.js';
+import { tallyStatements } from '../src/statement-tally.js';
 
 const N = 3000;
 const WARM = Number(process.env.WARM ?? 0);
 const PRODUCERS = 10;
 
-/** Statements sent by every client of this process, by prepared name or first word. */
-const sent = new Map<string, number>();
-const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
-pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-  const [config] = args;
-  const name =
-    typeof config === 'string'
-      ? (config.split(' ')[0] ?? config)
-      : String((config as { name?: string }).name ?? 'unnamed');
-  sent.set(name, (sent.get(name) ?? 0) + 1);
-  return query.apply(this, args);
-} as typeof pg.Client.prototype.query;
+/** Statements answered for every client of this process, by prepared name or first word. */
+const sent = tallyStatements();
 
 const { name, url } = await createBenchDatabase();
 const workerPool = new pg.Pool({ connectionString: url, max: 10 });
@@ -98,7 +89,7 @@ try {
   const pgUs = ((postgresCpuMs() - pg0) * 1000) / N;
   console.log(`${Math.round(N / (ms / 1000))} executions/s, first start to last finish`);
   console.log(`CPU per execution: Node ${nodeUs.toFixed(0)} µs, PostgreSQL ${pgUs.toFixed(0)} µs`);
-  for (const [statement, count] of [...sent].sort((a, b) => b[1] - a[1])) {
+  for (const [statement, { count }] of [...sent].sort((a, b) => b[1].count - a[1].count)) {
     console.log(`${statement.padEnd(48)} ${(count / N).toFixed(2)} per execution`);
   }
   // The statistics collector reports a backend's counts when it goes idle, within a second.

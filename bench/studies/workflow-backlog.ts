@@ -16,87 +16,39 @@
  *     exec node --conditions=flowmonkey-compiled --import tsx studies/workflow-backlog.ts
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { Engine, noopLogger } from '@flowmonkey/core';
-import { BasicJobRunner } from '@flowmonkey/jobs';
-import { createPgStores, JobListener, migrate } from '@flowmonkey/postgres';
+import { Engine } from '@flowmonkey/core';
+import { createPgStores, migrate } from '@flowmonkey/postgres';
 import pg from 'pg';
 import { createBenchDatabase, dropBenchDatabase } from '../src/database.js';
-import { benchFlow, workflowHandlers } from '../src/flowmonkey-workflow.js';
+import {
+  benchFlow,
+  openWorkflowWorker,
+  type WorkflowWorker,
+  workflowHandlers,
+} from '../src/flowmonkey-workflow.js';
 import { postgresCpuMs } from '../src/postgres-cpu.js';
+import { tallyStatements } from '../src/statement-tally.js';
 
 const N = Number(process.env.N ?? 5000);
 const WARM = Number(process.env.WARM ?? 5000);
 const PRODUCERS = 10;
 
-interface Tally {
-  count: number;
-  rows: number;
-  ms: number;
-}
 /** Statements answered, by prepared name (or first word), with their rows and time. */
-const tallies = new Map<string, Tally>();
-const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
-pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-  const [config] = args;
-  const name =
-    typeof config === 'string'
-      ? (config.split(' ')[0] ?? config)
-      : String((config as { name?: string }).name ?? 'unnamed');
-  const began = performance.now();
-  const settle = (r: { rowCount?: number | null } | undefined) => {
-    const t = tallies.get(name) ?? { count: 0, rows: 0, ms: 0 };
-    t.count++;
-    t.rows += r?.rowCount ?? 0;
-    t.ms += performance.now() - began;
-    tallies.set(name, t);
-  };
-  // A pool passes a callback; a client called directly returns a promise.
-  const last = args.at(-1);
-  if (typeof last === 'function') {
-    args[args.length - 1] = (error: unknown, r: { rowCount?: number | null }) => {
-      settle(r);
-      return (last as (e: unknown, r: unknown) => unknown)(error, r);
-    };
-    return query.apply(this, args);
-  }
-  return (query.apply(this, args) as Promise<{ rowCount?: number | null }>).then((r) => {
-    settle(r);
-    return r;
-  });
-} as typeof pg.Client.prototype.query;
+const tallies = tallyStatements();
 
 const { name, url } = await createBenchDatabase();
-const newPool = (max: number) => {
-  const pool = new pg.Pool({ connectionString: url, max });
-  pool.on('error', () => {});
-  return pool;
-};
-let workerPool = newPool(10);
-const producerPool = newPool(PRODUCERS);
+const producerPool = new pg.Pool({ connectionString: url, max: PRODUCERS });
+producerPool.on('error', () => {});
+let worker: WorkflowWorker | undefined;
 try {
-  await migrate({ pool: workerPool });
   let finished = 0;
   let target = WARM;
   let reached: () => void = () => {};
   const onDone = () => {
     if (++finished === target) reached();
   };
-  const newWorker = (pool: pg.Pool) => {
-    const stores = createPgStores({ pool });
-    const engine = new Engine({ stores, handlers: workflowHandlers(onDone), flows: [benchFlow] });
-    const listener = new JobListener({ pool });
-    const runner = new BasicJobRunner({
-      jobStore: stores.jobs,
-      engine,
-      wakeups: listener,
-      maxConcurrent: 10,
-      batchSize: 250,
-      prefetch: 500,
-      logger: noopLogger,
-    });
-    return { listener, runner };
-  };
-  let { listener, runner } = newWorker(workerPool);
+  worker = await openWorkflowWorker(url, 10, onDone);
+  await migrate({ pool: worker.pool });
   const starter = new Engine({
     stores: createPgStores({ pool: producerPool }),
     handlers: workflowHandlers(() => {}),
@@ -109,25 +61,21 @@ try {
         while (next < count) await starter.start('bench', { i: next++ });
       }),
     );
-  await listener.start();
   if (WARM > 0) {
     const warmed = new Promise<void>((resolve) => (reached = resolve));
     const trickle = process.env.WARM_E2E === '1';
-    if (trickle) await runner.start();
+    if (trickle) await worker.start();
     await startAll(WARM);
-    if (!trickle) await runner.start();
+    if (!trickle) await worker.start();
     await warmed;
-    await runner.stop({ graceful: true, timeoutMs: 2000 });
+    await worker.pause();
     if (process.env.NEW_POOL === '1') {
-      await listener.stop();
-      await workerPool.end();
-      workerPool = newPool(10);
-      ({ listener, runner } = newWorker(workerPool));
-      await listener.start();
+      await worker.close();
+      worker = await openWorkflowWorker(url, 10, onDone);
     }
   }
   // As the bench: analysed after the warm-up, before the timed executions are started.
-  await workerPool.query('VACUUM ANALYZE');
+  await worker.pool.query('VACUUM ANALYZE');
   await startAll(WARM + N);
   target = WARM + N;
   const done = new Promise<void>((resolve) => (reached = resolve));
@@ -136,7 +84,7 @@ try {
   const pg0 = postgresCpuMs();
   const faults0 = postgresPageFaults();
   const began = performance.now();
-  await runner.start();
+  await worker.start();
   await done;
   const ms = performance.now() - began;
   const cpu = process.cpuUsage(cpu0);
@@ -150,11 +98,9 @@ try {
       `${statement.padEnd(48)} ${(t.count / N).toFixed(3)}/execution ${(t.rows / t.count).toFixed(0).padStart(4)} rows ${(t.ms / t.count).toFixed(2).padStart(6)} ms`,
     );
   }
-  await runner.stop({ graceful: true, timeoutMs: 2000 });
-  await listener.stop();
-  const clients = await Promise.all(
-    Array.from({ length: workerPool.totalCount }, () => workerPool.connect()),
-  );
+  await worker.pause();
+  const { pool } = worker;
+  const clients = await Promise.all(Array.from({ length: pool.totalCount }, () => pool.connect()));
   for (const client of clients) {
     const { rows } = await client.query<{ name: string; generic: string; custom: string }>(
       `SELECT name, generic_plans AS generic, custom_plans AS custom FROM pg_prepared_statements
@@ -167,7 +113,7 @@ try {
     client.release();
   }
 } finally {
-  await workerPool.end();
+  await worker?.close();
   await producerPool.end();
   await dropBenchDatabase(name);
 }
