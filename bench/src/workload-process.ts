@@ -177,7 +177,7 @@ async function latency(): Promise<WorkloadResult> {
  * untimed, pauses them and `VACUUM ANALYZE`s: the timed executions meet worker processes
  * that have run the flow before (V8 has compiled the engine's hot paths) and a database
  * that has been running for a while, as a deployed worker after its first minute. Timed
- * from a cold start, the one-process workflow spent about a third more Node CPU per
+ * from a cold start, the one-process workflow spent about 1.4 times the Node CPU per
  * execution (`studies/workflow-backlog.ts`); and on a young database PostgreSQL keeps the
  * plans it made while the tables were nearly empty (sequential scans) until autovacuum
  * analyses them (see RESULTS.md). Their inputs start at `params.n`, apart from the timed
