@@ -99,6 +99,30 @@ export async function openWorkflowWorker(
 }
 
 /**
+ * For the studies: starts executions of the flow on `pool` from `producers` concurrent
+ * callers, numbering their inputs on across calls: `startUpTo(count)` starts them until
+ * `count` have been started in all. `flush` sends the wake-ups still held.
+ */
+export function executionStarter(
+  pool: pg.Pool,
+  producers: number,
+): { startUpTo: (count: number) => Promise<void>; flush: () => Promise<void> } {
+  const stores = createPgStores({ pool });
+  const engine = new Engine({ stores, handlers: workflowHandlers(() => {}), flows: [benchFlow] });
+  let next = 0;
+  return {
+    startUpTo: async (count) => {
+      await Promise.all(
+        Array.from({ length: producers }, async () => {
+          while (next < count) await engine.start('bench', { i: next++ });
+        }),
+      );
+    },
+    flush: () => stores.notifier.flush(),
+  };
+}
+
+/**
  * Starts `n` executions, inputs `from` to `from + n - 1`, from `producers` concurrent
  * callers; returns how long it took (ms).
  */

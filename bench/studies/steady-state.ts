@@ -17,7 +17,7 @@ import { BasicJobRunner } from '@flowmonkey/jobs';
 import { createPgStores, JobListener, migrate } from '@flowmonkey/postgres';
 import pg from 'pg';
 import { createBenchDatabase, dropBenchDatabase } from '../src/database.js';
-import { benchFlow, workflowHandlers } from '../src/flowmonkey-workflow.js';
+import { benchFlow, executionStarter, workflowHandlers } from '../src/flowmonkey-workflow.js';
 import { postgresCpuMs } from '../src/postgres-cpu.js';
 import { tallyStatements } from '../src/statement-tally.js';
 
@@ -58,19 +58,7 @@ try {
   });
   await listener.start();
   await runner.start();
-  const producer = createPgStores({ pool: producerPool });
-  const starter = new Engine({
-    stores: producer,
-    handlers: workflowHandlers(() => {}),
-    flows: [benchFlow],
-  });
-  let next = 0;
-  const startAll = (count: number) =>
-    Promise.all(
-      Array.from({ length: PRODUCERS }, async () => {
-        while (next < count) await starter.start('bench', { i: next++ });
-      }),
-    );
+  const { startUpTo: startAll, flush } = executionStarter(producerPool, PRODUCERS);
   if (WARM > 0) {
     await startAll(WARM);
     while (finished < WARM) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -101,7 +89,7 @@ try {
   }
   await runner.stop({ graceful: true, timeoutMs: 2000 });
   await listener.stop();
-  await producer.notifier.flush();
+  await flush();
 } finally {
   await workerPool.end();
   await producerPool.end();

@@ -16,15 +16,13 @@
  *     exec node --conditions=flowmonkey-compiled --import tsx studies/workflow-backlog.ts
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { Engine } from '@flowmonkey/core';
-import { createPgStores, migrate } from '@flowmonkey/postgres';
+import { migrate } from '@flowmonkey/postgres';
 import pg from 'pg';
 import { createBenchDatabase, dropBenchDatabase } from '../src/database.js';
 import {
-  benchFlow,
+  executionStarter,
   openWorkflowWorker,
   type WorkflowWorker,
-  workflowHandlers,
 } from '../src/flowmonkey-workflow.js';
 import { postgresCpuMs } from '../src/postgres-cpu.js';
 import { tallyStatements } from '../src/statement-tally.js';
@@ -49,18 +47,7 @@ try {
   };
   worker = await openWorkflowWorker(url, 10, onDone);
   await migrate({ pool: worker.pool });
-  const starter = new Engine({
-    stores: createPgStores({ pool: producerPool }),
-    handlers: workflowHandlers(() => {}),
-    flows: [benchFlow],
-  });
-  let next = 0;
-  const startAll = (count: number) =>
-    Promise.all(
-      Array.from({ length: PRODUCERS }, async () => {
-        while (next < count) await starter.start('bench', { i: next++ });
-      }),
-    );
+  const { startUpTo: startAll } = executionStarter(producerPool, PRODUCERS);
   if (WARM > 0) {
     const warmed = new Promise<void>((resolve) => (reached = resolve));
     const trickle = process.env.WARM_E2E === '1';
