@@ -56,13 +56,10 @@ export class ResumeWriter {
     const updates = params.executions;
     const jsons = assertExecutionUpdates(updates, { maxBytes: maxPayloadBytes }, 'executions');
     if (this.#unavailable) return undefined;
-    const documents = sortedUpdateDocuments(updates, jsons);
-    const jobShares = sharesOf(jobs);
-    const statements = Math.max(documents.length, jobShares.length, 1);
-    if (statements > 1 && !(db instanceof pg.Pool)) return undefined;
+    const statements = planStatements(sortedUpdateDocuments(updates, jsons), jobs);
+    if (statements.length > 1 && !(db instanceof pg.Pool)) return undefined;
     const send = async (client: Queryable, i: number) => {
-      const share = jobShares[i] ?? { jobIds: [], leaseIds: [], results: [] };
-      const document: UpdateDocument | undefined = documents[i];
+      const { jobs: share, document } = statements[i] as PlannedStatement;
       const [row] = await runStatement(client, this.#ctx.statements.resumes.completeAndResumeMany, [
         share.jobIds,
         share.leaseIds,
@@ -76,12 +73,12 @@ export class ResumeWriter {
     };
     let at: unknown;
     try {
-      if (statements === 1) at = await send(db, 0);
+      if (statements.length === 1) at = await send(db, 0);
       else {
         at = await inPoolTransaction(db as pg.Pool, async (client) => {
           // One transaction: every statement's `now()` and so its completion time are the same.
           const first = await send(client, 0);
-          for (let i = 1; i < statements; i++) await send(client, i);
+          for (let i = 1; i < statements.length; i++) await send(client, i);
           return first;
         });
       }
@@ -102,28 +99,51 @@ export class ResumeWriter {
   }
 }
 
+/** One statement of a batch: its share of the jobs and its document of executions, if any. */
+export interface PlannedStatement {
+  jobs: CompletionColumns;
+  document: UpdateDocument | undefined;
+}
+
 /**
- * `jobs` in shares of at most `STATEMENT_DOCUMENT_CHARS` of results each (a share holds at
- * least one job, however large its result), in order; none for no jobs.
+ * The statements of a batch, in order: each document of executions (at most
+ * `STATEMENT_DOCUMENT_CHARS` unless one row alone is larger) with as many of the jobs as
+ * fit beside it, then the jobs left over in statements of their own, no statement over
+ * the limit unless one job's result alone is. Jobs keep their order. At least one
+ * statement, however empty the batch.
  */
-function sharesOf(jobs: CompletionColumns): CompletionColumns[] {
-  const shares: CompletionColumns[] = [];
-  let share: CompletionColumns | undefined;
-  let size = 0;
+export function planStatements(
+  documents: readonly UpdateDocument[],
+  jobs: CompletionColumns,
+): PlannedStatement[] {
+  const none = (): CompletionColumns => ({ jobIds: [], leaseIds: [], results: [] });
+  const planned: (PlannedStatement & { size: number })[] = documents.map((document) => ({
+    jobs: none(),
+    document,
+    size: document.json.length,
+  }));
+  const jobsOnly = () => planned.push({ jobs: none(), document: undefined, size: 0 });
+  if (planned.length === 0) jobsOnly();
+  let at = 0;
   jobs.jobIds.forEach((jobId, i) => {
-    const chars = JOB_CHARS + (jobs.results[i]?.length ?? 0);
-    if (
-      share === undefined ||
-      (share.jobIds.length > 0 && size + chars > STATEMENT_DOCUMENT_CHARS)
-    ) {
-      share = { jobIds: [], leaseIds: [], results: [] };
-      shares.push(share);
-      size = 0;
+    const result = jobs.results[i] ?? 'null';
+    const chars = JOB_CHARS + result.length;
+    for (;;) {
+      const statement = planned[at];
+      if (statement === undefined) {
+        jobsOnly();
+        continue;
+      }
+      const empty = statement.size === 0;
+      if (empty || statement.size + chars <= STATEMENT_DOCUMENT_CHARS) {
+        statement.jobs.jobIds.push(jobId);
+        statement.jobs.leaseIds.push(jobs.leaseIds[i] ?? null);
+        statement.jobs.results.push(result);
+        statement.size += chars;
+        break;
+      }
+      at++;
     }
-    share.jobIds.push(jobId);
-    share.leaseIds.push(jobs.leaseIds[i] ?? null);
-    share.results.push(jobs.results[i] ?? 'null');
-    size += chars;
   });
-  return shares;
+  return planned;
 }
