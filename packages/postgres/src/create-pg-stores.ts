@@ -72,7 +72,8 @@ export interface PgStores extends Stores {
  * between BEGIN and COMMIT with stores bound to it, rolling back when `fn` throws; the
  * wake-ups it caused are sent after COMMIT, once. `parkOnNewJob` writes a job and the
  * execution parked on it in one statement (group-committed with the parks made at once);
- * `completeAndResumeMany` completes jobs and resumes their executions in one statement.
+ * `completeAndResumeMany` completes jobs and resumes their executions in one statement
+ * (a batch larger than `STATEMENT_DOCUMENT_CHARS`: several, in one transaction).
  */
 export function createPgStores(options: PgStoresOptions): PgStores {
   const schema = options.schema ?? DEFAULT_SCHEMA;

@@ -59,9 +59,8 @@ export function isPgError(error: unknown): error is PgErrorLike {
  * invalid values and constraint violations (22xxx, 23502, 23505, 23514) become
  * `ValidationError` naming the column (or the constraint, or the field a domain guards),
  * and serialization failures, deadlocks and `assert_all_written` (40001, 40P01, FM001)
- * become `ConcurrencyError`. The
- * original error is kept as `cause` and its message is never rewritten; anything else is
- * returned unchanged.
+ * become `ConcurrencyError`. The original error is kept as `cause` and its message is
+ * never rewritten; anything else is returned unchanged.
  */
 export function mapPgError(error: unknown): unknown {
   if (error instanceof FlowMonkeyError || !isPgError(error)) return error;

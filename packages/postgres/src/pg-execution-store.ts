@@ -26,7 +26,7 @@ import {
 } from './execution-update-documents.js';
 import { GroupCommit } from './group-commit.js';
 import { nowValue } from './pg-job-store.js';
-import { inPoolTransaction } from './pool-transaction.js';
+import { inOneCommit } from './pool-transaction.js';
 import { type Queryable, type Row, runStatement } from './queryable.js';
 import { rowToExecution } from './rows.js';
 import type { StoreContext } from './store-context.js';
@@ -163,9 +163,7 @@ export class PgExecutionStore implements ExecutionStore {
       }
       return rows;
     };
-    const { db } = this.#ctx;
-    if (documents.length === 1 || !(db instanceof pg.Pool)) return write(db);
-    return inPoolTransaction(db, write);
+    return inOneCommit(this.#ctx.db, documents.length, write);
   }
 
   async update(params: { execution: Execution; expectedVersion: number }): Promise<Execution> {

@@ -1,5 +1,6 @@
-import type pg from 'pg';
+import pg from 'pg';
 import { mapPgError } from './map-pg-error.js';
+import type { Queryable } from './queryable.js';
 
 /**
  * Runs `fn` in a transaction on a client checked out of `pool`: BEGIN, then COMMIT, or
@@ -32,4 +33,18 @@ export async function inPoolTransaction<T>(
     client.off('error', onError);
     client.release(broken);
   }
+}
+
+/**
+ * Runs `write`, which sends `statements` statements on the connection it is given, so that
+ * they commit together or not at all: as it is when it sends one or `db` is already a
+ * transaction's client, else in a transaction of its own on the pool.
+ */
+export function inOneCommit<T>(
+  db: Queryable,
+  statements: number,
+  write: (db: Queryable) => Promise<T>,
+): Promise<T> {
+  if (statements <= 1 || !(db instanceof pg.Pool)) return write(db);
+  return inPoolTransaction(db, write);
 }

@@ -7,7 +7,6 @@ import {
   executionAsStored,
   normalizeRunnerEvents,
 } from '@flowmonkey/core';
-import pg from 'pg';
 import { type CompletionColumns, completionColumns, eventColumns } from './completion-values.js';
 import {
   STATEMENT_DOCUMENT_CHARS,
@@ -15,7 +14,7 @@ import {
   type UpdateDocument,
 } from './execution-update-documents.js';
 import { isPgError } from './map-pg-error.js';
-import { inPoolTransaction } from './pool-transaction.js';
+import { inOneCommit } from './pool-transaction.js';
 import { type Queryable, runStatement } from './queryable.js';
 import type { StoreContext } from './store-context.js';
 
@@ -57,31 +56,31 @@ export class ResumeWriter {
     const jsons = assertExecutionUpdates(updates, { maxBytes: maxPayloadBytes }, 'executions');
     if (this.#unavailable) return undefined;
     const statements = planStatements(sortedUpdateDocuments(updates, jsons), jobs);
-    if (statements.length > 1 && !(db instanceof pg.Pool)) return undefined;
-    const send = async (client: Queryable, i: number) => {
-      const { jobs: share, document } = statements[i] as PlannedStatement;
-      const [row] = await runStatement(client, this.#ctx.statements.resumes.completeAndResumeMany, [
-        share.jobIds,
-        share.leaseIds,
-        share.results,
-        null,
-        ...eventColumns(i === 0 ? events : []),
-        document?.json ?? '[]',
-        document?.rows ?? 0,
-      ]);
-      return row?.at;
+    // Every statement runs in the same transaction, so its `now()`, the completion time,
+    // is the same: the first one's answer stands for all.
+    const write = async (client: Queryable) => {
+      let at: unknown;
+      for (const [i, { jobs: share, document }] of statements.entries()) {
+        const [row] = await runStatement(
+          client,
+          this.#ctx.statements.resumes.completeAndResumeMany,
+          [
+            share.jobIds,
+            share.leaseIds,
+            share.results,
+            null,
+            ...eventColumns(i === 0 ? events : []),
+            document?.json ?? '[]',
+            document?.rows ?? 0,
+          ],
+        );
+        if (i === 0) at = row?.at;
+      }
+      return at;
     };
     let at: unknown;
     try {
-      if (statements.length === 1) at = await send(db, 0);
-      else {
-        at = await inPoolTransaction(db as pg.Pool, async (client) => {
-          // One transaction: every statement's `now()` and so its completion time are the same.
-          const first = await send(client, 0);
-          for (let i = 1; i < statements.length; i++) await send(client, i);
-          return first;
-        });
-      }
+      at = await inOneCommit(db, statements.length, write);
     } catch (error) {
       if (error instanceof ConcurrencyError) return undefined;
       if (isPgError(error) && error.code === UNDEFINED_FUNCTION) {

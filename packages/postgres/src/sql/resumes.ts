@@ -22,7 +22,8 @@ export function resumeStatements(
     // FM001) unless every job and every execution was written: the caller then settles the
     // batch in a transaction, where a lost lease or a moved version is decided row by row.
     // Returns the completion time (database now when no job was given). The number of
-    // executions is hidden from custom plans, as the jobs' is (see `opaque`).
+    // executions is hidden from custom plans, as the jobs' is (see `opaque`). A large
+    // batch is sent as several of these in one transaction (see `ResumeWriter`).
     completeAndResumeMany: `WITH ${completeJobsCtes(s, 'j.id, j.attempts, j.updated_at')},
       resumed AS (${updateExecutionsFrom(s, '$10', opaque('$11::int'))})
       SELECT ${s}.assert_all_written('jobs', (SELECT count(*) FROM src), cardinality($1::uuid[]))
