@@ -8,11 +8,17 @@ interface Link {
   server: Socket;
   /** A self-committing statement was bound on this link; it commits at the next Sync. */
   awaitingSync?: boolean;
+  /**
+   * The server's last ReadyForQuery said a transaction is open: a statement bound now
+   * commits with the transaction's COMMIT, not at its Sync.
+   */
+  inTransaction?: boolean;
 }
 
 /**
  * Prepared statements that commit on their own, in the implicit transaction that ends at
- * the extended protocol's Sync: a runner's one-statement settle of step jobs.
+ * the extended protocol's Sync, when sent outside an explicit transaction: a runner's
+ * one-statement settle of step jobs (a large batch sends several inside BEGIN/COMMIT).
  */
 const SELF_COMMITTING_STATEMENTS = ['completeAndResumeMany'];
 
@@ -112,11 +118,15 @@ export class TcpProxy {
       server.on('error', () => client.destroy());
       client.on('close', () => server.destroy());
       server.on('close', () => client.destroy());
-      const link = { client, server };
+      const link: Link = { client, server };
       this.#links.add(link);
       client.on('close', () => this.#links.delete(link));
       client.on('data', (chunk) => this.#toServer(link, chunk));
-      server.on('data', (chunk) => client.write(chunk));
+      server.on('data', (chunk) => {
+        // Read before the client can answer it with its next statement.
+        link.inTransaction = transactionOpen(chunk) ?? link.inTransaction;
+        client.write(chunk);
+      });
     };
     if (this.#mode === 'blackhole') {
       client.pause();
@@ -129,7 +139,7 @@ export class TcpProxy {
   #toServer(link: Link, chunk: Buffer): void {
     link.server.write(chunk);
     if (this.#commitCuts === 0) return;
-    if (bindsSelfCommitting(chunk)) link.awaitingSync = true;
+    if (link.inTransaction !== true && bindsSelfCommitting(chunk)) link.awaitingSync = true;
     if (isCommit(chunk) || (link.awaitingSync === true && hasSync(chunk))) {
       this.#commitCuts--;
       this.commitsCut++;
@@ -166,6 +176,19 @@ function bindsSelfCommitting(chunk: Buffer): boolean {
   const text = chunk.toString('latin1');
   return SELF_COMMITTING_STATEMENTS.some((name) => text.includes(`_${name}\0`));
 }
+
+/**
+ * From the last ReadyForQuery message in `chunk` ('Z', length 5, then the status: 'I' idle,
+ * 'T' in a transaction, 'E' in a failed one): whether a transaction is open; `undefined`
+ * when `chunk` holds none.
+ */
+function transactionOpen(chunk: Buffer): boolean | undefined {
+  const at = chunk.lastIndexOf(READY_FOR_QUERY);
+  if (at < 0 || at + READY_FOR_QUERY.length >= chunk.length) return undefined;
+  return chunk[at + READY_FOR_QUERY.length] !== 0x49; // 'I'
+}
+
+const READY_FOR_QUERY = Buffer.from([0x5a, 0, 0, 0, 5]);
 
 /** True when `chunk` holds an extended-protocol Sync message ('S', length 4). */
 function hasSync(chunk: Buffer): boolean {
