@@ -26,6 +26,13 @@ export default defineConfig({
         },
       },
       {
+        // The benchmark's report (no database: the workloads themselves run with `pnpm bench`).
+        test: {
+          name: 'bench',
+          include: ['bench/test/**/*.test.ts'],
+        },
+      },
+      {
         test: {
           name: 'postgres',
           include: ['packages/postgres/test/**/*.test.ts'],

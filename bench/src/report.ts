@@ -13,10 +13,35 @@ function cell(values: number[]): string {
   return `${fmt(median(values))} (${fmt(Math.min(...values))}–${fmt(Math.max(...values))})`;
 }
 
-function ratio(mine: number[], reference: number[], higherIsBetter: boolean): string {
-  if (mine.length === 0 || reference.length === 0) return '–';
-  const r = higherIsBetter ? median(mine) / median(reference) : median(reference) / median(mine);
-  return `${r.toFixed(2)}×`;
+/**
+ * The ratio of the medians to the reference's, then, when two or more rounds ran both, the
+ * range of the ratios within each round (the two runs back to back, so a machine whose speed
+ * drifts between rounds moves both): how far one run's ratio can be trusted.
+ */
+export function ratioCell(
+  mine: readonly (number | undefined)[],
+  reference: readonly (number | undefined)[],
+  higherIsBetter: boolean,
+): string {
+  const of = (a: number, b: number) => (higherIsBetter ? a / b : b / a);
+  const finite = (values: readonly (number | undefined)[]) =>
+    values.filter((v): v is number => v !== undefined && Number.isFinite(v));
+  if (finite(mine).length === 0 || finite(reference).length === 0) return '–';
+  const headline = `${of(median(finite(mine)), median(finite(reference))).toFixed(2)}×`;
+  const perRound: number[] = [];
+  mine.forEach((value, round) => {
+    const ref = reference[round];
+    if (
+      value !== undefined &&
+      ref !== undefined &&
+      Number.isFinite(value) &&
+      Number.isFinite(ref)
+    ) {
+      perRound.push(of(value, ref));
+    }
+  });
+  if (perRound.length < 2) return headline;
+  return `${headline} (${Math.min(...perRound).toFixed(2)}–${Math.max(...perRound).toFixed(2)})`;
 }
 
 /** The markdown section of one workload: medians, min–max, ratio to graphile-worker, checks. */
@@ -29,15 +54,16 @@ export function workloadSection(plan: WorkloadPlan, runs: RunsByAdapter): string
   if (hasRef) for (const m of ratioMetrics) header.push(`× ${REFERENCE}: ${m.label}`);
   header.push('exactly once');
   lines.push(`| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`);
+  /** One value per round, `undefined` where the run failed or did not measure it. */
+  const byRound = (adapter: string, key: string) =>
+    (runs.get(adapter) ?? []).map((r) => r?.metrics[key]);
   const values = (adapter: string, key: string) =>
-    (runs.get(adapter) ?? [])
-      .map((r) => r?.metrics[key])
-      .filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+    byRound(adapter, key).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
   for (const [adapter, results] of runs) {
     const row = [adapter, ...plan.metrics.map((m) => cell(values(adapter, m.key)))];
     if (hasRef) {
       for (const m of ratioMetrics) {
-        row.push(ratio(values(adapter, m.key), values(REFERENCE, m.key), m.higherIsBetter));
+        row.push(ratioCell(byRound(adapter, m.key), byRound(REFERENCE, m.key), m.higherIsBetter));
       }
     }
     row.push(checkCell(results));
@@ -87,7 +113,7 @@ export function resultsMarkdown(options: {
     `- libraries: ${Object.entries(versions)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
-    `- ${rounds} round(s), adapters in turn (A B A B), each run in a fresh database and its own process; cells are median (min–max); ratios compare medians; total ${Math.round(elapsedMs / 1000)} s`,
+    `- ${rounds} round(s), adapters in turn (A B A B), each run in a fresh database and its own process; cells are median (min–max); ratios compare medians, with the range of the ratios within each round in brackets; total ${Math.round(elapsedMs / 1000)} s`,
     '',
     ...sections,
   ].join('\n');
