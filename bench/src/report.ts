@@ -63,7 +63,11 @@ export function workloadSection(plan: WorkloadPlan, runs: RunsByAdapter): string
     const row = [adapter, ...plan.metrics.map((m) => cell(values(adapter, m.key)))];
     if (hasRef) {
       for (const m of ratioMetrics) {
-        row.push(ratioCell(byRound(adapter, m.key), byRound(REFERENCE, m.key), m.higherIsBetter));
+        row.push(
+          adapter === REFERENCE
+            ? '1.00×'
+            : ratioCell(byRound(adapter, m.key), byRound(REFERENCE, m.key), m.higherIsBetter),
+        );
       }
     }
     row.push(checkCell(results));
