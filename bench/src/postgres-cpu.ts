@@ -23,3 +23,19 @@ export function postgresCpuMs(): number {
   }
   return (ticks * 1000) / TICKS_PER_S;
 }
+
+/** Minor page faults so far of every process named `postgres` (Linux only). */
+export function postgresPageFaults(): number {
+  let faults = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!stat.includes('(postgres)')) continue;
+      faults += Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  return faults;
+}

@@ -15,7 +15,6 @@
  *   npx -y pnpm@10 exec tsc -b bench && WARM_E2E=1 npx -y pnpm@10 --filter @flowmonkey/bench \
  *     exec node --conditions=flowmonkey-compiled --import tsx studies/workflow-backlog.ts
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { migrate } from '@flowmonkey/postgres';
 import pg from 'pg';
 import { createBenchDatabase, dropBenchDatabase } from '../src/database.js';
@@ -24,7 +23,7 @@ import {
   openWorkflowWorker,
   type WorkflowWorker,
 } from '../src/flowmonkey-workflow.js';
-import { postgresCpuMs } from '../src/postgres-cpu.js';
+import { postgresCpuMs, postgresPageFaults } from '../src/postgres-cpu.js';
 import { tallyStatements } from '../src/statement-tally.js';
 
 const N = Number(process.env.N ?? 5000);
@@ -103,20 +102,4 @@ try {
   await worker?.close();
   await producerPool.end();
   await dropBenchDatabase(name);
-}
-
-/** Minor page faults so far of every process named `postgres` (Linux only). */
-function postgresPageFaults(): number {
-  let faults = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (!stat.includes('(postgres)')) continue;
-      faults += Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
-    } catch {
-      // The process ended while being read.
-    }
-  }
-  return faults;
 }
