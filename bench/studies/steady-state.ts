@@ -1,7 +1,8 @@
 /**
  * Study (not part of `pnpm bench`): the statements one execution of the workflow
- * benchmark's flow costs at steady state, in one process: 10 producers start 3,000
- * executions while a worker (the bench's runner settings, woken by LISTEN) runs them.
+ * benchmark's flow costs at steady state, in one process: 10 producers (`PRODUCERS=n`
+ * for another number) start 3,000 executions while a worker (the bench's runner settings,
+ * woken by LISTEN) runs them.
  * Prints executions/s from the first start to the last finish, the CPU one execution cost
  * this Node process and PostgreSQL (every server process, from /proc), per statement sent
  * by any client of this process how many went out per execution, and the sequential scans
@@ -23,7 +24,7 @@ import { tallyStatements } from '../src/statement-tally.js';
 
 const N = 3000;
 const WARM = Number(process.env.WARM ?? 0);
-const PRODUCERS = 10;
+const PRODUCERS = Number(process.env.PRODUCERS ?? 10);
 
 /** Statements answered for every client of this process, by prepared name or first word. */
 const sent = tallyStatements();
