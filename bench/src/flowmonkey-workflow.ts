@@ -99,13 +99,14 @@ export async function openWorkflowWorker(
 }
 
 /**
- * For the studies: starts executions of the flow on `pool` from `producers` concurrent
- * callers, numbering their inputs on across calls: `startUpTo(count)` starts them until
- * `count` have been started in all. `flush` sends the wake-ups still held.
+ * Starts executions of the flow on `pool` from `producers` concurrent callers, numbering
+ * their inputs from `from` on across calls: `startUpTo(count)` starts them until `count`
+ * have been started in all. `flush` sends the wake-ups still held.
  */
 export function executionStarter(
   pool: pg.Pool,
   producers: number,
+  from = 0,
 ): { startUpTo: (count: number) => Promise<void>; flush: () => Promise<void> } {
   const stores = createPgStores({ pool });
   const engine = new Engine({ stores, handlers: workflowHandlers(() => {}), flows: [benchFlow] });
@@ -114,7 +115,7 @@ export function executionStarter(
     startUpTo: async (count) => {
       await Promise.all(
         Array.from({ length: producers }, async () => {
-          while (next < count) await engine.start('bench', { i: next++ });
+          while (next < count) await engine.start('bench', { i: from + next++ });
         }),
       );
     },
@@ -133,20 +134,11 @@ export async function startExecutions(
   from = 0,
 ): Promise<number> {
   const pool = new pg.Pool({ connectionString: url, max: producers });
-  const stores = createPgStores({ pool });
-  const engine = new Engine({ stores, handlers: workflowHandlers(() => {}), flows: [benchFlow] });
+  const { startUpTo, flush } = executionStarter(pool, producers, from);
   const began = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: producers }, async () => {
-      while (next < n) {
-        const i = from + next++;
-        await engine.start('bench', { i });
-      }
-    }),
-  );
+  await startUpTo(n);
   const ms = performance.now() - began;
-  await stores.notifier.flush();
+  await flush();
   await pool.end();
   return ms;
 }

@@ -3,17 +3,27 @@ import { readdirSync, readFileSync } from 'node:fs';
 /** Clock ticks per second of /proc/<pid>/stat on Linux. */
 const TICKS_PER_S = 100;
 
+/** The fields of /proc/<pid>/stat after the command name, and the command (Linux only). */
+function statOf(pid: number | string): { command: string; fields: string[] } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const close = stat.lastIndexOf(')');
+  return {
+    command: stat.slice(stat.indexOf('(') + 1, close),
+    fields: stat.slice(close + 2).split(' '),
+  };
+}
+
 /**
- * The fields of /proc/<pid>/stat after the command name, for every process named
- * `postgres` on this machine (Linux only); a process that ends while being read is left out.
+ * The stat fields (see {@link statOf}) of every process named `postgres` on this machine;
+ * a process that ends while being read is left out.
  */
 function postgresStats(): string[][] {
   const stats: string[][] = [];
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat.includes('(postgres)')) stats.push(stat.slice(stat.lastIndexOf(')') + 2).split(' '));
+      const { command, fields } = statOf(pid);
+      if (command === 'postgres') stats.push(fields);
     } catch {
       // The process ended while being read.
     }
@@ -37,4 +47,9 @@ export function postgresPageFaults(): number {
   let faults = 0;
   for (const fields of postgresStats()) faults += Number(fields[7]);
   return faults;
+}
+
+/** Minor page faults so far of one process, e.g. a connection's server (Linux only). */
+export function processPageFaults(pid: number): number {
+  return Number(statOf(pid).fields[7]);
 }

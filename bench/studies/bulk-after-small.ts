@@ -23,21 +23,14 @@
  *     --filter @flowmonkey/bench exec node --conditions=flowmonkey-compiled --import tsx \
  *     studies/bulk-after-small.ts
  */
-import { readFileSync } from 'node:fs';
 import { createPgStores, migrate } from '@flowmonkey/postgres';
 import pg from 'pg';
 import { createBenchDatabase, dropBenchDatabase } from '../src/database.js';
-import { postgresCpuMs } from '../src/postgres-cpu.js';
+import { postgresCpuMs, processPageFaults } from '../src/postgres-cpu.js';
 
 const JOBS = 20_000;
 const BATCH = Number(process.env.BATCH ?? 250);
 const MODES = (process.env.MODES ?? 'after-small,after-16mb,fresh,after-select').split(',');
-
-/** Minor page faults so far of server process `pid` (Linux only). */
-function pageFaults(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
-}
 
 const { name, url } = await createBenchDatabase();
 try {
@@ -65,7 +58,7 @@ try {
       } else if (mode === 'after-select') {
         for (let i = 0; i < 500; i++) await pool.query('SELECT 1');
       } else if (mode !== 'fresh') throw new Error(`unknown mode ${mode}`);
-      const faults = pageFaults(pid);
+      const faults = processPageFaults(pid);
       const cpu = postgresCpuMs();
       const began = performance.now();
       for (let done = 0; done < JOBS; done += BATCH) {
@@ -76,7 +69,7 @@ try {
       const ms = performance.now() - began;
       const perJob = ((postgresCpuMs() - cpu) * 1000) / JOBS;
       console.log(
-        `${mode.padEnd(12)} batches of ${BATCH}: ${Math.round(JOBS / (ms / 1000))} jobs/s, PostgreSQL ${perJob.toFixed(1)} µs/job, ${pageFaults(pid) - faults} page faults`,
+        `${mode.padEnd(12)} batches of ${BATCH}: ${Math.round(JOBS / (ms / 1000))} jobs/s, PostgreSQL ${perJob.toFixed(1)} µs/job, ${processPageFaults(pid) - faults} page faults`,
       );
     } finally {
       await pool.end();

@@ -13,12 +13,14 @@
  *   npx -y pnpm@10 exec tsc -b bench && WARM=3000 npx -y pnpm@10 --filter @flowmonkey/bench \
  *     exec node --conditions=flowmonkey-compiled --import tsx studies/steady-state.ts
  */
-import { Engine, noopLogger } from '@flowmonkey/core';
-import { BasicJobRunner } from '@flowmonkey/jobs';
-import { createPgStores, JobListener, migrate } from '@flowmonkey/postgres';
+import { migrate } from '@flowmonkey/postgres';
 import pg from 'pg';
 import { createBenchDatabase, dropBenchDatabase } from '../src/database.js';
-import { benchFlow, executionStarter, workflowHandlers } from '../src/flowmonkey-workflow.js';
+import {
+  executionStarter,
+  openWorkflowWorker,
+  type WorkflowWorker,
+} from '../src/flowmonkey-workflow.js';
 import { postgresCpuMs } from '../src/postgres-cpu.js';
 import { tallyStatements } from '../src/statement-tally.js';
 
@@ -30,35 +32,21 @@ const PRODUCERS = Number(process.env.PRODUCERS ?? 10);
 const sent = tallyStatements();
 
 const { name, url } = await createBenchDatabase();
-const workerPool = new pg.Pool({ connectionString: url, max: 10 });
 const producerPool = new pg.Pool({ connectionString: url, max: PRODUCERS });
-for (const pool of [workerPool, producerPool]) pool.on('error', () => {});
+producerPool.on('error', () => {});
+let worker: WorkflowWorker | undefined;
 try {
-  await migrate({ pool: workerPool });
   let finished = 0;
   let allFinished: () => void = () => {};
   const done = new Promise<void>((resolve) => (allFinished = resolve));
   const onDone = () => {
     if (++finished === WARM + N) allFinished();
   };
-  const worker = createPgStores({ pool: workerPool });
-  const engine = new Engine({
-    stores: worker,
-    handlers: workflowHandlers(onDone),
-    flows: [benchFlow],
-  });
-  const listener = new JobListener({ pool: workerPool });
-  const runner = new BasicJobRunner({
-    jobStore: worker.jobs,
-    engine,
-    wakeups: listener,
-    maxConcurrent: 10,
-    batchSize: 250,
-    prefetch: 500,
-    logger: noopLogger,
-  });
-  await listener.start();
-  await runner.start();
+  worker = await openWorkflowWorker(url, 10, onDone);
+  const workerPool = worker.pool;
+  workerPool.on('error', () => {});
+  await migrate({ pool: workerPool });
+  await worker.start();
   const { startUpTo: startAll, flush } = executionStarter(producerPool, PRODUCERS);
   if (WARM > 0) {
     await startAll(WARM);
@@ -88,11 +76,9 @@ try {
     const read = rows - (scans0.get(table) ?? 0);
     console.log(`sequential scans of ${table}: ${(read / N).toFixed(0)} rows read per execution`);
   }
-  await runner.stop({ graceful: true, timeoutMs: 2000 });
-  await listener.stop();
   await flush();
 } finally {
-  await workerPool.end();
+  await worker?.close();
   await producerPool.end();
   await dropBenchDatabase(name);
 }

@@ -9,14 +9,15 @@ const MAX_UPDATE_DOCUMENT_CHARS = 32 * 2 ** 20;
 /**
  * Most characters of executions (or job results) one batch statement carries; a batch
  * with more is written in several statements, in one transaction. A PostgreSQL server
- * process reads each statement into one buffer, which it sizes in powers of two and frees
- * after the statement. Processes that had served small batches before then took
- * statements of a few hundred kilobytes from fresh memory on every call: in the bench's
+ * process that had served small batches before took the memory of each statement of a
+ * few hundred kilobytes fresh from the kernel on every call (glibc's malloc hands it back
+ * after each; see "Large batches after small ones" in the package README): in the bench's
  * workflow (step batches of 250), 24,000 to 38,000 page faults per 5,000 executions and
  * 3,399 to 3,448 executions/s, against about 700 faults and 4,334 to 4,539/s with
  * batches of 60, whose statements stay under 64 KB (bench/RESULTS.md,
- * `studies/workflow-backlog.ts`). 48 Ki characters keeps a statement's buffer at 64 KB
- * for ASCII JSON, beside its other arrays.
+ * `studies/workflow-backlog.ts`). 48 Ki characters keeps a statement under 64 KB for
+ * ASCII JSON, beside its other arrays. (Smaller statements do not remove the effect
+ * everywhere: a bulk `createMany` of 250 jobs still shows it.)
  */
 export const STATEMENT_DOCUMENT_CHARS = 48 * 1024;
 
