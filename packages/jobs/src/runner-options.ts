@@ -3,6 +3,7 @@ import type { Clock, EventBus, JobStore, Logger, RetryPolicy } from '@flowmonkey
 import {
   assertText,
   ConfigError,
+  MAX_CLAIM_BATCH,
   MAX_TEXT_LENGTH,
   MAX_TIMEOUT_MS,
   systemClock,
@@ -39,7 +40,8 @@ export interface BasicJobRunnerOptions {
   pollIntervalMs?: number;
   /**
    * Most jobs claimed in one round trip (never more than the free slots plus the free room
-   * of the prefetch buffer). @default 10
+   * of the prefetch buffer), at most 1000 (`MAX_CLAIM_BATCH`, what a store claims at once).
+   * @default 10
    */
   batchSize?: number;
   /**
@@ -186,7 +188,14 @@ export function resolveRunnerOptions(options: BasicJobRunnerOptions): ResolvedRu
       min: 1,
       max: MAX_TIMEOUT_MS,
     }),
-    batchSize: checkNumber('batchSize', options.batchSize, { fallback: 10, min: 1, int: true }),
+    // A store claims at most MAX_CLAIM_BATCH jobs at once; a runner asking for more would
+    // take every full claim for a short one, a drained queue, and wait out its poll interval.
+    batchSize: checkNumber('batchSize', options.batchSize, {
+      fallback: 10,
+      min: 1,
+      max: MAX_CLAIM_BATCH,
+      int: true,
+    }),
     prefetch: checkNumber('prefetch', options.prefetch, { fallback: 0, min: 0, int: true }),
     maxConcurrent: checkNumber('maxConcurrent', options.maxConcurrent, {
       fallback: 10,

@@ -34,6 +34,16 @@ describe('resolveRunnerOptions', () => {
     expect(Object.isFrozen(o)).toBe(true);
   });
 
+  it('refuses a batchSize above what a store claims at once', () => {
+    // A store claims at most 1000 jobs (MAX_CLAIM_BATCH); a runner that asked for more took
+    // every full claim for a drained queue and idled a poll interval after each.
+    expect(() => resolveRunnerOptions({ jobStore, batchSize: 1001 })).toThrow(
+      /batchSize.*between 1 and 1000, got 1001/,
+    );
+    expect(fieldOf(() => resolveRunnerOptions({ jobStore, batchSize: 2500 }))).toBe('batchSize');
+    expect(resolveRunnerOptions({ jobStore, batchSize: 1000 }).batchSize).toBe(1000);
+  });
+
   it('throws ConfigError naming the bad field', () => {
     expect(fieldOf(() => resolveRunnerOptions({ jobStore, batchSize: 0 }))).toBe('batchSize');
     expect(fieldOf(() => resolveRunnerOptions({ jobStore, maxConcurrent: 1.5 }))).toBe(
