@@ -5,9 +5,14 @@ import pg from 'pg';
 import type { BenchAdapter, BenchJob, WorkerSpec } from './adapter.js';
 
 const HANDLER = 'noop';
-/** Jobs claimed per round trip and held beyond the free slots (graphile's local queue is 500). */
-const BATCH = Number(process.env.BENCH_FM_BATCH ?? 250);
-const PREFETCH = Number(process.env.BENCH_FM_PREFETCH ?? 500);
+/**
+ * Jobs claimed per round trip (the most a store claims at once) and held beyond the free
+ * slots: FlowMonkey's best drain settings in the settings sweep (bench/RESULTS.md, "Peers
+ * at their best settings"), a buffer as large as graphile-worker's local queue of 5,000.
+ * BENCH_FM_BATCH and BENCH_FM_PREFETCH override them, for a sweep.
+ */
+const BATCH = Number(process.env.BENCH_FM_BATCH ?? 1000);
+const PREFETCH = Number(process.env.BENCH_FM_PREFETCH ?? 5000);
 
 /** FlowMonkey plain jobs: `PgJobStore.create`/`createMany` and a `BasicJobRunner`. */
 export class FlowMonkeyAdapter implements BenchAdapter {
