@@ -9,10 +9,11 @@ const HANDLER = 'noop';
  * Jobs claimed per round trip (the most a store claims at once) and held beyond the free
  * slots: FlowMonkey's best drain settings in the settings sweep (bench/RESULTS.md, "Peers
  * at their best settings"), a buffer as large as graphile-worker's local queue of 5,000.
- * BENCH_FM_BATCH and BENCH_FM_PREFETCH override them, for a sweep.
+ * The workflow workloads' runner uses them too. BENCH_FM_BATCH and BENCH_FM_PREFETCH
+ * override them, for a sweep.
  */
-const BATCH = Number(process.env.BENCH_FM_BATCH ?? 1000);
-const PREFETCH = Number(process.env.BENCH_FM_PREFETCH ?? 5000);
+export const BATCH = Number(process.env.BENCH_FM_BATCH ?? 1000);
+export const PREFETCH = Number(process.env.BENCH_FM_PREFETCH ?? 5000);
 
 /** FlowMonkey plain jobs: `PgJobStore.create`/`createMany` and a `BasicJobRunner`. */
 export class FlowMonkeyAdapter implements BenchAdapter {

@@ -10,6 +10,7 @@ import { BasicJobRunner } from '@flowmonkey/jobs';
 import { createPgStores, JobListener } from '@flowmonkey/postgres';
 import pg from 'pg';
 import type { BenchJob } from './adapter.js';
+import { BATCH, PREFETCH } from './flowmonkey-adapter.js';
 
 /** The benchmark flow's handlers; `onDone` is called by the last (inline) step. */
 export function workflowHandlers(onDone: (job: BenchJob) => void): StepHandler[] {
@@ -77,8 +78,8 @@ export async function openWorkflowWorker(
     engine,
     wakeups: listener,
     maxConcurrent: concurrency,
-    batchSize: 250,
-    prefetch: 500,
+    batchSize: BATCH,
+    prefetch: PREFETCH,
     logger: noopLogger,
   });
   let listening = false;
