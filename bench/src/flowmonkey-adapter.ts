@@ -3,17 +3,9 @@ import { BasicJobRunner } from '@flowmonkey/jobs';
 import { createPgStores, JobListener, migrate, type PgStores } from '@flowmonkey/postgres';
 import pg from 'pg';
 import type { BenchAdapter, BenchJob, WorkerSpec } from './adapter.js';
+import { BATCH, PREFETCH } from './flowmonkey-settings.js';
 
 const HANDLER = 'noop';
-/**
- * Jobs claimed per round trip (the most a store claims at once) and held beyond the free
- * slots: FlowMonkey's best drain settings in the settings sweep (bench/RESULTS.md, "Peers
- * at their best settings"), a buffer as large as graphile-worker's local queue of 5,000.
- * The workflow workloads' runner uses them too. BENCH_FM_BATCH and BENCH_FM_PREFETCH
- * override them, for a sweep.
- */
-export const BATCH = Number(process.env.BENCH_FM_BATCH ?? 1000);
-export const PREFETCH = Number(process.env.BENCH_FM_PREFETCH ?? 5000);
 
 /** FlowMonkey plain jobs: `PgJobStore.create`/`createMany` and a `BasicJobRunner`. */
 export class FlowMonkeyAdapter implements BenchAdapter {

@@ -10,7 +10,7 @@ import { BasicJobRunner } from '@flowmonkey/jobs';
 import { createPgStores, JobListener } from '@flowmonkey/postgres';
 import pg from 'pg';
 import type { BenchJob } from './adapter.js';
-import { BATCH, PREFETCH } from './flowmonkey-adapter.js';
+import { BATCH, PREFETCH } from './flowmonkey-settings.js';
 
 /** The benchmark flow's handlers; `onDone` is called by the last (inline) step. */
 export function workflowHandlers(onDone: (job: BenchJob) => void): StepHandler[] {

@@ -4,7 +4,10 @@ import type { ErrorInfo } from '../result.js';
 /** Parameters of {@link JobStore.claimBatch}. */
 export interface ClaimBatchParams {
   runnerId: string;
-  /** Most jobs to claim. */
+  /**
+   * Most jobs to claim; a larger value is clamped to `MAX_CLAIM_BATCH` (1000), so a claim
+   * that returns that many may have left more due jobs behind.
+   */
   limit: number;
   /** Only jobs of these handler types (a runner claims only what it can run). Omitted: any. */
   handlers?: readonly string[];
@@ -130,10 +133,10 @@ export interface JobStore {
   get(jobId: string): Promise<Job | undefined>;
 
   /**
-   * Claims up to `limit` due pending jobs (`runAt <= now`), highest priority first, then
-   * oldest `runAt`, then id. Each becomes `running` with `attempts + 1`, a fresh `leaseId`,
-   * `runnerId`, `heartbeatAt = now` and `startedAt = now`. Concurrent claimers never
-   * receive the same job.
+   * Claims up to `limit` (at most `MAX_CLAIM_BATCH`) due pending jobs (`runAt <= now`),
+   * highest priority first, then oldest `runAt`, then id. Each becomes `running` with
+   * `attempts + 1`, a fresh `leaseId`, `runnerId`, `heartbeatAt = now` and
+   * `startedAt = now`. Concurrent claimers never receive the same job.
    */
   claimBatch(params: ClaimBatchParams): Promise<Job[]>;
 
