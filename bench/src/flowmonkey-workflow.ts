@@ -70,6 +70,9 @@ export async function openWorkflowWorker(
   onDone: (job: BenchJob) => void,
 ): Promise<WorkflowWorker> {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // As the plain-jobs adapter's: a database dropped right after `close()` ends connections
+  // the pool has let go, and that error would otherwise end the process.
+  pool.on('error', () => {});
   const stores = createPgStores({ pool });
   const engine = new Engine({ stores, handlers: workflowHandlers(onDone), flows: [benchFlow] });
   const listener = new JobListener({ pool });

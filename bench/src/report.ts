@@ -24,21 +24,15 @@ export function ratioCell(
   higherIsBetter: boolean,
 ): string {
   const of = (a: number, b: number) => (higherIsBetter ? a / b : b / a);
-  const finite = (values: readonly (number | undefined)[]) =>
-    values.filter((v): v is number => v !== undefined && Number.isFinite(v));
-  if (finite(mine).length === 0 || finite(reference).length === 0) return '–';
-  const headline = `${of(median(finite(mine)), median(finite(reference))).toFixed(2)}×`;
+  const measured = (v: number | undefined): v is number => v !== undefined && Number.isFinite(v);
+  const mineMeasured = mine.filter(measured);
+  const referenceMeasured = reference.filter(measured);
+  if (mineMeasured.length === 0 || referenceMeasured.length === 0) return '–';
+  const headline = `${of(median(mineMeasured), median(referenceMeasured)).toFixed(2)}×`;
   const perRound: number[] = [];
   mine.forEach((value, round) => {
     const ref = reference[round];
-    if (
-      value !== undefined &&
-      ref !== undefined &&
-      Number.isFinite(value) &&
-      Number.isFinite(ref)
-    ) {
-      perRound.push(of(value, ref));
-    }
+    if (measured(value) && measured(ref)) perRound.push(of(value, ref));
   });
   if (perRound.length < 2) return headline;
   return `${headline} (${Math.min(...perRound).toFixed(2)}–${Math.max(...perRound).toFixed(2)})`;

@@ -44,7 +44,6 @@ try {
   };
   worker = await openWorkflowWorker(url, 10, onDone);
   const workerPool = worker.pool;
-  workerPool.on('error', () => {});
   await migrate({ pool: workerPool });
   await worker.start();
   const { startUpTo: startAll, flush } = executionStarter(producerPool, PRODUCERS);

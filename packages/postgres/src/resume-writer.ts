@@ -22,7 +22,7 @@ import type { StoreContext } from './store-context.js';
 const UNDEFINED_FUNCTION = '42883';
 
 /** Characters a completed job adds to a statement besides its result: two UUIDs and quoting. */
-const JOB_CHARS = 80;
+export const JOB_CHARS = 80;
 
 /**
  * `Stores.completeAndResumeMany` on PostgreSQL: `completeMany` and `updateMany` in one

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CompletionColumns } from '../src/completion-values.js';
 import { STATEMENT_DOCUMENT_CHARS } from '../src/execution-update-documents.js';
-import { planStatements } from '../src/resume-writer.js';
+import { JOB_CHARS, planStatements } from '../src/resume-writer.js';
 
 const document = (chars: number) => ({ json: 'x'.repeat(chars), rows: 1 });
 const jobs = (n: number, resultChars: number): CompletionColumns => ({
@@ -9,9 +9,9 @@ const jobs = (n: number, resultChars: number): CompletionColumns => ({
   leaseIds: Array.from({ length: n }, (_, i) => `lease-${i}`),
   results: Array.from({ length: n }, () => 'r'.repeat(resultChars)),
 });
-/** Characters a statement carries: its document and its jobs (two ids and quoting each). */
+/** Characters a statement carries: its document and its jobs (`JOB_CHARS` and the result each). */
 const size = (s: ReturnType<typeof planStatements>[number]) =>
-  (s.document?.json.length ?? 0) + s.jobs.results.reduce((n, r) => n + 80 + r.length, 0);
+  (s.document?.json.length ?? 0) + s.jobs.results.reduce((n, r) => n + JOB_CHARS + r.length, 0);
 
 describe('planStatements (completeAndResumeMany split in several statements)', () => {
   it('puts jobs beside the documents while they fit, then in statements of their own, in order', () => {
