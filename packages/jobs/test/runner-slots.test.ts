@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { MAX_OUTCOMES_WAITING } from '../src/basic-job-runner.js';
 import { deferred, setup } from './helpers.js';
 
 describe('BasicJobRunner slots and outcome writes', () => {
@@ -53,6 +54,40 @@ describe('BasicJobRunner slots and outcome writes', () => {
     writes.resolve();
     await runner.whenIdle();
     expect(runner.completedCount()).toBe(4);
+  });
+});
+
+describe('BasicJobRunner with outcome writes lagging behind its handlers', () => {
+  it('keeps claimed jobs in its buffer while a full load of outcomes waits to be stored', async () => {
+    const jobs = MAX_OUTCOMES_WAITING + 200;
+    const { stores, runner } = setup({ maxConcurrent: 2, prefetch: jobs, batchSize: 1000 });
+    let ran = 0;
+    runner.registerHandler('h', async () => {
+      ran++;
+      return null;
+    });
+    for (let i = 0; i < jobs; i++) await stores.jobs.create({ handler: 'h' });
+    const writes = deferred();
+    const completeMany = stores.jobs.completeMany.bind(stores.jobs);
+    vi.spyOn(stores.jobs, 'completeMany').mockImplementation(async (params) => {
+      await writes.promise;
+      return completeMany(params);
+    });
+    await runner.runOnce();
+    await runner.runOnce();
+    await vi.waitFor(() =>
+      expect(runner.stats().storing).toBeGreaterThanOrEqual(MAX_OUTCOMES_WAITING),
+    );
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    // Every job is claimed, but no handler starts past the outcomes waiting (at most the
+    // slots' worth beyond them: handlers started just before the last ones settled).
+    expect((await stores.jobs.listByStatus({ status: 'pending', limit: 10 })).length).toBe(0);
+    expect(ran).toBeGreaterThanOrEqual(MAX_OUTCOMES_WAITING);
+    expect(ran).toBeLessThan(MAX_OUTCOMES_WAITING + 2);
+    writes.resolve();
+    await vi.waitFor(() => expect(runner.completedCount()).toBe(jobs));
+    await runner.whenIdle();
+    expect(ran).toBe(jobs);
   });
 });
 
