@@ -6,7 +6,7 @@ import type { AttemptEnd, JobExecutionDeps } from './job-execution.js';
 import { JobExecution } from './job-execution.js';
 import type { JobHandlerFunction, JobHandlerOptions } from './job-handler.js';
 import { createJobSettler } from './job-settler.js';
-import { JobWriteBatcher, MAX_BATCH } from './job-write-batcher.js';
+import { JobWriteBatcher } from './job-write-batcher.js';
 import { PrefetchBuffer } from './prefetch-buffer.js';
 import { QueueDrain } from './queue-drain.js';
 import { type PositionalRunnerOptions, runnerArguments } from './runner-arguments.js';
@@ -18,15 +18,6 @@ import { type RunnerStats, RunnerStatsCounter } from './runner-stats.js';
 import { Service } from './service.js';
 import { UnstartedJobs } from './unstarted-jobs.js';
 import { waitOrTimeout } from './wait-or-timeout.js';
-
-/**
- * Most outcomes a runner lets wait to be stored before it starts another handler: one
- * write's batch in flight and the next one filling. An attempt waiting for its write holds
- * its whole state (a few KB), a buffered job only its row, and an outcome not yet stored is
- * lost in a crash; so a runner whose writes lag behind its handlers keeps its jobs in the
- * buffer until the writes catch up.
- */
-export const MAX_OUTCOMES_WAITING = 2 * MAX_BATCH;
 
 /** Options of {@link BasicJobRunner.stop}. */
 export interface StopOptions {
@@ -117,6 +108,7 @@ export class BasicJobRunner {
       defaultRetry: o.defaultRetry,
       defaultTimeoutMs: o.defaultTimeoutMs,
       handlerSettled: (execution) => this.#freeSlot(execution),
+      outcomeWritten: (execution) => this.#outcomeWritten(execution),
     };
     this.#unstarted = new UnstartedJobs(this.#executionDeps, this.#stats, o.logger);
     this.#poll = new Service({
@@ -373,20 +365,25 @@ export class BasicJobRunner {
     if (!this.#drain.drained) this.#poll.trigger();
   }
 
+  /** A written outcome may let a buffered job start (see `RunnerAttempts.mayStart`). */
+  #outcomeWritten(execution: JobExecution): void {
+    this.#attempts.written(execution);
+    if (this.#buffer.size > 0) void this.#startBuffered();
+  }
+
   #finished(execution: JobExecution, end: AttemptEnd): void {
     this.#stats.count(end);
     // An attempt that did not complete may have put its job back (a retry, a release).
     if (end !== 'completed') this.#drain.woke();
     this.#freeSlot(execution);
     this.#attempts.finish(execution);
-    // A stored outcome may let a buffered job start (see MAX_OUTCOMES_WAITING).
-    if (this.#buffer.size > 0) void this.#startBuffered();
     if (!this.#drain.drained) this.#poll.trigger();
   }
 
   /**
    * Starts buffered jobs in the free slots, in claim order, while fewer than
-   * {@link MAX_OUTCOMES_WAITING} outcomes wait to be stored. A job whose lease has gone
+   * `MAX_OUTCOMES_WAITING` attempts wait for their outcome's write; none once stopping (the
+   * stop releases the buffer in one go). A job whose lease has gone
    * unconfirmed for `leaseMs - heartbeatIntervalMs` (a claim that waited long for a pooled
    * connection, or heartbeats that did not get through) is not started on a guess: a
    * heartbeat is asked for, and its result starts the job or removes it as lost.
@@ -395,9 +392,9 @@ export class BasicJobRunner {
     const { maxConcurrent, leaseMs, heartbeatIntervalMs } = this.#options;
     const maxSilentMs = leaseMs - heartbeatIntervalMs;
     while (
+      this.#state !== 'stopping' &&
       this.#buffer.size > 0 &&
-      this.#attempts.running < maxConcurrent &&
-      this.#attempts.storing < MAX_OUTCOMES_WAITING
+      this.#attempts.mayStart(maxConcurrent)
     ) {
       const next = this.#buffer.take(performance.now(), maxSilentMs);
       if (next === undefined) {

@@ -36,6 +36,11 @@ export interface JobExecutionDeps {
    * `maxConcurrent` slots.
    */
   handlerSettled: (execution: JobExecution) => void;
+  /**
+   * Called once per attempt when the write of its outcome has settled (stored, refused or
+   * failed), before its `onSuccess`, `onFail` and `onEnd` hooks run.
+   */
+  outcomeWritten: (execution: JobExecution) => void;
 }
 
 /**
@@ -61,6 +66,8 @@ export class JobExecution implements WrittenAttempt {
   readonly #description: JobEngineDescription | undefined;
   #cause: AbortCause | null = null;
   #writing = false;
+  /** True once the write of the outcome has settled ({@link outcomeWritten}). */
+  #written = false;
   #stored = false;
   #leaseConfirmedAt: number;
   #overdue = false;
@@ -124,6 +131,18 @@ export class JobExecution implements WrittenAttempt {
   get signal(): AbortSignal {
     this.#controller ??= new AbortController();
     return this.#controller.signal;
+  }
+
+  /** True once the write of this attempt's outcome has settled (its hooks may still run). */
+  get written(): boolean {
+    return this.#written;
+  }
+
+  /** Marks the write of the outcome settled (once), before the hooks; see {@link written}. */
+  outcomeWritten(): void {
+    if (this.#written) return;
+    this.#written = true;
+    this.#deps.outcomeWritten(this);
   }
 
   /** The lease this attempt holds. */
@@ -264,6 +283,7 @@ export class JobExecution implements WrittenAttempt {
         this.#description,
       );
       const outcome = await writer.write(end);
+      this.outcomeWritten();
       const { onEnd } = this.#handler.options;
       const context = () => ({ ...this.hookContext(), outcome });
       if (onEnd !== undefined) await callHook(onEnd, context, this, 'onEnd');
@@ -277,6 +297,7 @@ export class JobExecution implements WrittenAttempt {
       this.log.error({ err: error }, 'could not store the job outcome; the reaper will reset it');
       return 'store-error';
     } finally {
+      this.outcomeWritten();
       this.#stored = true;
       this.#markRecorded?.();
     }

@@ -22,7 +22,7 @@ function provesNothingWritten(error: unknown): boolean {
 }
 
 /** Most writes (completions plus events) handed to one store call. */
-export const MAX_BATCH = 500;
+const MAX_BATCH = 500;
 
 type Completion = LeaseRef & { result: unknown };
 

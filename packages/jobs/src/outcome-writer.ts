@@ -30,6 +30,8 @@ export interface WrittenAttempt {
   /** The attempt's time limit in ms, or `null` for none. */
   readonly timeoutMs: number | null;
   hookContext(): JobHookContext;
+  /** Called once the outcome's write has settled, before the `onSuccess`/`onFail` hook. */
+  outcomeWritten(): void;
 }
 
 /**
@@ -123,6 +125,7 @@ export class OutcomeWriter {
       attempt.log.warn({ err: error }, 'handler result refused by the store; failing the job');
       return this.#fail(toErrorInfo(error), false);
     }
+    attempt.outcomeWritten();
     this.#deps.events.emit('job:completed', { job });
     const { onSuccess } = this.#handler.options;
     const context = () => ({ ...attempt.hookContext(), result });
@@ -143,7 +146,9 @@ export class OutcomeWriter {
       random: this.#deps.random,
     });
     const retryDelayMs = retryAt === null ? null : retryAt - now;
-    const job = await this.#deps.settler.fail(attempt.job, stripRetryable(error), retryDelayMs);
+    const job = await this.#deps.settler
+      .fail(attempt.job, stripRetryable(error), retryDelayMs)
+      .finally(() => attempt.outcomeWritten());
     const willRetry = job.status === 'pending';
     if (willRetry) {
       attempt.log.info({ err: error, runAt: job.runAt }, 'attempt failed; retry scheduled');

@@ -1,6 +1,15 @@
 import type { JobExecution } from './job-execution.js';
 
 /**
+ * Most attempts a runner lets wait for the write of their outcome before it starts another
+ * handler. Enough to fill the writer's batches (at most 500 writes each) several times
+ * over; few enough that a waiting attempt, which keeps its whole state alive (about 5 KB,
+ * against about 650 bytes for a buffered job), is gone before garbage collection promotes
+ * it, and that a crash loses few computed outcomes. Claimed jobs wait in the buffer instead.
+ */
+export const MAX_OUTCOMES_WAITING = 1000;
+
+/**
  * A runner's attempts in flight, and the `maxConcurrent` slots their handlers hold. An
  * attempt is in flight from launch until its outcome is stored and its handler has
  * settled; heartbeats, cancellations and self-fencing go through it. Attempts, not job
@@ -12,6 +21,8 @@ import type { JobExecution } from './job-execution.js';
 export class RunnerAttempts implements Iterable<JobExecution> {
   readonly #active = new Set<JobExecution>();
   readonly #slots = new Set<JobExecution>();
+  /** Attempts whose handler has settled and whose outcome's write has not. */
+  readonly #unwritten = new Set<JobExecution>();
   /** Waiting for the last attempt in flight to end ({@link whenNone}). */
   #idle: (() => void)[] = [];
 
@@ -28,6 +39,15 @@ export class RunnerAttempts implements Iterable<JobExecution> {
   /** Attempts whose handler has settled and whose outcome is being stored (no slot held). */
   get storing(): number {
     return this.#active.size - this.#slots.size;
+  }
+
+  /**
+   * True when another handler may start: a slot is free and fewer than
+   * {@link MAX_OUTCOMES_WAITING} attempts wait for the write of their outcome (attempts
+   * running their hooks, whose outcome is stored, do not count).
+   */
+  mayStart(maxConcurrent: number): boolean {
+    return this.#slots.size < maxConcurrent && this.#unwritten.size < MAX_OUTCOMES_WAITING;
   }
 
   /** Attempts whose handler outlived its abort by more than `cancelGraceMs` and still runs. */
@@ -49,12 +69,20 @@ export class RunnerAttempts implements Iterable<JobExecution> {
 
   /** Frees the slot of `execution`'s handler; false when it held none (freed already). */
   freeSlot(execution: JobExecution): boolean {
-    return this.#slots.delete(execution);
+    if (!this.#slots.delete(execution)) return false;
+    if (!execution.written) this.#unwritten.add(execution);
+    return true;
+  }
+
+  /** Records that the write of `execution`'s outcome has settled. */
+  written(execution: JobExecution): void {
+    this.#unwritten.delete(execution);
   }
 
   /** Removes an attempt that has ended; the last one to end resolves {@link whenNone}. */
   finish(execution: JobExecution): void {
     this.#active.delete(execution);
+    this.#unwritten.delete(execution);
     if (this.#active.size === 0) {
       const waiters = this.#idle;
       this.#idle = [];

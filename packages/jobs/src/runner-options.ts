@@ -49,8 +49,9 @@ export interface BasicJobRunnerOptions {
    * a finished handler starts its next job without a round trip, and a busy runner claims
    * in batches of up to `batchSize` instead of one per freed slot. Buffered jobs are
    * `running` under this runner's lease: they are heartbeated with the running ones and
-   * released (attempt refunded) on `stop()`. Like graphile-worker's local queue, it trades
-   * fairness between runners for throughput; keep it 0 when jobs are slow. @default 0
+   * released (attempt refunded) on `stop()`. They also wait there while 1,000 attempts wait
+   * for the write of their outcome. Like graphile-worker's local queue, it trades fairness
+   * between runners for throughput; keep it 0 when jobs are slow. @default 0
    */
   prefetch?: number;
   /** Most handlers running at once in this runner. @default 10 */

@@ -9,8 +9,9 @@ export interface RunnerStats {
   active: number;
   /**
    * Attempts whose handler has settled and whose outcome is being stored (for a step job,
-   * also the inline steps that follow it): they hold no slot; each is heartbeated until its
-   * write commits.
+   * also the inline steps that follow it), or whose hooks run after it: they hold no slot;
+   * each is heartbeated until its write commits. With 1,000 of them waiting for the write,
+   * the runner starts no more handlers until it catches up.
    */
   storing: number;
   /**
