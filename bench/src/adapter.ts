@@ -23,6 +23,13 @@ export interface BenchAdapter {
   readonly version: string;
   /** The settings the adapter runs with, printed with the results. */
   settings(spec: WorkerSpec): Record<string, unknown>;
+  /**
+   * A query whose one row's one column is true while some enqueued job's outcome is not
+   * stored yet (pending, or running, or completed by a handler but not written), cheap
+   * enough to repeat every few ms (it runs with sequential scans off, so on the library's
+   * indexes); absent for an adapter that runs no jobs or has no such index.
+   */
+  readonly unfinishedSql?: string;
   prepare(url: string): Promise<void>;
   open(url: string): Promise<void>;
   /** Enqueues many jobs in as few calls as the library allows. */

@@ -11,6 +11,9 @@ const HANDLER = 'noop';
 export class FlowMonkeyAdapter implements BenchAdapter {
   readonly name = 'flowmonkey';
   readonly version = 'workspace';
+  // Finished jobs stay, as `completed`; each unfinished status has a partial index.
+  readonly unfinishedSql =
+    "SELECT EXISTS (SELECT 1 FROM flowmonkey.jobs WHERE status = 'pending') OR EXISTS (SELECT 1 FROM flowmonkey.jobs WHERE status = 'running')";
   #pool: pg.Pool | undefined;
   #stores: PgStores | undefined;
   #listener: JobListener | undefined;

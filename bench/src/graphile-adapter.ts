@@ -22,6 +22,8 @@ const silent: Logger = new GraphileLogger(() => () => {});
 export class GraphileAdapter implements BenchAdapter {
   readonly name = 'graphile-worker';
   readonly version = '0.17.3';
+  // graphile-worker deletes a job once completed.
+  readonly unfinishedSql = 'SELECT EXISTS (SELECT 1 FROM graphile_worker._private_jobs)';
   #url = '';
   #utils: WorkerUtils | undefined;
   #runner: Runner | undefined;

@@ -53,8 +53,14 @@ export function workloadSection(plan: WorkloadPlan, runs: RunsByAdapter): string
     (runs.get(adapter) ?? []).map((r) => r?.metrics[key]);
   const values = (adapter: string, key: string) =>
     byRound(adapter, key).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  /** `n/a` for a metric no run of the adapter reports (one it does not measure). */
+  const metricCell = (adapter: string, key: string) =>
+    byRound(adapter, key).every((v) => v === undefined) &&
+    (runs.get(adapter) ?? []).some((r) => r !== null)
+      ? 'n/a'
+      : cell(values(adapter, key));
   for (const [adapter, results] of runs) {
-    const row = [adapter, ...plan.metrics.map((m) => cell(values(adapter, m.key)))];
+    const row = [adapter, ...plan.metrics.map((m) => metricCell(adapter, m.key))];
     if (hasRef) {
       for (const m of ratioMetrics) {
         row.push(

@@ -55,4 +55,29 @@ describe('workloadSection', () => {
     );
     expect(section).toContain('| graphile-worker | 100 (100–100) | 1.00× | yes |');
   });
+
+  it('says n/a for a metric an adapter does not measure, and failed for one it could not', () => {
+    const twoMetrics: WorkloadPlan = {
+      ...plan,
+      metrics: [
+        { key: 'jobsPerSec', label: 'jobs/s', higherIsBetter: true },
+        { key: 'storedPerSec', label: 'stored/s', higherIsBetter: true },
+      ],
+      ratioKeys: ['storedPerSec'],
+    };
+    const both = (stored: number): WorkloadResult => {
+      const result = run(100);
+      return { ...result, metrics: { ...result.metrics, storedPerSec: stored } };
+    };
+    const section = workloadSection(
+      twoMetrics,
+      new Map([
+        ['flowmonkey', [both(Number.NaN)]],
+        ['graphile-worker', [both(80)]],
+        ['pg-boss', [run(90)]],
+      ]),
+    );
+    expect(section).toContain('| flowmonkey | 100 | failed | – | yes |');
+    expect(section).toContain('| pg-boss | 90 | n/a | – | yes |');
+  });
 });
