@@ -2,6 +2,17 @@ import { describe, expect, it, vi } from 'vitest';
 import { MAX_OUTCOMES_WAITING } from '../src/runner-attempts.js';
 import { deferred, setup } from './helpers.js';
 
+/** Holds every `completeMany` of `jobs` until the returned deferred is resolved. */
+function holdWrites(jobs: ReturnType<typeof setup>['stores']['jobs']) {
+  const writes = deferred();
+  const completeMany = jobs.completeMany.bind(jobs);
+  vi.spyOn(jobs, 'completeMany').mockImplementation(async (params) => {
+    await writes.promise;
+    return completeMany(params);
+  });
+  return writes;
+}
+
 describe('BasicJobRunner slots and outcome writes', () => {
   it('frees a slot when the handler settles, so the next job runs while the outcome is written', async () => {
     const { stores, runner, clock } = setup({ maxConcurrent: 1, batchSize: 1 });
@@ -14,12 +25,7 @@ describe('BasicJobRunner slots and outcome writes', () => {
       await stores.jobs.create({ handler: 'h', input: i });
       clock.advance(1);
     }
-    const writes = deferred();
-    const completeMany = stores.jobs.completeMany.bind(stores.jobs);
-    vi.spyOn(stores.jobs, 'completeMany').mockImplementation(async (params) => {
-      await writes.promise;
-      return completeMany(params);
-    });
+    const writes = holdWrites(stores.jobs);
     await runner.runOnce();
     await vi.waitFor(() => expect(ran).toEqual([0]));
     // Job 0's outcome is held up in its write; the slot it freed takes job 1.
@@ -38,12 +44,7 @@ describe('BasicJobRunner slots and outcome writes', () => {
     const { stores, runner } = setup({ maxConcurrent: 2, batchSize: 1 });
     runner.registerHandler('h', async () => null);
     for (let i = 0; i < 10; i++) await stores.jobs.create({ handler: 'h' });
-    const writes = deferred();
-    const completeMany = stores.jobs.completeMany.bind(stores.jobs);
-    vi.spyOn(stores.jobs, 'completeMany').mockImplementation(async (params) => {
-      await writes.promise;
-      return completeMany(params);
-    });
+    const writes = holdWrites(stores.jobs);
     for (let i = 0; i < 10; i++) {
       await runner.runOnce();
       await new Promise((resolve) => setImmediate(resolve));
@@ -74,12 +75,7 @@ describe('BasicJobRunner with outcome writes lagging behind its handlers', () =>
       ran++;
       return null;
     });
-    const writes = deferred();
-    const completeMany = stores.jobs.completeMany.bind(stores.jobs);
-    vi.spyOn(stores.jobs, 'completeMany').mockImplementation(async (params) => {
-      await writes.promise;
-      return completeMany(params);
-    });
+    const writes = holdWrites(stores.jobs);
     await runner.runOnce();
     await runner.runOnce();
     await vi.waitFor(
