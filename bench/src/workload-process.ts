@@ -79,7 +79,8 @@ async function drain(): Promise<WorkloadResult> {
       adapter.unfinishedSql === undefined ? undefined : await storedPoller(adapter.unfinishedSql);
     const deadline = performance.now() + params.deadlineMs;
     pool.go();
-    const stored = poll?.(deadline);
+    // A poll that fails (its connection lost) leaves the figure unmeasured, not the run.
+    const stored = poll?.(deadline).catch(() => Number.NaN);
     await pool.waitFor(params.n, deadline);
     const storedAt = (await stored) ?? Number.NaN;
     await new Promise((resolve) => setTimeout(resolve, 300));
