@@ -26,8 +26,8 @@ export interface BenchAdapter {
   /**
    * A query whose one row's one column is true while some enqueued job's outcome is not
    * stored yet (pending, or running, or completed by a handler but not written), cheap
-   * enough to repeat every few ms (it runs with sequential scans off, so on the library's
-   * indexes); absent for an adapter that runs no jobs or has no such index.
+   * enough to repeat every few ms (it runs prepared, with sequential scans off, so on the
+   * library's indexes); absent for an adapter that runs no jobs or has no such index.
    */
   readonly unfinishedSql?: string;
   prepare(url: string): Promise<void>;

@@ -18,8 +18,8 @@ const CHUNK = 1000;
 export class PgBossAdapter implements BenchAdapter {
   readonly name = 'pg-boss';
   readonly version = '10.4.2';
-  // No `unfinishedSql`: pg-boss keeps completed jobs in its job table and indexes no state
-  // past `active`, so the check would scan the whole table every few ms.
+  // No `unfinishedSql`: pg-boss keeps completed jobs in its job table and indexes no job
+  // from `active` on, so the check would scan the whole table every few ms.
   #boss: PgBoss | undefined;
 
   settings(spec: WorkerSpec): Record<string, unknown> {

@@ -35,7 +35,7 @@ export function workloadPlans(quick: boolean): WorkloadPlan[] {
       id: 'drain',
       title: `drain: ${scale(20_000, 2000)} jobs, 1 process × 10`,
       adapters: PEERS,
-      params: { ...base, kind: 'drain', n: scale(20_000, 2000) },
+      params: { ...base, kind: 'drain', n: scale(20_000, 2000), timeStored: true },
       metrics: [
         rate('enqueuePerSec', 'bulk enqueue jobs/s'),
         rate('processPerSec', 'jobs/s'),
@@ -48,7 +48,7 @@ export function workloadPlans(quick: boolean): WorkloadPlan[] {
       id: 'multiworker',
       title: `multiworker: ${scale(20_000, 2000)} jobs, 4 processes × 10`,
       adapters: PEERS,
-      params: { ...base, kind: 'drain', n: scale(20_000, 2000), workers: 4 },
+      params: { ...base, kind: 'drain', n: scale(20_000, 2000), workers: 4, timeStored: true },
       metrics: [
         rate('processPerSec', 'jobs/s'),
         rate('storedPerSec', 'jobs/s, to the last stored outcome'),

@@ -25,6 +25,11 @@ export interface WorkloadParams {
   intervalMs: number;
   /** Report memory samples (memory workload). */
   memory?: boolean;
+  /**
+   * Drain workloads: also time to the last stored outcome, polling the database for
+   * unfinished jobs (adapters with an `unfinishedSql`) from 90 % of the handler starts on.
+   */
+  timeStored?: boolean;
   /** ANALYZE after the bulk enqueue, VACUUM ANALYZE after the workflow warm-up (default true). */
   analyze?: boolean;
   /** How long to wait for the workers before giving up (soft; the parent kills at the hard limit). */

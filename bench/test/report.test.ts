@@ -72,7 +72,8 @@ describe('workloadSection', () => {
     const section = workloadSection(
       twoMetrics,
       new Map([
-        ['flowmonkey', [both(Number.NaN)]],
+        // As a workload process reports it: JSON turns the NaN of a failed poll into null.
+        ['flowmonkey', [JSON.parse(JSON.stringify(both(Number.NaN))) as WorkloadResult]],
         ['graphile-worker', [both(80)]],
         ['pg-boss', [run(90)]],
       ]),
