@@ -365,10 +365,12 @@ export class BasicJobRunner {
     if (!this.#drain.drained) this.#poll.trigger();
   }
 
-  /** A written outcome may let a buffered job start (see `RunnerAttempts.mayStart`). */
+  /**
+   * A written outcome that takes the attempts waiting below the cap lets buffered jobs
+   * start (see `RunnerAttempts.mayStart`); below it, freed slots start them.
+   */
   #outcomeWritten(execution: JobExecution): void {
-    this.#attempts.written(execution);
-    if (this.#buffer.size > 0) void this.#startBuffered();
+    if (this.#attempts.written(execution) && this.#buffer.size > 0) void this.#startBuffered();
   }
 
   #finished(execution: JobExecution, end: AttemptEnd): void {

@@ -146,9 +146,8 @@ export class OutcomeWriter {
       random: this.#deps.random,
     });
     const retryDelayMs = retryAt === null ? null : retryAt - now;
-    const job = await this.#deps.settler
-      .fail(attempt.job, stripRetryable(error), retryDelayMs)
-      .finally(() => attempt.outcomeWritten());
+    const job = await this.#deps.settler.fail(attempt.job, stripRetryable(error), retryDelayMs);
+    attempt.outcomeWritten();
     const willRetry = job.status === 'pending';
     if (willRetry) {
       attempt.log.info({ err: error, runAt: job.runAt }, 'attempt failed; retry scheduled');

@@ -3,9 +3,9 @@ import type { JobExecution } from './job-execution.js';
 /**
  * Most attempts a runner lets wait for the write of their outcome before it starts another
  * handler. Enough to fill the writer's batches (at most 500 writes each) several times
- * over; few enough that a waiting attempt, which keeps its whole state alive (about 5 KB,
- * against about 650 bytes for a buffered job), is gone before garbage collection promotes
- * it, and that a crash loses few computed outcomes. Claimed jobs wait in the buffer instead.
+ * over; few enough that the waiting attempts, each keeping its whole state alive (about
+ * 5 KB, against about 650 bytes for a buffered job), hold a few MB at most, and that a
+ * crash loses few computed outcomes. Claimed jobs wait in the buffer instead.
  */
 export const MAX_OUTCOMES_WAITING = 1000;
 
@@ -74,9 +74,15 @@ export class RunnerAttempts implements Iterable<JobExecution> {
     return true;
   }
 
-  /** Records that the write of `execution`'s outcome has settled. */
-  written(execution: JobExecution): void {
-    this.#unwritten.delete(execution);
+  /**
+   * Records that the write of `execution`'s outcome has settled; true when that took the
+   * attempts waiting below {@link MAX_OUTCOMES_WAITING}, so a handler held back may start.
+   */
+  written(execution: JobExecution): boolean {
+    const atCap = this.#unwritten.size >= MAX_OUTCOMES_WAITING;
+    return (
+      this.#unwritten.delete(execution) && atCap && this.#unwritten.size < MAX_OUTCOMES_WAITING
+    );
   }
 
   /** Removes an attempt that has ended; the last one to end resolves {@link whenNone}. */
