@@ -42,6 +42,14 @@ export interface BenchAdapter {
   close(): Promise<void>;
 }
 
+/** Enqueues jobs `0` to `n - 1` through `enqueueMany`, 5,000 per call. */
+export async function enqueueNumbered(adapter: BenchAdapter, n: number): Promise<void> {
+  for (let from = 0; from < n; from += 5000) {
+    const length = Math.min(5000, n - from);
+    await adapter.enqueueMany(Array.from({ length }, (_, k): BenchJob => ({ i: from + k })));
+  }
+}
+
 /** Builds the adapter called `name`. */
 export async function loadAdapter(name: string): Promise<BenchAdapter> {
   switch (name) {

@@ -32,6 +32,23 @@ export async function dropBenchDatabase(name: string): Promise<void> {
   await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
 }
 
+/**
+ * Runs `ANALYZE` (or `VACUUM ANALYZE`) on the database at `url`: planner statistics, as
+ * autovacuum would gather them within a minute of a bulk load.
+ */
+export async function analyzeDatabase(
+  url: string,
+  sql: 'ANALYZE' | 'VACUUM ANALYZE' = 'ANALYZE',
+): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
 /** Machine and server facts printed with the results. */
 export async function machineFacts(): Promise<Record<string, string>> {
   const settings = [

@@ -4,7 +4,8 @@
  * database and kills this process at the hard time limit.
  */
 import pg from 'pg';
-import { type BenchJob, loadAdapter } from './adapter.js';
+import { enqueueNumbered, loadAdapter } from './adapter.js';
+import { analyzeDatabase } from './database.js';
 import { checkOnce, WorkerPool } from './worker-pool.js';
 import type { WorkloadParams, WorkloadResult } from './workload-types.js';
 
@@ -12,23 +13,13 @@ const url = process.env.BENCH_URL ?? '';
 const adapterName = process.env.BENCH_ADAPTER ?? '';
 const params = JSON.parse(process.env.BENCH_PARAMS ?? '{}') as WorkloadParams;
 const wallNow = () => performance.timeOrigin + performance.now();
-const jobs = (from: number, n: number): BenchJob[] =>
-  Array.from({ length: n }, (_, k) => ({ i: from + k }));
 
 /**
  * Gathers planner statistics, as autovacuum would within a minute of a bulk load (and, with
  * `VACUUM ANALYZE`, clears the dead row versions of a warm-up). Done for every adapter
  * alike; `--no-analyze` measures a never-analysed table instead.
  */
-async function analyze(sql: 'ANALYZE' | 'VACUUM ANALYZE' = 'ANALYZE'): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const analyze = (sql: 'ANALYZE' | 'VACUUM ANALYZE' = 'ANALYZE') => analyzeDatabase(url, sql);
 
 /**
  * Polls `sql` (an adapter's `unfinishedSql`, prepared once) every 5 ms on a connection of
@@ -67,9 +58,7 @@ async function drain(): Promise<WorkloadResult> {
   await adapter.prepare(url);
   await adapter.open(url);
   const began = performance.now();
-  for (let i = 0; i < params.n; i += 5000) {
-    await adapter.enqueueMany(jobs(i, Math.min(5000, params.n - i)));
-  }
+  await enqueueNumbered(adapter, params.n);
   const enqueueMs = performance.now() - began;
   await adapter.close();
   if (params.analyze !== false) await analyze();

@@ -9,9 +9,8 @@
  *   npx -y pnpm@10 --filter @flowmonkey/bench exec node --conditions=flowmonkey-compiled \
  *     --import tsx studies/cpu-per-job.ts [rounds]
  */
-import pg from 'pg';
-import { type BenchJob, loadAdapter } from '../src/adapter.js';
-import { createBenchDatabase, dropBenchDatabase } from '../src/database.js';
+import { enqueueNumbered, loadAdapter } from '../src/adapter.js';
+import { analyzeDatabase, createBenchDatabase, dropBenchDatabase } from '../src/database.js';
 import { postgresCpuMs } from '../src/postgres-cpu.js';
 
 const JOBS = 40_000;
@@ -23,13 +22,8 @@ async function drain(name: string): Promise<string> {
   try {
     await adapter.prepare(db.url);
     await adapter.open(db.url);
-    for (let i = 0; i < JOBS; i += 5000) {
-      await adapter.enqueueMany(Array.from({ length: 5000 }, (_, k): BenchJob => ({ i: i + k })));
-    }
-    const client = new pg.Client({ connectionString: db.url });
-    await client.connect();
-    await client.query('ANALYZE');
-    await client.end();
+    await enqueueNumbered(adapter, JOBS);
+    await analyzeDatabase(db.url);
     let result = '';
     let ran = 0;
     let first = 0;

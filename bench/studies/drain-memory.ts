@@ -12,9 +12,8 @@
  *     --import tsx studies/drain-memory.ts
  */
 import { writeHeapSnapshot } from 'node:v8';
-import pg from 'pg';
-import { type BenchJob, loadAdapter } from '../src/adapter.js';
-import { createBenchDatabase, dropBenchDatabase } from '../src/database.js';
+import { enqueueNumbered, loadAdapter } from '../src/adapter.js';
+import { analyzeDatabase, createBenchDatabase, dropBenchDatabase } from '../src/database.js';
 
 const JOBS = Number(process.env.JOBS ?? 100_000);
 const ADAPTER = process.env.ADAPTER ?? 'flowmonkey';
@@ -26,14 +25,8 @@ const adapter = await loadAdapter(ADAPTER);
 try {
   await adapter.prepare(db.url);
   await adapter.open(db.url);
-  for (let i = 0; i < JOBS; i += 5000) {
-    const length = Math.min(5000, JOBS - i);
-    await adapter.enqueueMany(Array.from({ length }, (_, k): BenchJob => ({ i: i + k })));
-  }
-  const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
-  await client.query('ANALYZE');
-  await client.end();
+  await enqueueNumbered(adapter, JOBS);
+  await analyzeDatabase(db.url);
   let peak = process.memoryUsage();
   const sampler = setInterval(() => {
     const now = process.memoryUsage();
