@@ -12,7 +12,7 @@ import type { BenchAdapter, BenchJob, WorkerSpec } from './adapter.js';
 const TASK = 'noop';
 /**
  * The local queue: graphile-worker's best drain setting here (the settings sweep in
- * bench/RESULTS.md, "Peers at their best settings"; issue 6 measured about 34,500 jobs/s
+ * bench/HISTORY.md, "Peers at their best settings"; issue 6 measured about 34,500 jobs/s
  * at 500 and 45,000 at 5,000). BENCH_GRAPHILE_LOCAL_QUEUE overrides it, for a sweep.
  */
 const LOCAL_QUEUE = Number(process.env.BENCH_GRAPHILE_LOCAL_QUEUE ?? 5000);

@@ -213,8 +213,8 @@ async function latency(): Promise<WorkloadResult> {
  * from a cold start, the one-process workflow spent about 1.4 times the Node CPU per
  * execution (`studies/workflow-backlog.ts`); and on a young database PostgreSQL keeps the
  * plans it made while the tables were nearly empty (sequential scans) until autovacuum
- * analyses them (see RESULTS.md). Their inputs start at `params.n`, apart from the timed
- * ones.
+ * analyses them (see "A young database" in the postgres README). Their inputs start at
+ * `params.n`, apart from the timed ones.
  */
 async function warmUpWorkflow(pool: WorkerPool, n: number): Promise<void> {
   const { startExecutions } = await import('./flowmonkey-workflow.js');
