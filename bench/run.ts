@@ -3,7 +3,8 @@
  * Options: `--rounds N`, `--only drain,latency` (workload ids), `--adapters a,b`,
  * `--no-analyze` (skip the ANALYZE after bulk loads),
  * `--out FILE` (default bench/RESULTS.md; the generated table replaces the part of the file
- * between the markers, the analysis around it is kept).
+ * between the markers, the analysis around it is kept). Exits with 1 when a run failed or a
+ * job ran more than once or not at all (after writing the table, which says so as well).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { packageVersion } from './src/adapter.js';
 import { CHILD_NODE_ARGS } from './src/child-node-args.js';
 import { createBenchDatabase, dropBenchDatabase, machineFacts } from './src/database.js';
 import { type WorkloadPlan, workloadPlans } from './src/plan.js';
-import { type RunsByAdapter, resultsMarkdown, workloadSection } from './src/report.js';
+import { type RunsByAdapter, resultsMarkdown, runProblems, workloadSection } from './src/report.js';
 import type { WorkloadResult } from './src/workload-types.js';
 
 const START = '<!-- bench:results:start -->';
@@ -108,6 +109,7 @@ async function main(): Promise<void> {
     .filter((p) => options.only === undefined || options.only.includes(p.id))
     .map((p) => ({ ...p, params: { ...p.params, analyze: options.analyze } }));
   const sections: string[] = [];
+  const problems: string[] = [];
   for (const plan of plans) {
     const adapters = plan.adapters.filter(
       (a) => options.adapters === undefined || options.adapters.includes(a) || a === 'plain-insert',
@@ -122,6 +124,7 @@ async function main(): Promise<void> {
     }
     const section = workloadSection(plan, runs);
     sections.push(section);
+    problems.push(...runProblems(plan, runs));
     process.stdout.write(`\n${section}\n`);
   }
   const table = resultsMarkdown({
@@ -146,6 +149,13 @@ async function main(): Promise<void> {
       : `${existing.slice(0, from + START.length)}\n${table}\n${existing.slice(to)}`;
   writeFileSync(options.out, next);
   process.stdout.write(`\nwrote ${options.out}\n`);
+  if (problems.length > 0) {
+    // The table says so too; the exit code lets a script (CI's smoke run) notice.
+    process.stderr.write(
+      `\nruns that failed or did not run every job exactly once:\n  ${problems.join('\n  ')}\n`,
+    );
+    process.exitCode = 1;
+  }
 }
 
 await main();

@@ -77,14 +77,40 @@ export function workloadSection(plan: WorkloadPlan, runs: RunsByAdapter): string
   return lines.join('\n');
 }
 
-function checkCell(results: (WorkloadResult | null)[]): string {
-  const failed = results.filter((r) => r === null).length;
+/** Failed runs, and the duplicates and missing jobs of the exactly-once checks, summed. */
+function tally(results: (WorkloadResult | null)[]) {
   const checks = results.flatMap((r) => (r?.check ? [r.check] : []));
-  if (checks.length === 0) return failed > 0 ? `${failed} run(s) failed` : 'n/a';
-  const dup = checks.reduce((a, c) => a + c.duplicates, 0);
-  const miss = checks.reduce((a, c) => a + c.missing, 0);
-  const verdict = dup === 0 && miss === 0 ? 'yes' : `NO: ${dup} duplicates, ${miss} missing`;
+  return {
+    failed: results.filter((r) => r === null).length,
+    checked: checks.length,
+    duplicates: checks.reduce((a, c) => a + c.duplicates, 0),
+    missing: checks.reduce((a, c) => a + c.missing, 0),
+  };
+}
+
+function checkCell(results: (WorkloadResult | null)[]): string {
+  const { failed, checked, duplicates, missing } = tally(results);
+  if (checked === 0) return failed > 0 ? `${failed} run(s) failed` : 'n/a';
+  const verdict =
+    duplicates === 0 && missing === 0 ? 'yes' : `NO: ${duplicates} duplicates, ${missing} missing`;
   return failed > 0 ? `${verdict}; ${failed} run(s) failed` : verdict;
+}
+
+/**
+ * What makes a run of the suite fail (its exit code): per adapter of the workload, runs
+ * that failed (a crash, the hard time limit) and jobs run more than once or not at all.
+ * Empty when everything ran, exactly once.
+ */
+export function runProblems(plan: WorkloadPlan, runs: RunsByAdapter): string[] {
+  const problems: string[] = [];
+  for (const [adapter, results] of runs) {
+    const { failed, duplicates, missing } = tally(results);
+    if (failed > 0) problems.push(`${plan.id}/${adapter}: ${failed} run(s) failed`);
+    if (duplicates > 0 || missing > 0) {
+      problems.push(`${plan.id}/${adapter}: ${duplicates} duplicate(s), ${missing} missing`);
+    }
+  }
+  return problems;
 }
 
 function settingsLine(runs: RunsByAdapter): string {
@@ -97,7 +123,9 @@ function settingsLine(runs: RunsByAdapter): string {
       .join(', ');
     parts.push(`${adapter}: ${text}`);
   }
-  return `Settings: ${parts.join('; ')}.`;
+  return parts.length === 0
+    ? 'Settings: none reported (every run failed).'
+    : `Settings: ${parts.join('; ')}.`;
 }
 
 /** The whole RESULTS.md body produced by one `pnpm bench` run. */

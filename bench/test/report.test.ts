@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type WorkloadPlan, workloadPlans } from '../src/plan.js';
-import { ratioCell, workloadSection } from '../src/report.js';
+import { ratioCell, runProblems, workloadSection } from '../src/report.js';
 import type { WorkloadResult } from '../src/workload-types.js';
 
 describe('ratioCell', () => {
@@ -80,5 +80,31 @@ describe('workloadSection', () => {
     );
     expect(section).toContain('| flowmonkey | 100 | failed | – | yes |');
     expect(section).toContain('| pg-boss | 90 | n/a | – | yes |');
+  });
+
+  it('names the failed runs and the jobs not run exactly once, which fail the suite', () => {
+    const twice: WorkloadResult = {
+      ...run(100),
+      check: { expected: 3, runs: 4, duplicates: 1, missing: 0 },
+    };
+    expect(
+      runProblems(
+        plan,
+        new Map([
+          ['flowmonkey', [run(50), null, run(90)]],
+          ['graphile-worker', [run(100), twice, run(100)]],
+        ]),
+      ),
+    ).toEqual([
+      `${plan.id}/flowmonkey: 1 run(s) failed`,
+      `${plan.id}/graphile-worker: 1 duplicate(s), 0 missing`,
+    ]);
+    expect(runProblems(plan, new Map([['flowmonkey', [run(50), run(90)]]]))).toEqual([]);
+  });
+
+  it('says so when no run reported its settings', () => {
+    const section = workloadSection(plan, new Map([['flowmonkey', [null]]]));
+    expect(section).toContain('| flowmonkey | failed | 1 run(s) failed |');
+    expect(section).toContain('Settings: none reported (every run failed).');
   });
 });
