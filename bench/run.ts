@@ -1,5 +1,7 @@
 /**
  * The benchmark suite: `pnpm bench` (full) or `pnpm bench -- --quick` (smoke test).
+ * Runs against `BENCH_DATABASE_URL`, else the machine's PostgreSQL on 127.0.0.1:5432, else a
+ * throw-away embedded PostgreSQL (see `benchServer`).
  * Options: `--rounds N`, `--only drain,latency` (workload ids), `--adapters a,b`,
  * `--no-analyze` (skip the ANALYZE after bulk loads),
  * `--out FILE` (default bench/RESULTS.md; the generated table replaces the part of the file
@@ -12,7 +14,12 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { packageVersion } from './src/adapter.js';
 import { CHILD_NODE_ARGS } from './src/child-node-args.js';
-import { createBenchDatabase, dropBenchDatabase, machineFacts } from './src/database.js';
+import {
+  benchServer,
+  createBenchDatabase,
+  dropBenchDatabase,
+  machineFacts,
+} from './src/database.js';
 import { type WorkloadPlan, workloadPlans } from './src/plan.js';
 import { type RunsByAdapter, resultsMarkdown, runProblems, workloadSection } from './src/report.js';
 import type { WorkloadResult } from './src/workload-types.js';
@@ -97,8 +104,19 @@ function buildPackages(): void {
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   buildPackages();
+  const server = await benchServer();
+  process.stdout.write(`PostgreSQL: ${server.description}\n`);
+  try {
+    await runSuite(options, server.description);
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Runs the chosen workloads, adapters in turn round by round, and writes the table. */
+async function runSuite(options: ReturnType<typeof parseArgs>, server: string): Promise<void> {
   const began = performance.now();
-  const facts = await machineFacts();
+  const facts = { ...(await machineFacts()), 'postgres server': server };
   const versions = {
     'graphile-worker': await packageVersion('graphile-worker'),
     'pg-boss': await packageVersion('pg-boss'),

@@ -1,14 +1,49 @@
 import os from 'node:os';
+import { startEmbeddedPostgres } from '@flowmonkey/postgres';
 import pg from 'pg';
 
-/** The server the benchmarks run against (the machine's PostgreSQL 15). */
-export const ADMIN_URL =
-  process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** The machine's own PostgreSQL, where the benchmarks run when nothing else is said. */
+const LOCAL_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/**
+ * The server the benchmarks run against: `BENCH_DATABASE_URL`, else the machine's
+ * PostgreSQL on 127.0.0.1:5432 (`pnpm bench` sets the variable to an embedded server's
+ * when nothing answers there, see {@link benchServer}). Read on every use, not at import.
+ */
+function adminUrl(): string {
+  return process.env.BENCH_DATABASE_URL ?? LOCAL_URL;
+}
+
+/**
+ * Finds the server for a run: `BENCH_DATABASE_URL` when set (an error if it does not
+ * answer), else the machine's PostgreSQL on 127.0.0.1:5432, else a throw-away embedded
+ * PostgreSQL (`startEmbeddedPostgres`, as the demo and the tests use), which
+ * `BENCH_DATABASE_URL` then points at for this process and the workload processes it
+ * starts. `stop()` stops the embedded server (a no-op otherwise).
+ */
+export async function benchServer(): Promise<{ description: string; stop: () => Promise<void> }> {
+  const given = process.env.BENCH_DATABASE_URL;
+  if (given !== undefined) return { description: 'BENCH_DATABASE_URL', stop: async () => {} };
+  const local = new pg.Client({ connectionString: LOCAL_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await local.connect();
+    await local.end();
+    return { description: "the machine's PostgreSQL on 127.0.0.1:5432", stop: async () => {} };
+  } catch {
+    await local.end().catch(() => {});
+  }
+  const server = await startEmbeddedPostgres();
+  process.env.BENCH_DATABASE_URL = server.connectionString;
+  return {
+    description: `embedded PostgreSQL ${server.version} (nothing answered on 127.0.0.1:5432)`,
+    stop: () => server.stop(),
+  };
+}
 
 let counter = 0;
 
 async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
+  const client = new pg.Client({ connectionString: adminUrl() });
   await client.connect();
   try {
     return await fn(client);
@@ -21,7 +56,7 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
 export async function createBenchDatabase(): Promise<{ name: string; url: string }> {
   const name = `fm_bench_${process.pid}_${++counter}`;
   await admin((c) => c.query(`CREATE DATABASE ${name}`));
-  const url = new URL(ADMIN_URL);
+  const url = new URL(adminUrl());
   url.pathname = `/${name}`;
   return { name, url: url.toString() };
 }
