@@ -1,43 +1,16 @@
 import os from 'node:os';
-import { startEmbeddedPostgres } from '@flowmonkey/postgres';
 import pg from 'pg';
 
 /** The machine's own PostgreSQL, where the benchmarks run when nothing else is said. */
-const LOCAL_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+export const LOCAL_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /**
  * The server the benchmarks run against: `BENCH_DATABASE_URL`, else the machine's
- * PostgreSQL on 127.0.0.1:5432 (`pnpm bench` sets the variable to an embedded server's
- * when nothing answers there, see {@link benchServer}). Read on every use, not at import.
+ * PostgreSQL (`pnpm bench` may point the variable at an embedded server: see
+ * `bench-server.ts`). Read on every use, not at import.
  */
 function adminUrl(): string {
-  return process.env.BENCH_DATABASE_URL ?? LOCAL_URL;
-}
-
-/**
- * Finds the server for a run: `BENCH_DATABASE_URL` when set (an error if it does not
- * answer), else the machine's PostgreSQL on 127.0.0.1:5432, else a throw-away embedded
- * PostgreSQL (`startEmbeddedPostgres`, as the demo and the tests use), which
- * `BENCH_DATABASE_URL` then points at for this process and the workload processes it
- * starts. `stop()` stops the embedded server (a no-op otherwise).
- */
-export async function benchServer(): Promise<{ description: string; stop: () => Promise<void> }> {
-  const given = process.env.BENCH_DATABASE_URL;
-  if (given !== undefined) return { description: 'BENCH_DATABASE_URL', stop: async () => {} };
-  const local = new pg.Client({ connectionString: LOCAL_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await local.connect();
-    await local.end();
-    return { description: "the machine's PostgreSQL on 127.0.0.1:5432", stop: async () => {} };
-  } catch {
-    await local.end().catch(() => {});
-  }
-  const server = await startEmbeddedPostgres();
-  process.env.BENCH_DATABASE_URL = server.connectionString;
-  return {
-    description: `embedded PostgreSQL ${server.version} (nothing answered on 127.0.0.1:5432)`,
-    stop: () => server.stop(),
-  };
+  return process.env.BENCH_DATABASE_URL ?? LOCAL_DATABASE_URL;
 }
 
 let counter = 0;

@@ -80,7 +80,8 @@ async function explain(pool: pg.Pool, label: string, statement: Caught): Promise
   const args = statement.values
     .map((v) => {
       const text = prepareValue(v);
-      return text === null ? 'NULL' : client.escapeLiteral(String(text));
+      if (Buffer.isBuffer(text)) throw new Error('a binary parameter cannot go as a literal');
+      return text === null ? 'NULL' : client.escapeLiteral(text);
     })
     .join(', ');
   try {
@@ -118,8 +119,11 @@ try {
   await migrate({ pool });
   const adapter = await loadAdapter('flowmonkey');
   await adapter.open(url);
-  await enqueueNumbered(adapter, JOBS);
-  await adapter.close();
+  try {
+    await enqueueNumbered(adapter, JOBS);
+  } finally {
+    await adapter.close();
+  }
   await analyzeDatabase(url);
   const { jobs } = createPgStores({ pool });
   const claimParams = { runnerId: 'claim-plan-study', limit: BATCH, handlers: ['noop'] };

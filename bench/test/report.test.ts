@@ -100,6 +100,16 @@ describe('workloadSection', () => {
       `${plan.id}/graphile-worker: 1 duplicate(s), 0 missing`,
     ]);
     expect(runProblems(plan, new Map([['flowmonkey', [run(50), run(90)]]]))).toEqual([]);
+    const lost: WorkloadResult = {
+      ...run(100),
+      check: { expected: 3, runs: 2, duplicates: 0, missing: 1 },
+    };
+    expect(runProblems(plan, new Map([['pg-boss', [lost]]]))).toEqual([
+      `${plan.id}/pg-boss: 0 duplicate(s), 1 missing`,
+    ]);
+    // Workloads that run no jobs (insert) have no check, and nothing to fail.
+    const unchecked: WorkloadResult = { ...run(100), check: null };
+    expect(runProblems(plan, new Map([['plain-insert', [unchecked]]]))).toEqual([]);
   });
 
   it('says so when no run reported its settings', () => {
