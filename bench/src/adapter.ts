@@ -1,3 +1,5 @@
+import { analyzeDatabase } from './database.js';
+
 /** What every benchmark job carries: its index (to count runs per job) and an optional send time. */
 export interface BenchJob {
   /** 0-based index of the job in its workload. */
@@ -48,6 +50,25 @@ export async function enqueueNumbered(adapter: BenchAdapter, n: number): Promise
     const length = Math.min(5000, n - from);
     await adapter.enqueueMany(Array.from({ length }, (_, k): BenchJob => ({ i: from + k })));
   }
+}
+
+/**
+ * For the studies: the adapter called `name` on the fresh database at `url`, prepared and
+ * open, with jobs `0` to `n - 1` enqueued and the database `ANALYZE`d, as the drain
+ * workload leaves it before its worker starts. The caller closes it.
+ */
+export async function openWithJobs(name: string, url: string, n: number): Promise<BenchAdapter> {
+  const adapter = await loadAdapter(name);
+  await adapter.prepare(url);
+  await adapter.open(url);
+  try {
+    await enqueueNumbered(adapter, n);
+    await analyzeDatabase(url);
+  } catch (error) {
+    await adapter.close();
+    throw error;
+  }
+  return adapter;
 }
 
 /** Builds the adapter called `name`. */

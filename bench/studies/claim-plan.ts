@@ -16,10 +16,10 @@
  */
 import { createRequire } from 'node:module';
 import type { RunnerJobEvent } from '@flowmonkey/core';
-import { createPgStores, DEFAULT_SCHEMA, migrate } from '@flowmonkey/postgres';
+import { createPgStores, DEFAULT_SCHEMA } from '@flowmonkey/postgres';
 import pg from 'pg';
-import { enqueueNumbered, loadAdapter } from '../src/adapter.js';
-import { analyzeDatabase, createBenchDatabase, dropBenchDatabase } from '../src/database.js';
+import { openWithJobs } from '../src/adapter.js';
+import { createBenchDatabase, dropBenchDatabase } from '../src/database.js';
 
 /** node-postgres's text form of a parameter value (not in its type declarations). */
 const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as {
@@ -116,15 +116,8 @@ const { name, url } = await createBenchDatabase();
 const pool = new pg.Pool({ connectionString: url, max: 4 });
 pool.on('error', () => {});
 try {
-  await migrate({ pool });
-  const adapter = await loadAdapter('flowmonkey');
-  await adapter.open(url);
-  try {
-    await enqueueNumbered(adapter, JOBS);
-  } finally {
-    await adapter.close();
-  }
-  await analyzeDatabase(url);
+  // The adapter migrates, enqueues and analyses; the study then uses stores of its own.
+  await (await openWithJobs('flowmonkey', url, JOBS)).close();
   const { jobs } = createPgStores({ pool });
   const claimParams = { runnerId: 'claim-plan-study', limit: BATCH, handlers: ['noop'] };
   const claim = await catchStatement('jobs_claimBatch', () => jobs.claimBatch(claimParams));

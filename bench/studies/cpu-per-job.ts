@@ -9,8 +9,8 @@
  *   npx -y pnpm@10 --filter @flowmonkey/bench exec node --conditions=flowmonkey-compiled \
  *     --import tsx studies/cpu-per-job.ts [rounds]
  */
-import { enqueueNumbered, loadAdapter } from '../src/adapter.js';
-import { analyzeDatabase, createBenchDatabase, dropBenchDatabase } from '../src/database.js';
+import { openWithJobs } from '../src/adapter.js';
+import { createBenchDatabase, dropBenchDatabase } from '../src/database.js';
 import { postgresCpuMs } from '../src/postgres-cpu.js';
 
 const JOBS = 40_000;
@@ -18,12 +18,8 @@ const ROUNDS = Number(process.argv[2] ?? 2);
 const ADAPTERS = ['flowmonkey', 'graphile-worker'];
 async function drain(name: string): Promise<string> {
   const db = await createBenchDatabase();
-  const adapter = await loadAdapter(name);
   try {
-    await adapter.prepare(db.url);
-    await adapter.open(db.url);
-    await enqueueNumbered(adapter, JOBS);
-    await analyzeDatabase(db.url);
+    const adapter = await openWithJobs(name, db.url, JOBS);
     let result = '';
     let ran = 0;
     let first = 0;

@@ -12,8 +12,8 @@
  *     --import tsx studies/drain-memory.ts
  */
 import { writeHeapSnapshot } from 'node:v8';
-import { enqueueNumbered, loadAdapter } from '../src/adapter.js';
-import { analyzeDatabase, createBenchDatabase, dropBenchDatabase } from '../src/database.js';
+import { openWithJobs } from '../src/adapter.js';
+import { createBenchDatabase, dropBenchDatabase } from '../src/database.js';
 
 const JOBS = Number(process.env.JOBS ?? 100_000);
 const ADAPTER = process.env.ADAPTER ?? 'flowmonkey';
@@ -21,12 +21,8 @@ const SNAPSHOT = Number(process.env.SNAPSHOT ?? 0);
 const mb = (bytes: number) => (bytes / 1_048_576).toFixed(0);
 
 const db = await createBenchDatabase();
-const adapter = await loadAdapter(ADAPTER);
 try {
-  await adapter.prepare(db.url);
-  await adapter.open(db.url);
-  await enqueueNumbered(adapter, JOBS);
-  await analyzeDatabase(db.url);
+  const adapter = await openWithJobs(ADAPTER, db.url, JOBS);
   let peak = process.memoryUsage();
   const sampler = setInterval(() => {
     const now = process.memoryUsage();
