@@ -10,7 +10,9 @@
  * Prints executions/s; the CPU one execution cost this Node process and PostgreSQL (every
  * server process, from /proc); the minor page faults of the PostgreSQL processes; per
  * statement how many went out per execution, their mean rows and mean time from send to
- * answer; and how often the pool's connections used a generic or a custom plan.
+ * answer; and how often the pool's connections used a generic or a custom plan. With
+ * `CPU_PROF=<file>` or `HEAP_PROF=<file>` it also profiles this process over the timed phase
+ * (see `profilePhase`); the heap profile adds the bytes allocated per execution.
  *
  *   npx -y pnpm@10 exec tsc -b bench && WARM_E2E=1 npx -y pnpm@10 --filter @flowmonkey/bench \
  *     exec node --conditions=flowmonkey-compiled --import tsx studies/workflow-backlog.ts
@@ -23,6 +25,7 @@ import {
   openWorkflowWorker,
   type WorkflowWorker,
 } from '../src/flowmonkey-workflow.js';
+import { profilePhase } from '../src/phase-profiler.js';
 import { postgresCpuMs, postgresPageFaults } from '../src/postgres-cpu.js';
 import { tallyStatements } from '../src/statement-tally.js';
 
@@ -69,6 +72,7 @@ try {
   const cpu0 = process.cpuUsage();
   const pg0 = postgresCpuMs();
   const faults0 = postgresPageFaults();
+  const profile = await profilePhase();
   const began = performance.now();
   await worker.start();
   await done;
@@ -76,8 +80,11 @@ try {
   const cpu = process.cpuUsage(cpu0);
   const nodeUs = (cpu.user + cpu.system) / N;
   const pgUs = ((postgresCpuMs() - pg0) * 1000) / N;
+  const allocated = await profile?.stop();
   console.log(`${Math.round(N / (ms / 1000))} executions/s over ${N} (${ms.toFixed(0)} ms)`);
   console.log(`CPU per execution: Node ${nodeUs.toFixed(0)} µs, PostgreSQL ${pgUs.toFixed(0)} µs`);
+  if (allocated)
+    console.log(`allocated per execution (sampled): ${(allocated / N / 1024).toFixed(1)} KiB`);
   console.log(`minor page faults of PostgreSQL processes: ${postgresPageFaults() - faults0}`);
   for (const [statement, t] of [...tallies].sort((a, b) => b[1].ms - a[1].ms)) {
     console.log(
