@@ -155,7 +155,43 @@ export function resolveRunnerOptions(options: BasicJobRunnerOptions): ResolvedRu
   }
   checkCollaborators(options);
   const runnerId = checkRunnerId(options.runnerId ?? defaultRunnerId());
-  // Every ms option is capped at MAX_TIMEOUT_MS (2^31 - 1): Node fires longer timers at once.
+  const { heartbeatIntervalMs, leaseMs, defaultTimeoutMs } = resolveLease(options);
+  return Object.freeze({
+    jobStore: options.jobStore,
+    engine: options.engine,
+    runnerId,
+    ...resolveClaiming(options),
+    heartbeatIntervalMs,
+    leaseMs,
+    queues: checkQueues(options.queues),
+    shutdownTimeoutMs: checkNumber('shutdownTimeoutMs', options.shutdownTimeoutMs, {
+      fallback: 30_000,
+      min: 0,
+      max: MAX_TIMEOUT_MS,
+    }),
+    cancelGraceMs: checkNumber('cancelGraceMs', options.cancelGraceMs, {
+      fallback: 5000,
+      min: 0,
+      max: MAX_TIMEOUT_MS,
+    }),
+    defaultRetry: resolveRetryPolicy(options.defaultRetry, undefined, 'defaultRetry'),
+    defaultTimeoutMs,
+    logger: options.logger ?? defaultLogger(),
+    clock: options.clock ?? systemClock,
+    events: options.events ?? options.engine?.events,
+    wakeups: options.wakeups,
+    random: options.random ?? Math.random,
+  });
+}
+
+/**
+ * The lease a runner holds on a running job and the default time limit of a job: the
+ * heartbeat at most half of the lease. Every ms option is capped at MAX_TIMEOUT_MS
+ * (2^31 - 1): Node fires longer timers at once.
+ */
+function resolveLease(
+  options: BasicJobRunnerOptions,
+): Pick<ResolvedRunnerOptions, 'heartbeatIntervalMs' | 'leaseMs' | 'defaultTimeoutMs'> {
   const heartbeatIntervalMs = checkNumber('heartbeatIntervalMs', options.heartbeatIntervalMs, {
     fallback: 10_000,
     min: 1,
@@ -180,10 +216,14 @@ export function resolveRunnerOptions(options: BasicJobRunnerOptions): ResolvedRu
           min: 1,
           max: MAX_TIMEOUT_MS,
         });
-  return Object.freeze({
-    jobStore: options.jobStore,
-    engine: options.engine,
-    runnerId,
+  return { heartbeatIntervalMs, leaseMs, defaultTimeoutMs };
+}
+
+/** How often and how many jobs a runner claims, how many it holds, and how many it runs. */
+function resolveClaiming(
+  options: BasicJobRunnerOptions,
+): Pick<ResolvedRunnerOptions, 'pollIntervalMs' | 'batchSize' | 'prefetch' | 'maxConcurrent'> {
+  return {
     pollIntervalMs: checkNumber('pollIntervalMs', options.pollIntervalMs, {
       fallback: 1000,
       min: 1,
@@ -203,27 +243,7 @@ export function resolveRunnerOptions(options: BasicJobRunnerOptions): ResolvedRu
       min: 1,
       int: true,
     }),
-    heartbeatIntervalMs,
-    leaseMs,
-    queues: checkQueues(options.queues),
-    shutdownTimeoutMs: checkNumber('shutdownTimeoutMs', options.shutdownTimeoutMs, {
-      fallback: 30_000,
-      min: 0,
-      max: MAX_TIMEOUT_MS,
-    }),
-    cancelGraceMs: checkNumber('cancelGraceMs', options.cancelGraceMs, {
-      fallback: 5000,
-      min: 0,
-      max: MAX_TIMEOUT_MS,
-    }),
-    defaultRetry: resolveRetryPolicy(options.defaultRetry, undefined, 'defaultRetry'),
-    defaultTimeoutMs,
-    logger: options.logger ?? defaultLogger(),
-    clock: options.clock ?? systemClock,
-    events: options.events ?? options.engine?.events,
-    wakeups: options.wakeups,
-    random: options.random ?? Math.random,
-  });
+  };
 }
 
 /** The job store methods the runner calls. */

@@ -111,6 +111,42 @@ export function resolveSchedulerOptions(options: JobSchedulerOptions): ResolvedS
   if (typeof schedulerId !== 'string' || schedulerId.trim() === '' || schedulerId.length > 255) {
     throw new ConfigError('schedulerId', 'must be a non-empty string of at most 255 characters');
   }
+  const { tickIntervalMs, leaseMs, catchUpWindowMs } = resolveTiming(options);
+  if (options.random !== undefined && typeof options.random !== 'function') {
+    throw new ConfigError('random', 'must be a function returning a number in [0, 1)');
+  }
+  return Object.freeze({
+    jobStore: options.jobStore,
+    scheduleStore: options.scheduleStore,
+    schedulerId,
+    tickIntervalMs,
+    leaseMs,
+    catchUpWindowMs,
+    maxCatchUpFires: checkNumber('maxCatchUpFires', options.maxCatchUpFires, {
+      fallback: 60,
+      min: 1,
+      int: true,
+    }),
+    batchSize: checkNumber('batchSize', options.batchSize, { fallback: 100, min: 1, int: true }),
+    listFireTimes: checkNumber('listFireTimes', options.listFireTimes, {
+      fallback: 5,
+      min: 0,
+      int: true,
+    }),
+    logger: options.logger ?? defaultLogger(),
+    clock: options.clock,
+    random: options.random ?? Math.random,
+  });
+}
+
+/**
+ * How often a scheduler ticks, how long its leadership lease lasts (at least two ticks) and
+ * how far back it catches up on missed fires (at least a lease and a tick, so that a
+ * failover loses no tick).
+ */
+function resolveTiming(
+  options: JobSchedulerOptions,
+): Pick<ResolvedSchedulerOptions, 'tickIntervalMs' | 'leaseMs' | 'catchUpWindowMs'> {
   const tickIntervalMs = checkNumber('tickIntervalMs', options.tickIntervalMs, {
     fallback: 1000,
     min: 1,
@@ -141,31 +177,7 @@ export function resolveSchedulerOptions(options: JobSchedulerOptions): ResolvedS
       `must be at least leaseMs + tickIntervalMs (${leaseMs + tickIntervalMs}) so a failover loses no tick, got ${catchUpWindowMs}`,
     );
   }
-  if (options.random !== undefined && typeof options.random !== 'function') {
-    throw new ConfigError('random', 'must be a function returning a number in [0, 1)');
-  }
-  return Object.freeze({
-    jobStore: options.jobStore,
-    scheduleStore: options.scheduleStore,
-    schedulerId,
-    tickIntervalMs,
-    leaseMs,
-    catchUpWindowMs,
-    maxCatchUpFires: checkNumber('maxCatchUpFires', options.maxCatchUpFires, {
-      fallback: 60,
-      min: 1,
-      int: true,
-    }),
-    batchSize: checkNumber('batchSize', options.batchSize, { fallback: 100, min: 1, int: true }),
-    listFireTimes: checkNumber('listFireTimes', options.listFireTimes, {
-      fallback: 5,
-      min: 0,
-      int: true,
-    }),
-    logger: options.logger ?? defaultLogger(),
-    clock: options.clock,
-    random: options.random ?? Math.random,
-  });
+  return { tickIntervalMs, leaseMs, catchUpWindowMs };
 }
 
 function defaultSchedulerId(): string {
