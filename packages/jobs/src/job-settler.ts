@@ -51,6 +51,12 @@ export interface CompleteOptions {
   events?: readonly RunnerJobEvent[];
 }
 
+/** The job and lease a write is fenced by; a job that holds no lease is a bug of the caller. */
+function ref(job: Job): { jobId: string; leaseId: string } {
+  if (job.leaseId === null) throw new TypeError(`job "${job.id}" holds no lease`);
+  return { jobId: job.id, leaseId: job.leaseId };
+}
+
 /**
  * Builds the {@link JobSettler} for a store and an optional engine. Completions go through
  * `batcher` when given (a runner's): plain jobs with the queued history rows, step jobs
@@ -63,10 +69,6 @@ export function createJobSettler(
 ): JobSettler {
   const viaEngine = (job: Job): JobEngine | undefined =>
     job.executionId === null ? undefined : engine;
-  const ref = (job: Job) => {
-    if (job.leaseId === null) throw new TypeError(`job "${job.id}" holds no lease`);
-    return { jobId: job.id, leaseId: job.leaseId };
-  };
   /** Queues `events` through the batcher they were taken from and waits until written. */
   const recordFirst = async (events: readonly RunnerJobEvent[]): Promise<void> => {
     if (events.length === 0 || batcher === undefined) return;
