@@ -14,7 +14,12 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Engine, type Execution } from '@flowmonkey/core';
 import { ExecutionSweeper, JobReaper, JobScheduler } from '@flowmonkey/jobs';
-import { createPgStores, migrate, startEmbeddedPostgres } from '@flowmonkey/postgres';
+import {
+  createPgStores,
+  migrate,
+  type PgStores,
+  startEmbeddedPostgres,
+} from '@flowmonkey/postgres';
 import pg from 'pg';
 import pino from 'pino';
 import { type Order, orderFlow, orderHandlers } from './order-workflow.js';
@@ -66,6 +71,43 @@ async function stopWorkers(workers: ChildProcess[]): Promise<void> {
   );
 }
 
+/**
+ * Starts what runs beside the workers: a reaper for stalled jobs, a sweeper for executions
+ * whose timed wait is due, and a scheduler that enqueues a reconciliation every 2 s.
+ */
+async function startSidecars(
+  stores: PgStores,
+  engine: Engine,
+  logger: pino.Logger,
+): Promise<{ stop: () => Promise<unknown> }> {
+  const reaper = new JobReaper({
+    jobStore: stores.jobs,
+    engine,
+    stalledThresholdMs: 5000,
+    checkIntervalMs: 1000,
+    logger,
+  });
+  reaper.start();
+  const sweeper = new ExecutionSweeper({ engine, intervalMs: 1000, logger });
+  sweeper.start();
+  const scheduler = new JobScheduler({
+    jobStore: stores.jobs,
+    scheduleStore: stores.schedules,
+    tickIntervalMs: 250,
+    leaseMs: 1000,
+    logger,
+  });
+  await scheduler.scheduleRecurring({
+    name: 'reconcile-payments',
+    cron: '*/2 * * * * *',
+    handler: 'reconcile-payments',
+    input: { provider: 'fake-gateway' },
+    overlap: 'skip',
+  });
+  scheduler.start();
+  return { stop: () => Promise.all([reaper.stop(), sweeper.stop(), scheduler.stop()]) };
+}
+
 async function main(): Promise<void> {
   const external = process.env.DATABASE_URL;
   out('FlowMonkey demo: order workflows with a stateful payment step');
@@ -91,31 +133,7 @@ async function main(): Promise<void> {
     out(`  migrated schema "${SCHEMA}" (${applied.length} migrations)`);
     const stores = createPgStores({ pool, schema: SCHEMA, logger });
     const engine = new Engine({ stores, handlers: orderHandlers, flows: [orderFlow], logger });
-    const reaper = new JobReaper({
-      jobStore: stores.jobs,
-      engine,
-      stalledThresholdMs: 5000,
-      checkIntervalMs: 1000,
-      logger,
-    });
-    reaper.start();
-    const sweeper = new ExecutionSweeper({ engine, intervalMs: 1000, logger });
-    sweeper.start();
-    const scheduler = new JobScheduler({
-      jobStore: stores.jobs,
-      scheduleStore: stores.schedules,
-      tickIntervalMs: 250,
-      leaseMs: 1000,
-      logger,
-    });
-    await scheduler.scheduleRecurring({
-      name: 'reconcile-payments',
-      cron: '*/2 * * * * *',
-      handler: 'reconcile-payments',
-      input: { provider: 'fake-gateway' },
-      overlap: 'skip',
-    });
-    scheduler.start();
+    const sidecars = await startSidecars(stores, engine, logger);
     const workers = await startWorkers(database.connectionString);
     out(
       `  started a scheduler (reconcile-payments every 2 s), a reaper, an execution sweeper and ${WORKERS} worker processes (pids ${workers.map((w) => w.pid).join(', ')})`,
@@ -132,7 +150,7 @@ async function main(): Promise<void> {
 
     await watchProgress(pool, SCHEMA, orders.length, started, DEADLINE_MS);
 
-    await Promise.all([stopWorkers(workers), reaper.stop(), sweeper.stop(), scheduler.stop()]);
+    await Promise.all([stopWorkers(workers), sidecars.stop()]);
     await printSummary(
       pool,
       SCHEMA,
