@@ -1,14 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { assertJsonPayload } from '../assert-json-payload.js';
-import { LeaseLostError, NotFoundError, ValidationError } from '../errors.js';
-import type { Job, JobError, JobStatus, LeaseRef, NewJob } from '../job.js';
-import {
-  assertLeaseRef,
-  assertLeaseRefs,
-  assertNoDuplicateJobIds,
-  normalizeClaimBatch,
-  normalizeRunnerEvents,
-} from '../job-store-checks.js';
+import { ValidationError } from '../errors.js';
+import type { Job, JobStatus, LeaseRef, NewJob } from '../job.js';
+import { assertNoDuplicateJobIds, normalizeClaimBatch } from '../job-store-checks.js';
 import { newJobAsStored } from '../new-job-as-stored.js';
 import type { ErrorInfo } from '../result.js';
 import type {
@@ -24,9 +17,7 @@ import type {
 } from '../stores/job-store.js';
 import {
   assertDurationMs,
-  assertErrorInfo,
   assertInteger,
-  assertRunAtOrDelay,
   assertText,
   assertTimestamp,
   MAX_TEXT_LENGTH,
@@ -35,6 +26,7 @@ import {
   normalizeNewJobs,
 } from '../validation.js';
 import { MemoryJobMaintenance } from './memory-job-maintenance.js';
+import { MemoryJobTransitions } from './memory-job-transitions.js';
 import { copy, type MemoryStoreContext } from './memory-state.js';
 
 const JOB_STATUSES: readonly JobStatus[] = [
@@ -45,8 +37,6 @@ const JOB_STATUSES: readonly JobStatus[] = [
   'cancelled',
 ];
 const MAX_LIMIT = 100_000;
-/** Longest progress message or cancel reason, as the Postgres column allows. */
-const MAX_MESSAGE_LENGTH = 2000;
 
 /**
  * In-memory {@link JobStore} for unit tests and quick scripts. It keeps every documented
@@ -57,11 +47,13 @@ const MAX_MESSAGE_LENGTH = 2000;
 export class MemoryJobStore implements JobStore {
   readonly #ctx: MemoryStoreContext;
   readonly #maintenance: MemoryJobMaintenance;
+  readonly #transitions: MemoryJobTransitions;
 
   /** @param ctx state, clock and limits shared with the other memory stores. */
   constructor(ctx: MemoryStoreContext) {
     this.#ctx = ctx;
     this.#maintenance = new MemoryJobMaintenance(ctx);
+    this.#transitions = new MemoryJobTransitions(ctx);
   }
 
   async create(job: NewJob): Promise<Job> {
@@ -153,61 +145,24 @@ export class MemoryJobStore implements JobStore {
   }
 
   async heartbeat(params: LeaseRef & { now?: number }): Promise<{ cancelRequested: boolean }> {
-    const now = this.#now(params.now);
-    const job = this.#fenced(params);
-    job.heartbeatAt = now;
-    job.updatedAt = now;
-    return { cancelRequested: job.cancelRequested };
+    return this.#transitions.heartbeat(params);
   }
 
   async heartbeatMany(params: {
     leases: readonly LeaseRef[];
     now?: number;
   }): Promise<HeartbeatManyResult> {
-    const leases = assertLeaseRefs(params.leases);
-    const now = this.#now(params.now);
-    const result: HeartbeatManyResult = { lost: [], cancelRequested: [] };
-    for (const lease of leases) {
-      const job = this.#held(lease);
-      if (job === undefined) {
-        result.lost.push(lease.jobId);
-        continue;
-      }
-      job.heartbeatAt = now;
-      job.updatedAt = now;
-      if (job.cancelRequested) result.cancelRequested.push(job.id);
-    }
-    return result;
+    return this.#transitions.heartbeatMany(params);
   }
 
   async progress(
     params: LeaseRef & { percent: number; message?: string; now?: number },
   ): Promise<Job> {
-    const now = this.#now(params.now);
-    const { percent } = params;
-    if (typeof percent !== 'number' || !(percent >= 0 && percent <= 100)) {
-      throw new ValidationError('percent', 'must be a number between 0 and 100');
-    }
-    const message =
-      params.message === undefined || params.message === null
-        ? null
-        : assertMessage(params.message, 'message');
-    const job = this.#fenced(params);
-    job.progress = { percent, message, at: now };
-    job.heartbeatAt = now;
-    job.updatedAt = now;
-    return copy(job);
+    return this.#transitions.progress(params);
   }
 
   async complete(params: LeaseRef & { result: unknown; now?: number }): Promise<Job> {
-    const now = this.#now(params.now);
-    const json = assertJsonPayload(params.result, 'result', {
-      maxBytes: this.#ctx.maxPayloadBytes,
-    });
-    const job = this.#fenced(params);
-    job.result = JSON.parse(json);
-    this.#finish(job, 'completed', now);
-    return copy(job);
+    return this.#transitions.complete(params);
   }
 
   async completeMany(params: {
@@ -216,37 +171,7 @@ export class MemoryJobStore implements JobStore {
     returnJobs?: boolean;
     now?: number;
   }): Promise<CompleteManyResult> {
-    // Checked like the Postgres store's, then dropped: this store keeps no event history.
-    normalizeRunnerEvents(params?.events ?? [], this.#ctx.maxPayloadBytes);
-    if (!Array.isArray(params.items)) throw new ValidationError('items', 'must be an array');
-    const now = this.#now(params.now);
-    // Checked as the Postgres store checks them, item by item, before anything is written.
-    const results = params.items.map((item, i) => {
-      if (typeof item?.jobId !== 'string')
-        throw new ValidationError(`items[${i}].jobId`, 'must be a string');
-      if (typeof item.leaseId !== 'string')
-        throw new ValidationError(`items[${i}].leaseId`, 'must be a string');
-      return assertJsonPayload(item.result, `items[${i}].result`, {
-        maxBytes: this.#ctx.maxPayloadBytes,
-      });
-    });
-    const out: CompleteManyResult = { completed: [], lost: [], finishedAt: now };
-    const jobs: Job[] = [];
-    params.items.forEach((item, i) => {
-      let job: Job;
-      try {
-        job = this.#fenced(item);
-      } catch (error) {
-        if (!(error instanceof LeaseLostError)) throw error;
-        out.lost.push(item.jobId);
-        return;
-      }
-      job.result = JSON.parse(results[i] ?? 'null');
-      this.#finish(job, 'completed', now);
-      out.completed.push(job.id);
-      if (params.returnJobs === true) jobs.push(copy(job));
-    });
-    return params.returnJobs === true ? { ...out, jobs } : out;
+    return this.#transitions.completeMany(params);
   }
 
   async fail(
@@ -257,61 +182,21 @@ export class MemoryJobStore implements JobStore {
       now?: number;
     },
   ): Promise<Job> {
-    const now = this.#now(params.now);
-    const error = this.#errorInfo(params.error, 'error');
-    const retry = assertRunAtOrDelay(
-      params.retryAt,
-      'retryAt',
-      params.retryDelayMs,
-      'retryDelayMs',
-    );
-    const retryAt = retry.delayMs === null ? retry.at : now + retry.delayMs;
-    const job = this.#fenced(params);
-    if (job.cancelRequested) return copy(this.#cancelRequested(job, now, error));
-    job.error = { ...error, attempt: job.attempts, at: now };
-    if (retryAt !== null && job.attempts < job.maxAttempts) {
-      this.#toPending(job, retryAt, now);
-    } else {
-      this.#finish(job, 'failed', now);
-    }
-    return copy(job);
+    return this.#transitions.fail(params);
   }
 
   async release(
     params: LeaseRef & { runAt?: number; delayMs?: number; now?: number },
   ): Promise<Job> {
-    const now = this.#now(params.now);
-    const when = assertRunAtOrDelay(params.runAt, 'runAt', params.delayMs, 'delayMs');
-    const runAt = when.at ?? now + (when.delayMs ?? 0);
-    const job = this.#fenced(params);
-    if (job.cancelRequested) return copy(this.#cancelRequested(job, now));
-    job.attempts = Math.max(0, job.attempts - 1);
-    this.#toPending(job, runAt, now);
-    return copy(job);
+    return this.#transitions.release(params);
   }
 
   async cancel(params: { jobId: string; reason?: string; now?: number }): Promise<Job> {
-    const now = this.#now(params.now);
-    const reason = params.reason === undefined ? undefined : assertMessage(params.reason, 'reason');
-    const job = this.#ctx.state.jobs.get(params.jobId);
-    if (job === undefined) throw new NotFoundError('job', String(params.jobId));
-    if (job.status === 'pending') {
-      job.error = cancelledError(job, reason, now);
-      this.#finish(job, 'cancelled', now);
-    } else if (job.status === 'running' && !job.cancelRequested) {
-      job.cancelRequested = true;
-      job.updatedAt = now;
-    }
-    return copy(job);
+    return this.#transitions.cancel(params);
   }
 
   async confirmCancel(params: LeaseRef & { reason?: string; now?: number }): Promise<Job> {
-    const now = this.#now(params.now);
-    const reason = params.reason === undefined ? undefined : assertMessage(params.reason, 'reason');
-    const job = this.#fenced(params);
-    job.error = cancelledError(job, reason, now);
-    this.#finish(job, 'cancelled', now);
-    return copy(job);
+    return this.#transitions.confirmCancel(params);
   }
 
   async listByStatus(params: {
@@ -347,29 +232,7 @@ export class MemoryJobStore implements JobStore {
   async resetStalled(
     params: LeaseRef & { error?: ErrorInfo; stalledThresholdMs?: number; now?: number },
   ): Promise<Job> {
-    const now = this.#now(params.now);
-    const error =
-      params.error === undefined
-        ? { code: 'JOB_STALLED', message: 'the job stopped heartbeating and was reaped' }
-        : this.#errorInfo(params.error, 'error');
-    const threshold =
-      params.stalledThresholdMs === undefined
-        ? null
-        : assertDurationMs(params.stalledThresholdMs, 'stalledThresholdMs');
-    const job = this.#fenced(params);
-    // A heartbeat since findStalled means the runner is alive: it keeps its job.
-    if (threshold !== null && !(job.heartbeatAt !== null && job.heartbeatAt < now - threshold)) {
-      throw new LeaseLostError(job.id, params.leaseId);
-    }
-    if (job.cancelRequested) {
-      job.error = cancelledError(job, undefined, now);
-      this.#finish(job, 'cancelled', now);
-      return copy(job);
-    }
-    job.error = { ...error, attempt: job.attempts, at: now };
-    if (job.attempts < job.maxAttempts) this.#toPending(job, now, now);
-    else this.#finish(job, 'failed', now);
-    return copy(job);
+    return this.#transitions.resetStalled(params);
   }
 
   async getByExecution(executionId: string): Promise<Job[]> {
@@ -403,55 +266,6 @@ export class MemoryJobStore implements JobStore {
       this.#ctx.state.jobKeys.set(stored.idempotencyKey, stored.id);
     return stored;
   }
-
-  /** The stored job if it is running under `lease`, else `undefined`. */
-  #held(lease: LeaseRef): Job | undefined {
-    const job = this.#ctx.state.jobs.get(lease.jobId);
-    if (job === undefined || job.status !== 'running' || job.leaseId !== lease.leaseId) {
-      return undefined;
-    }
-    return job;
-  }
-
-  /** The stored job running under `lease`; throws `LeaseLostError` otherwise. */
-  #fenced(lease: LeaseRef): Job {
-    assertLeaseRef(lease);
-    const job = this.#held(lease);
-    if (job === undefined) throw new LeaseLostError(String(lease.jobId), String(lease.leaseId));
-    return job;
-  }
-
-  #errorInfo(value: unknown, field: string): ErrorInfo {
-    const json = assertErrorInfo(value, field, { maxBytes: this.#ctx.maxPayloadBytes });
-    return JSON.parse(json) as ErrorInfo;
-  }
-
-  /**
-   * Ends a job whose cancellation was requested as `cancelled` instead of putting it back
-   * to `pending` (a retry or release must not lose the request); `cause` is the attempt's
-   * failure, when it failed.
-   */
-  #cancelRequested(job: Job, now: number, cause?: ErrorInfo): Job {
-    job.error = cancelledError(job, undefined, now);
-    if (cause !== undefined) job.error.cause = cause;
-    job.cancelRequested = false;
-    this.#finish(job, 'cancelled', now);
-    return job;
-  }
-
-  #toPending(job: Job, runAt: number, now: number): void {
-    job.status = 'pending';
-    job.runAt = runAt;
-    job.leaseId = null;
-    job.updatedAt = now;
-  }
-
-  #finish(job: Job, status: 'completed' | 'failed' | 'cancelled', now: number): void {
-    job.status = status;
-    job.leaseId = null;
-    job.finishedAt = now;
-    job.updatedAt = now;
-  }
 }
 
 /** Makes a pending job `running` under a fresh lease, as `claimBatch` does (for `claimById`). */
@@ -465,15 +279,6 @@ function claimJob(job: Job, runnerId: string, now: number): Job {
   job.updatedAt = now;
   job.cancelRequested = false;
   return job;
-}
-
-function assertMessage(value: unknown, field: string): string {
-  if (value === '') return value;
-  return assertText(value, field, { maxLength: MAX_MESSAGE_LENGTH });
-}
-
-function cancelledError(job: Job, reason: string | undefined, now: number): JobError {
-  return { code: 'CANCELLED', message: reason ?? 'job cancelled', attempt: job.attempts, at: now };
 }
 
 function pageOf(params: { limit: number; offset?: number }): { limit: number; offset: number } {
