@@ -64,10 +64,32 @@ export function createMemoryStores(options: MemoryStoresOptions = {}): MemorySto
   const jobs = new MemoryJobStore(ctx);
   const executions = new MemoryExecutionStore(ctx);
   const schedules = new MemoryScheduleStore(ctx, jobs);
-  const tx: StoreSet = { executions, jobs };
+  const tx = { executions, jobs };
+  const transaction = createTransaction(ctx, tx);
+
+  return {
+    executions,
+    jobs,
+    schedules,
+    clock: ctx.clock,
+    transaction,
+    parkOnNewJob: (params) => parkOnNewJob(ctx, transaction, params),
+    completeAndResumeMany: (params) => completeAndResumeMany(ctx, tx, transaction, params),
+  };
+}
+
+/** The type of `Stores.transaction`, in which the helpers below run their writes. */
+type Transaction = Stores['transaction'];
+
+/**
+ * Returns the `transaction` of one set of memory stores: each call waits for the previous
+ * one to settle, snapshots `ctx.state`, runs `fn` with `tx`, and restores the snapshot if
+ * `fn` throws.
+ */
+function createTransaction(ctx: MemoryStoreContext, tx: StoreSet): Transaction {
   let queue: Promise<unknown> = Promise.resolve();
 
-  async function transaction<T>(fn: (tx: StoreSet) => Promise<T>): Promise<T> {
+  return async function transaction<T>(fn: (tx: StoreSet) => Promise<T>): Promise<T> {
     const previous = queue;
     let done: () => void = () => {};
     queue = new Promise<void>((resolve) => {
@@ -83,65 +105,62 @@ export function createMemoryStores(options: MemoryStoresOptions = {}): MemorySto
     } finally {
       done();
     }
-  }
-
-  /**
-   * `Stores.parkOnNewJob` as one transaction, checked in the Postgres store's order: the
-   * execution, then the job and how they belong together, then the version, then the key
-   * (taken: the transaction is rolled back and nothing is written).
-   */
-  async function parkOnNewJob(params: ParkOnNewJobParams): Promise<ParkedOnNewJob | undefined> {
-    const options = { now: ctx.clock.now(), maxPayloadBytes: ctx.maxPayloadBytes };
-    assertExecution(params?.execution, { maxBytes: options.maxPayloadBytes });
-    const key = normalizeNewJob(params.job, options).idempotencyKey;
-    assertParksOnJob(params);
-    const keyTaken = new Error('idempotency key taken');
-    try {
-      return await transaction(async (tx) => {
-        const execution = await tx.executions.update({
-          execution: params.execution,
-          expectedVersion: params.expectedVersion,
-        });
-        if (key !== null && ctx.state.jobKeys.has(key)) throw keyTaken;
-        return { job: await tx.jobs.create(params.job), execution };
-      });
-    } catch (error) {
-      if (error === keyTaken) return undefined;
-      throw error;
-    }
-  }
-
-  /**
-   * `Stores.completeAndResumeMany` as one transaction, checked in the Postgres store's
-   * order (the events, the items, then the executions, named `executions[i]...`): a lost
-   * lease or an execution not written rolls it back, and nothing is written.
-   */
-  async function completeAndResumeMany(
-    params: CompleteAndResumeManyParams,
-  ): Promise<CompletedAndResumed | undefined> {
-    const notAllWritten = new Error('not all written');
-    try {
-      return await transaction(async () => {
-        const done = await jobs.completeMany({ items: params?.items, events: params?.events });
-        const options = { maxBytes: ctx.maxPayloadBytes };
-        assertExecutionUpdates(params.executions, options, 'executions');
-        const written = await executions.updateMany({ items: params.executions });
-        if (done.lost.length > 0 || written.conflicts.length > 0) throw notAllWritten;
-        return { finishedAt: done.finishedAt, executions: written.updated };
-      });
-    } catch (error) {
-      if (error === notAllWritten) return undefined;
-      throw error;
-    }
-  }
-
-  return {
-    executions,
-    jobs,
-    schedules,
-    clock: ctx.clock,
-    transaction,
-    parkOnNewJob,
-    completeAndResumeMany,
   };
+}
+
+/**
+ * `Stores.parkOnNewJob` as one transaction, checked in the Postgres store's order: the
+ * execution, then the job and how they belong together, then the version, then the key
+ * (taken: the transaction is rolled back and nothing is written).
+ */
+async function parkOnNewJob(
+  ctx: MemoryStoreContext,
+  transaction: Transaction,
+  params: ParkOnNewJobParams,
+): Promise<ParkedOnNewJob | undefined> {
+  const options = { now: ctx.clock.now(), maxPayloadBytes: ctx.maxPayloadBytes };
+  assertExecution(params?.execution, { maxBytes: options.maxPayloadBytes });
+  const key = normalizeNewJob(params.job, options).idempotencyKey;
+  assertParksOnJob(params);
+  const keyTaken = new Error('idempotency key taken');
+  try {
+    return await transaction(async (tx) => {
+      const execution = await tx.executions.update({
+        execution: params.execution,
+        expectedVersion: params.expectedVersion,
+      });
+      if (key !== null && ctx.state.jobKeys.has(key)) throw keyTaken;
+      return { job: await tx.jobs.create(params.job), execution };
+    });
+  } catch (error) {
+    if (error === keyTaken) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * `Stores.completeAndResumeMany` as one transaction, checked in the Postgres store's
+ * order (the events, the items, then the executions, named `executions[i]...`): a lost
+ * lease or an execution not written rolls it back, and nothing is written.
+ */
+async function completeAndResumeMany(
+  ctx: MemoryStoreContext,
+  { jobs, executions }: Pick<MemoryStores, 'executions' | 'jobs'>,
+  transaction: Transaction,
+  params: CompleteAndResumeManyParams,
+): Promise<CompletedAndResumed | undefined> {
+  const notAllWritten = new Error('not all written');
+  try {
+    return await transaction(async () => {
+      const done = await jobs.completeMany({ items: params?.items, events: params?.events });
+      const options = { maxBytes: ctx.maxPayloadBytes };
+      assertExecutionUpdates(params.executions, options, 'executions');
+      const written = await executions.updateMany({ items: params.executions });
+      if (done.lost.length > 0 || written.conflicts.length > 0) throw notAllWritten;
+      return { finishedAt: done.finishedAt, executions: written.updated };
+    });
+  } catch (error) {
+    if (error === notAllWritten) return undefined;
+    throw error;
+  }
 }
