@@ -25,10 +25,10 @@ import {
   updateManyDocuments,
 } from './execution-update-documents.js';
 import { GroupCommit } from './group-commit.js';
-import { nowValue } from './pg-job-store.js';
 import { inOneCommit } from './pool-transaction.js';
 import { type Queryable, type Row, runStatement } from './queryable.js';
 import { rowToExecution } from './rows.js';
+import { nowValue } from './statement-values.js';
 import type { StoreContext } from './store-context.js';
 
 const TEXT = { maxLength: 255 } as const;

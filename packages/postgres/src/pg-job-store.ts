@@ -4,16 +4,13 @@ import {
   assertInteger,
   assertJsonPayload,
   assertLeaseRef,
-  assertLeaseRefs,
   assertOptionalText,
   assertRunAtOrDelay,
   assertText,
-  assertTimestamp,
   type ClaimBatchParams,
   type CompleteManyResult,
   type ErrorInfo,
   type HeartbeatManyResult,
-  InvalidStateError,
   isUuid,
   type Job,
   type JobStatus,
@@ -24,7 +21,6 @@ import {
   type NewJob,
   NotFoundError,
   normalizeClaimBatch,
-  normalizeRunnerEvents,
   type PruneFinishedParams,
   type PruneFinishedResult,
   type RecordEventsResult,
@@ -34,11 +30,13 @@ import {
   ValidationError,
 } from '@flowmonkey/core';
 import pg from 'pg';
-import { completionColumns, eventColumns } from './completion-values.js';
 import { GroupCommit } from './group-commit.js';
+import { JobBatchWriter } from './job-batch-writer.js';
+import { JobDeadLetters } from './job-dead-letters.js';
 import { JobInserter, type TakenKey } from './job-inserter.js';
 import { type Row, runStatement } from './queryable.js';
 import { claimedRowToJob, rowToJob } from './rows.js';
+import { limitValue, nowValue, ownTransaction } from './statement-values.js';
 import type { StoreContext } from './store-context.js';
 
 const JOB_STATUSES: readonly JobStatus[] = [
@@ -53,15 +51,6 @@ const STALLED_ERROR: ErrorInfo = {
   message: 'the job stopped heartbeating',
 };
 
-/** An injected `now` as a query parameter; `undefined` means database time. */
-export function nowValue(now: number | undefined): Date | null {
-  return now === undefined || now === null ? null : new Date(assertTimestamp(now, 'now'));
-}
-
-function limitValue(value: unknown, field = 'limit'): number {
-  return assertInteger(value, field, { min: 0, max: 100_000 });
-}
-
 /**
  * Core's {@link JobStore} on PostgreSQL. Claims with `FOR NO KEY UPDATE SKIP LOCKED` in
  * priority, `run_at`, id order (served by the partial index `jobs_claim_idx`); every write to
@@ -72,10 +61,14 @@ function limitValue(value: unknown, field = 'limit'): number {
 export class PgJobStore implements JobStore {
   readonly #ctx: StoreContext;
   readonly #inserter: JobInserter;
+  readonly #batches: JobBatchWriter;
+  readonly #deadLetters: JobDeadLetters;
 
   constructor(ctx: StoreContext) {
     this.#ctx = ctx;
     this.#inserter = new JobInserter(ctx);
+    this.#batches = new JobBatchWriter(ctx);
+    this.#deadLetters = new JobDeadLetters(ctx, (jobId) => this.get(jobId));
   }
 
   #sql() {
@@ -128,34 +121,11 @@ export class PgJobStore implements JobStore {
     return { cancelRequested: row.cancel_requested === true };
   }
 
-  async heartbeatMany(params: {
+  heartbeatMany(params: {
     leases: readonly LeaseRef[];
     now?: number;
   }): Promise<HeartbeatManyResult> {
-    const leases = assertLeaseRefs(params.leases);
-    const valid = leases.filter((l) => isUuid(l.jobId) && isUuid(l.leaseId));
-    const db = this.#ctx.heartbeatDb ?? this.#ctx.db;
-    const rows =
-      valid.length === 0
-        ? []
-        : await runStatement(db, this.#sql().heartbeatMany, [
-            valid.map((l) => l.jobId),
-            valid.map((l) => l.leaseId),
-            nowValue(params.now),
-            ownTransaction(db),
-          ]);
-    // Keyed by job and lease: a stale lease of a job someone else holds is lost too.
-    const key = (jobId: string, leaseId: string) => `${jobId}/${leaseId}`.toLowerCase();
-    const held = new Map<string, boolean>();
-    for (const row of rows) {
-      held.set(key(String(row.id), String(row.lease_id)), row.cancel_requested === true);
-    }
-    return {
-      lost: leases.filter((l) => !held.has(key(l.jobId, l.leaseId))).map((l) => l.jobId),
-      cancelRequested: leases
-        .filter((l) => held.get(key(l.jobId, l.leaseId)) === true)
-        .map((l) => l.jobId),
-    };
+    return this.#batches.heartbeatMany(params);
   }
 
   async progress(
@@ -178,60 +148,17 @@ export class PgJobStore implements JobStore {
     return rowToJob(await this.#fenced('complete', params, [result, nowValue(params.now)]));
   }
 
-  async completeMany(params: {
+  completeMany(params: {
     items: readonly (LeaseRef & { result: unknown })[];
     events?: readonly RunnerJobEvent[];
     returnJobs?: boolean;
     now?: number;
   }): Promise<CompleteManyResult> {
-    const events = normalizeRunnerEvents(params.events ?? [], this.#ctx.maxPayloadBytes);
-    const whole = params.returnJobs === true;
-    const { jobIds, leaseIds, results } = completionColumns(
-      params.items,
-      this.#ctx.maxPayloadBytes,
-    );
-    const now = nowValue(params.now);
-    const rows =
-      !jobIds.some((id) => id !== null) && events.length === 0
-        ? []
-        : await runStatement(
-            this.#ctx.db,
-            this.#sql()[whole ? 'completeManyReturningJobs' : 'completeMany'],
-            [jobIds, leaseIds, results, now, ...eventColumns(events)],
-          );
-    // Keyed by job, checked against the lease: a stale lease of a job completed under
-    // another lease in the same batch is lost. Ids come back from PostgreSQL lowercase.
-    const byId = new Map(rows.map((row) => [String(row.id), row]));
-    const at = rows[0]?.at;
-    const out: CompleteManyResult = {
-      completed: [],
-      lost: [],
-      finishedAt: at === undefined ? (now?.getTime() ?? Date.now()) : Number(at),
-    };
-    const jobs: Job[] = [];
-    const returned = new Set<string>();
-    params.items.forEach((item, i) => {
-      const id = jobIds[i];
-      const row = id === null || id === undefined ? undefined : byId.get(id);
-      const done = row !== undefined && String(row.old_lease_id) === leaseIds[i];
-      (done ? out.completed : out.lost).push(item.jobId);
-      if (done && whole && !returned.has(item.jobId)) {
-        returned.add(item.jobId);
-        jobs.push(rowToJob(row));
-      }
-    });
-    return whole ? { ...out, jobs } : out;
+    return this.#batches.completeMany(params);
   }
 
-  async recordEvents(params: { events: readonly RunnerJobEvent[] }): Promise<RecordEventsResult> {
-    const events = normalizeRunnerEvents(params?.events, this.#ctx.maxPayloadBytes);
-    if (events.length === 0) return { recorded: 0, fenced: 0 };
-    const [row] = await runStatement(this.#ctx.db, this.#sql().recordEvents, [
-      ...eventColumns(events),
-      ownTransaction(this.#ctx.db),
-    ]);
-    const recorded = Number(row?.recorded ?? 0);
-    return { recorded, fenced: events.length - recorded };
+  recordEvents(params: { events: readonly RunnerJobEvent[] }): Promise<RecordEventsResult> {
+    return this.#batches.recordEvents(params);
   }
 
   async fail(
@@ -361,51 +288,16 @@ export class PgJobStore implements JobStore {
     return row === undefined ? undefined : rowToJob(row);
   }
 
-  async listDeadLetters(params: ListDeadLettersParams): Promise<Job[]> {
-    const rows = await runStatement(this.#ctx.db, this.#sql().listDeadLetters, [
-      limitValue(params.limit),
-      limitValue(params.offset ?? 0, 'offset'),
-      assertOptionalText(params.handler, 'handler', { maxLength: 255 }),
-      assertOptionalText(params.queue, 'queue', { maxLength: 128 }),
-    ]);
-    return rows.map(rowToJob);
+  listDeadLetters(params: ListDeadLettersParams): Promise<Job[]> {
+    return this.#deadLetters.list(params);
   }
 
-  async redrive(params: { jobId: string; now?: number }): Promise<Job> {
-    const jobId = params.jobId;
-    if (typeof jobId !== 'string' || !isUuid(jobId)) throw new NotFoundError('job', String(jobId));
-    const [row] = await runStatement(this.#ctx.db, this.#sql().redrive, [
-      jobId,
-      nowValue(params.now),
-    ]);
-    if (row !== undefined) {
-      this.#ctx.wake.jobsDue();
-      return rowToJob(row);
-    }
-    const existing = await this.get(jobId);
-    if (existing === undefined) throw new NotFoundError('job', jobId);
-    throw new InvalidStateError(
-      `job "${jobId}" is ${existing.status}; only a failed job (a dead letter) can be redriven`,
-      { details: { jobId, status: existing.status } },
-    );
+  redrive(params: { jobId: string; now?: number }): Promise<Job> {
+    return this.#deadLetters.redrive(params);
   }
 
-  async redriveMany(params: RedriveManyParams): Promise<number> {
-    const limit = assertInteger(params.limit, 'limit', { min: 1, max: 100_000 });
-    const before =
-      params.failedBefore === undefined
-        ? null
-        : new Date(assertTimestamp(params.failedBefore, 'failedBefore'));
-    const [row] = await runStatement(this.#ctx.db, this.#sql().redriveMany, [
-      limit,
-      assertOptionalText(params.handler, 'handler', { maxLength: 255 }),
-      assertOptionalText(params.queue, 'queue', { maxLength: 128 }),
-      before,
-      nowValue(params.now),
-    ]);
-    const redriven = Number(row?.redriven ?? 0);
-    if (redriven > 0) this.#ctx.wake.jobsDue();
-    return redriven;
+  redriveMany(params: RedriveManyParams): Promise<number> {
+    return this.#deadLetters.redriveMany(params);
   }
 
   async pruneFinished(params: PruneFinishedParams): Promise<PruneFinishedResult> {
@@ -454,12 +346,4 @@ export class PgJobStore implements JobStore {
     if (row === undefined) throw new LeaseLostError(jobId, leaseId);
     return row;
   }
-}
-
-/**
- * True when a statement on `db` runs in a transaction of its own (on a pool), so that it may
- * commit lazily; false inside a caller's transaction, whose commit is the caller's to make.
- */
-function ownTransaction(db: unknown): boolean {
-  return db instanceof pg.Pool;
 }

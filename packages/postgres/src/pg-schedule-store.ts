@@ -16,10 +16,10 @@ import {
   ValidationError,
 } from '@flowmonkey/core';
 import { newJobJson } from './new-jobs-json.js';
-import { nowValue } from './pg-job-store.js';
 import { runStatement } from './queryable.js';
 import { rowToJob, rowToSchedule } from './rows.js';
 import { SCHEDULER_LEASE } from './sql/schedules.js';
+import { nowValue } from './statement-values.js';
 import type { StoreContext } from './store-context.js';
 
 const TEXT = { maxLength: 255 } as const;
