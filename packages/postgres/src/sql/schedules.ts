@@ -43,9 +43,37 @@ export function scheduleStatements(
     remove: `DELETE FROM ${s}.schedules WHERE name = $1 RETURNING name`,
     setEnabled: `UPDATE ${s}.schedules SET enabled = $2, updated_at = now()
       WHERE name = $1 RETURNING *`,
-    // $1 name, $2 fireAt, $3 nextFireAt, $4 JSON of the new job (as createMany's rows).
-    // The primary key (schedule_name, fire_at) makes a tick recordable once, by anyone.
-    recordFire: `WITH r AS (
+    recordFire: recordFireSql(s),
+    getFire: `SELECT j.* FROM ${s}.schedule_fires f JOIN ${s}.jobs j ON j.id = f.job_id
+      WHERE f.schedule_name = $1 AND f.fire_at = $2`,
+    ...leadershipStatements(s),
+    // $1 limit, $2 now. The LEFT JOIN returns one row (with now_ms) even when nothing is
+    // due, so the caller learns the database time in the same round trip. Served by the
+    // partial index schedules_next_fire_idx (next_fire_at) WHERE enabled.
+    listDue: `WITH n AS (SELECT ${nowParam(2)} AS now)
+      SELECT d.*, ${epochMs('n.now')} AS now_ms FROM n LEFT JOIN LATERAL (
+        SELECT * FROM ${s}.schedules
+        WHERE enabled AND next_fire_at <= n.now
+        ORDER BY next_fire_at, name LIMIT $1
+      ) d ON true`,
+    // The primary key (schedule_name, fire_at) serves the backwards scan.
+    getLastFire: `SELECT ${epochMs('f.fire_at')} AS fire_at_ms, f.job_id AS fire_job_id, j.*
+      FROM ${s}.schedule_fires f LEFT JOIN ${s}.jobs j ON j.id = f.job_id
+      WHERE f.schedule_name = $1 ORDER BY f.fire_at DESC LIMIT 1`,
+    // Compare-and-set on next_fire_at, so a slower scheduler never moves it backwards.
+    advance: `UPDATE ${s}.schedules SET next_fire_at = $3, updated_at = now()
+      WHERE name = $1 AND next_fire_at IS NOT DISTINCT FROM $2::timestamptz
+      RETURNING name`,
+  });
+}
+
+/**
+ * Records one tick of a schedule and enqueues its job, in one statement.
+ * $1 name, $2 fireAt, $3 nextFireAt, $4 JSON of the new job (as createMany's rows).
+ * The primary key (schedule_name, fire_at) makes a tick recordable once, by anyone.
+ */
+function recordFireSql(s: string): string {
+  return `WITH r AS (
         SELECT * FROM jsonb_to_record($4::jsonb) AS r(
           id uuid, queue text, handler text, execution_id text, step_id text, input jsonb,
           priority int, run_at timestamptz, max_attempts int, timeout_ms bigint, retry jsonb,
@@ -73,9 +101,17 @@ export function scheduleStatements(
             THEN $3::timestamptz ELSE next_fire_at END
         WHERE name = $1 AND EXISTS (SELECT 1 FROM fire)
       )
-      SELECT src.*, src.run_at <= now() AS due FROM src`,
-    getFire: `SELECT j.* FROM ${s}.schedule_fires f JOIN ${s}.jobs j ON j.id = f.job_id
-      WHERE f.schedule_name = $1 AND f.fire_at = $2`,
+      SELECT src.*, src.run_at <= now() AS due FROM src`;
+}
+
+/** The scheduler's leadership lease: acquire (or renew), read, release. */
+function leadershipStatements(
+  s: string,
+): Pick<
+  Record<ScheduleStatementName, string>,
+  'acquireLeadership' | 'getLeadership' | 'releaseLeadership'
+> {
+  return {
     // Granted when free, lapsed, or already ours; the term grows when the holder changes.
     acquireLeadership: `INSERT INTO ${s}.leader_leases AS l (name, holder_id, term, acquired_at,
         expires_at)
@@ -92,22 +128,5 @@ export function scheduleStatements(
     // Expires the lease rather than deleting it, so the term keeps growing.
     releaseLeadership: `UPDATE ${s}.leader_leases SET expires_at = timestamptz 'epoch'
       WHERE name = $1 AND holder_id = $2`,
-    // $1 limit, $2 now. The LEFT JOIN returns one row (with now_ms) even when nothing is
-    // due, so the caller learns the database time in the same round trip. Served by the
-    // partial index schedules_next_fire_idx (next_fire_at) WHERE enabled.
-    listDue: `WITH n AS (SELECT ${nowParam(2)} AS now)
-      SELECT d.*, ${epochMs('n.now')} AS now_ms FROM n LEFT JOIN LATERAL (
-        SELECT * FROM ${s}.schedules
-        WHERE enabled AND next_fire_at <= n.now
-        ORDER BY next_fire_at, name LIMIT $1
-      ) d ON true`,
-    // The primary key (schedule_name, fire_at) serves the backwards scan.
-    getLastFire: `SELECT ${epochMs('f.fire_at')} AS fire_at_ms, f.job_id AS fire_job_id, j.*
-      FROM ${s}.schedule_fires f LEFT JOIN ${s}.jobs j ON j.id = f.job_id
-      WHERE f.schedule_name = $1 ORDER BY f.fire_at DESC LIMIT 1`,
-    // Compare-and-set on next_fire_at, so a slower scheduler never moves it backwards.
-    advance: `UPDATE ${s}.schedules SET next_fire_at = $3, updated_at = now()
-      WHERE name = $1 AND next_fire_at IS NOT DISTINCT FROM $2::timestamptz
-      RETURNING name`,
-  });
+  };
 }
