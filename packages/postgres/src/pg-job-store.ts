@@ -121,7 +121,7 @@ export class PgJobStore implements JobStore {
     return { cancelRequested: row.cancel_requested === true };
   }
 
-  heartbeatMany(params: {
+  async heartbeatMany(params: {
     leases: readonly LeaseRef[];
     now?: number;
   }): Promise<HeartbeatManyResult> {
@@ -148,7 +148,7 @@ export class PgJobStore implements JobStore {
     return rowToJob(await this.#fenced('complete', params, [result, nowValue(params.now)]));
   }
 
-  completeMany(params: {
+  async completeMany(params: {
     items: readonly (LeaseRef & { result: unknown })[];
     events?: readonly RunnerJobEvent[];
     returnJobs?: boolean;
@@ -157,7 +157,7 @@ export class PgJobStore implements JobStore {
     return this.#batches.completeMany(params);
   }
 
-  recordEvents(params: { events: readonly RunnerJobEvent[] }): Promise<RecordEventsResult> {
+  async recordEvents(params: { events: readonly RunnerJobEvent[] }): Promise<RecordEventsResult> {
     return this.#batches.recordEvents(params);
   }
 
@@ -288,15 +288,15 @@ export class PgJobStore implements JobStore {
     return row === undefined ? undefined : rowToJob(row);
   }
 
-  listDeadLetters(params: ListDeadLettersParams): Promise<Job[]> {
+  async listDeadLetters(params: ListDeadLettersParams): Promise<Job[]> {
     return this.#deadLetters.list(params);
   }
 
-  redrive(params: { jobId: string; now?: number }): Promise<Job> {
+  async redrive(params: { jobId: string; now?: number }): Promise<Job> {
     return this.#deadLetters.redrive(params);
   }
 
-  redriveMany(params: RedriveManyParams): Promise<number> {
+  async redriveMany(params: RedriveManyParams): Promise<number> {
     return this.#deadLetters.redriveMany(params);
   }
 

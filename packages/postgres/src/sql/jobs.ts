@@ -5,12 +5,12 @@ import {
   NEW_JOB_TIMES,
   newJobRecords,
   newJobValues,
-} from './insert-new-jobs.js';
-import { jobCompletionStatements } from './job-completion-statements.js';
-import { jobDeadLetterStatements } from './job-dead-letter-statements.js';
-import { jobFailureStatements } from './job-failure-statements.js';
-import { jobLeaseStatements } from './job-lease-statements.js';
-import { jobStalledStatements } from './job-stalled-statements.js';
+} from './jobs/insert-new-jobs.js';
+import { jobCompletionStatements } from './jobs/job-completion-statements.js';
+import { jobDeadLetterStatements } from './jobs/job-dead-letter-statements.js';
+import { jobFailureStatements } from './jobs/job-failure-statements.js';
+import { jobLeaseStatements } from './jobs/job-lease-statements.js';
+import { jobStalledStatements } from './jobs/job-stalled-statements.js';
 import { type NamedStatement, namedStatements } from './sql-helpers.js';
 
 /** Names of the job store's statements (each equal to the store method it serves). */

@@ -5,7 +5,7 @@ import {
   NEW_JOB_TIMES,
   newJobRecords,
   newJobValues,
-} from './insert-new-jobs.js';
+} from './jobs/insert-new-jobs.js';
 import { type NamedStatement, namedStatements } from './sql-helpers.js';
 
 /** Names of the statements that write a job and an execution together. */

@@ -1,5 +1,5 @@
 import { updateExecutionsFrom } from './executions.js';
-import { completeJobsCtes } from './job-completion-statements.js';
+import { completeJobsCtes } from './jobs/job-completion-statements.js';
 import { epochMs, type NamedStatement, namedStatements, opaque } from './sql-helpers.js';
 
 /** Names of the statements that complete jobs and resume their executions together. */

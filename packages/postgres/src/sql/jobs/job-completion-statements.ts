@@ -1,5 +1,5 @@
+import { epochMs, nowParam, opaque } from '../sql-helpers.js';
 import { appendEvents, FENCE, lazyCommit } from './job-fragments.js';
-import { epochMs, nowParam, opaque } from './sql-helpers.js';
 
 /**
  * Runner-observed events as CTE `e` from five parallel array parameters starting at `$first`

@@ -1,4 +1,4 @@
-import { epochMs } from './sql-helpers.js';
+import { epochMs } from '../sql-helpers.js';
 
 /**
  * The fence every write to a running job carries. A lease is set exactly while the job runs

@@ -1,5 +1,5 @@
+import { epochMs, nowParam } from '../sql-helpers.js';
 import { appendEvents, FENCE, jobError } from './job-fragments.js';
-import { epochMs, nowParam } from './sql-helpers.js';
 
 /**
  * `fail`'s retry condition: a retry time ($4) or delay ($6), attempts left and no

@@ -1,5 +1,5 @@
+import { epochMs } from '../sql-helpers.js';
 import { appendEvents } from './job-fragments.js';
-import { epochMs } from './sql-helpers.js';
 
 /**
  * A new job's values from parameter `$first` on (createOne: `newJobValues(1)`): id, queue,

@@ -1,5 +1,5 @@
+import { nowParam } from '../sql-helpers.js';
 import { appendEvents } from './job-fragments.js';
-import { nowParam } from './sql-helpers.js';
 
 /** Redrive's SET list: back to pending with fresh attempts, the last error kept. */
 const REDRIVE_SET = (now: string) => `status = 'pending', attempts = 0, run_at = ${now},
@@ -10,24 +10,14 @@ const REDRIVE_SET = (now: string) => `status = 'pending', attempts = 0, run_at =
 const REDRIVEN_DATA = `jsonb_build_object('attempts', prev_attempts, 'error', error)`;
 
 /**
- * Statements for claim-by-id, dead letters and retention. A dead letter is a `failed` job;
+ * Statements for dead letters and retention. A dead letter is a `failed` job;
  * `jobs_dead_letter_idx` (migration 00002) serves listing it newest first and
  * `jobs_finished_idx` serves the pruner's scan by `finished_at`.
  */
 export function jobDeadLetterStatements(
   s: string,
-): Record<'claimById' | 'listDeadLetters' | 'redrive' | 'redriveMany' | 'pruneFinished', string> {
+): Record<'listDeadLetters' | 'redrive' | 'redriveMany' | 'pruneFinished', string> {
   return {
-    // $1 job id, $2 runner id, $3 now. Same effects as claimBatch, whatever run_at was;
-    // run_at becomes now (the job runs now).
-    claimById: `WITH src AS (
-        UPDATE ${s}.jobs SET status = 'running', attempts = attempts + 1, run_at = ${nowParam(3)},
-          lease_id = gen_random_uuid(), runner_id = $2, heartbeat_at = ${nowParam(3)},
-          started_at = ${nowParam(3)}, updated_at = ${nowParam(3)}, cancel_requested = false
-        WHERE id = $1 AND status = 'pending'
-        RETURNING *
-      ), ev AS (${appendEvents(s, "'claimed'")})
-      SELECT * FROM src`,
     // $1 limit, $2 offset, $3 handler or NULL, $4 queue or NULL.
     listDeadLetters: `SELECT * FROM ${s}.jobs
       WHERE status = 'failed' AND ($3::text IS NULL OR handler = $3)

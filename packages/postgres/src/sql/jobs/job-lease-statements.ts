@@ -1,5 +1,5 @@
+import { epochMs, nowParam } from '../sql-helpers.js';
 import { appendEvents, FENCE, lazyCommit } from './job-fragments.js';
-import { epochMs, nowParam } from './sql-helpers.js';
 
 /**
  * What a claim returns per job (see `claimedRowToJob`): what the claim did not set itself,
@@ -15,12 +15,13 @@ const CLAIMED_COLUMNS = `src.id, src.queue, src.handler, src.execution_id, src.s
       ${epochMs('src.started_at')} AS started_at, ${epochMs('src.finished_at')} AS finished_at`;
 
 /**
- * The statements of a lease: the claim that takes it (`claimBatch`), and the heartbeats and
- * progress reports that its holder sends while the job runs.
+ * The statements of a lease: the claims that take it (`claimBatch`, and `claimById` for one
+ * named job), and the heartbeats and progress reports that its holder sends while the job
+ * runs.
  */
 export function jobLeaseStatements(
   s: string,
-): Record<'claimBatch' | 'heartbeat' | 'heartbeatMany' | 'progress', string> {
+): Record<'claimBatch' | 'claimById' | 'heartbeat' | 'heartbeatMany' | 'progress', string> {
   return {
     // Served by jobs_claim_idx: an index scan in claim order that stops after $2 rows.
     // SKIP LOCKED lets concurrent claimers pass over each other's rows instead of queueing;
@@ -44,6 +45,16 @@ export function jobLeaseStatements(
         RETURNING j.*
       ), ev AS (${appendEvents(s, "'claimed'")})
       SELECT ${CLAIMED_COLUMNS} FROM src, lazy ORDER BY src.priority DESC, src.run_at, src.id`,
+    // $1 job id, $2 runner id, $3 now. Same effects as claimBatch, whatever run_at was;
+    // run_at becomes now (the job runs now).
+    claimById: `WITH src AS (
+        UPDATE ${s}.jobs SET status = 'running', attempts = attempts + 1, run_at = ${nowParam(3)},
+          lease_id = gen_random_uuid(), runner_id = $2, heartbeat_at = ${nowParam(3)},
+          started_at = ${nowParam(3)}, updated_at = ${nowParam(3)}, cancel_requested = false
+        WHERE id = $1 AND status = 'pending'
+        RETURNING *
+      ), ev AS (${appendEvents(s, "'claimed'")})
+      SELECT * FROM src`,
     heartbeat: `UPDATE ${s}.jobs SET heartbeat_at = ${nowParam(3)}
       WHERE ${FENCE} RETURNING cancel_requested`,
     // $1 job ids, $2 lease ids (parallel arrays), $3 now, $4 commit lazily (see lazyCommit).

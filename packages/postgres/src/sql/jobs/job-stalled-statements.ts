@@ -1,5 +1,5 @@
+import { nowParam } from '../sql-helpers.js';
 import { appendEvents, FENCE, jobError } from './job-fragments.js';
-import { nowParam } from './sql-helpers.js';
 
 /**
  * The reaper's statements: `findStalled` lists the running jobs whose heartbeat is too old,
