@@ -145,7 +145,8 @@ const RENAMED: Record<string, string> = {
 /**
  * Validates runner options and fills defaults. Pure: returns a frozen object, or throws
  * `ConfigError` naming the field (unknown keys included, with the new name for the
- * seed's unit-less ones such as `pollInterval`).
+ * seed's unit-less ones such as `pollInterval`). Every ms option is capped at
+ * MAX_TIMEOUT_MS (2^31 - 1): Node fires longer timers at once.
  */
 export function resolveRunnerOptions(options: BasicJobRunnerOptions): ResolvedRunnerOptions {
   checkOptionsObject(options);
@@ -186,8 +187,7 @@ export function resolveRunnerOptions(options: BasicJobRunnerOptions): ResolvedRu
 
 /**
  * The lease a runner holds on a running job and the default time limit of a job: the
- * heartbeat at most half of the lease. Every ms option is capped at MAX_TIMEOUT_MS
- * (2^31 - 1): Node fires longer timers at once.
+ * heartbeat at most half of the lease.
  */
 function resolveLease(
   options: BasicJobRunnerOptions,
