@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { packageVersion } from './src/adapter.js';
 import { BenchOptionError, type BenchOptions, parseBenchArgs } from './src/bench-options.js';
-import { benchServer } from './src/bench-server.js';
+import { type BenchServer, benchServer } from './src/bench-server.js';
 import { CHILD_NODE_ARGS } from './src/child-node-args.js';
 import { createBenchDatabase, dropBenchDatabase, machineFacts } from './src/database.js';
 import { type WorkloadPlan, workloadPlans } from './src/plan.js';
@@ -26,7 +26,11 @@ const START = '<!-- bench:results:start -->';
 const END = '<!-- bench:results:end -->';
 
 /** Runs one workload for one adapter in a fresh database and a child process. */
-async function runOnce(plan: WorkloadPlan, adapter: string): Promise<WorkloadResult | null> {
+async function runOnce(
+  plan: WorkloadPlan,
+  adapter: string,
+  localServer: boolean,
+): Promise<WorkloadResult | null> {
   const db = await createBenchDatabase();
   try {
     const script = fileURLToPath(new URL('./src/workload-process.ts', import.meta.url));
@@ -36,6 +40,7 @@ async function runOnce(plan: WorkloadPlan, adapter: string): Promise<WorkloadRes
         BENCH_URL: db.url,
         BENCH_ADAPTER: adapter,
         BENCH_PARAMS: JSON.stringify(plan.params),
+        ...(localServer ? { BENCH_SERVER_LOCAL: '1' } : {}),
       },
       stdio: ['ignore', 'pipe', 'inherit'],
       detached: true,
@@ -96,7 +101,7 @@ async function main(): Promise<void> {
   process.stdout.write(`PostgreSQL: ${server.description}\n`);
   let problems: string[];
   try {
-    problems = await runSuite(options, server.description);
+    problems = await runSuite(options, server);
   } finally {
     await server.stop();
   }
@@ -115,9 +120,9 @@ async function main(): Promise<void> {
  * Runs the chosen workloads, adapters in turn round by round, and writes the table.
  * Returns what went wrong (see `runProblems`): empty when every run ran every job once.
  */
-async function runSuite(options: BenchOptions, server: string): Promise<string[]> {
+async function runSuite(options: BenchOptions, server: BenchServer): Promise<string[]> {
   const began = performance.now();
-  const facts = { ...(await machineFacts()), 'postgres server': server };
+  const facts = { ...(await machineFacts()), 'postgres server': server.description };
   const versions = {
     'graphile-worker': await packageVersion('graphile-worker'),
     'pg-boss': await packageVersion('pg-boss'),
@@ -140,7 +145,7 @@ async function runSuite(options: BenchOptions, server: string): Promise<string[]
     const runs: RunsByAdapter = new Map(adapters.map((a) => [a, []]));
     for (let round = 1; round <= options.rounds; round++) {
       for (const adapter of adapters) {
-        const result = await runOnce(plan, adapter);
+        const result = await runOnce(plan, adapter, server.local);
         runs.get(adapter)?.push(result);
         process.stdout.write(`${plan.id} round ${round} ${adapter}: ${summary(result)}\n`);
       }

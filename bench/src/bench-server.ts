@@ -5,6 +5,11 @@ import { LOCAL_DATABASE_URL } from './database.js';
 export interface BenchServer {
   /** Which server, for the run's facts. */
   description: string;
+  /**
+   * Whether it runs on this machine, so that its processes' CPU can be read from /proc
+   * (see `postgresCpuMs`): the CPU-per-job figures are only taken then.
+   */
+  local: boolean;
   /** Stops it if the run started it; a no-op otherwise. */
   stop: () => Promise<void>;
 }
@@ -21,6 +26,18 @@ export function nothingAnswered(error: unknown): boolean {
 }
 
 /**
+ * True when a connection string names a server on this machine: a loopback host, or a
+ * Unix socket (a `host` that is a directory, or none at all, as libpq defaults to).
+ */
+export function isLoopback(connectionString: string): boolean {
+  if (!URL.canParse(connectionString)) return false;
+  const url = new URL(connectionString);
+  const socket = url.searchParams.get('host');
+  if (socket !== null) return socket.startsWith('/');
+  return ['', 'localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+}
+
+/**
  * Finds the server for a run: `BENCH_DATABASE_URL` when set, else the machine's PostgreSQL
  * on 127.0.0.1:5432, else (nothing answers there) a throw-away embedded PostgreSQL, as the
  * demo and the tests use, which `BENCH_DATABASE_URL` then points at for this process and
@@ -32,7 +49,11 @@ export async function benchServer(): Promise<BenchServer> {
   if (given !== undefined) {
     // The host only: the URL may carry a password.
     const host = URL.canParse(given) ? new URL(given).host : 'not a URL';
-    return { description: `BENCH_DATABASE_URL (${host})`, stop: async () => {} };
+    return {
+      description: `BENCH_DATABASE_URL (${host})`,
+      local: isLoopback(given),
+      stop: async () => {},
+    };
   }
   const local = new pg.Client({
     connectionString: LOCAL_DATABASE_URL,
@@ -41,7 +62,11 @@ export async function benchServer(): Promise<BenchServer> {
   try {
     await local.connect();
     await local.end();
-    return { description: "the machine's PostgreSQL on 127.0.0.1:5432", stop: async () => {} };
+    return {
+      description: "the machine's PostgreSQL on 127.0.0.1:5432",
+      local: true,
+      stop: async () => {},
+    };
   } catch (error) {
     await local.end().catch(() => {});
     if (!nothingAnswered(error)) throw error;
@@ -53,6 +78,7 @@ export async function benchServer(): Promise<BenchServer> {
   process.env.BENCH_DATABASE_URL = server.connectionString;
   return {
     description: `embedded PostgreSQL ${server.version} (nothing answered on 127.0.0.1:5432)`,
+    local: true,
     stop: () => server.stop(),
   };
 }

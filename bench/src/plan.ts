@@ -30,6 +30,13 @@ export function workloadPlans(quick: boolean): WorkloadPlan[] {
     producers: 10,
   };
   const rate = (key: string, label: string) => ({ key, label, higherIsBetter: true });
+  /** CPU per job (or execution), `workload-process`'s `cpuPerJob`: lower is better. */
+  const cpu = (per: string) =>
+    [
+      ['workerCpuUs', `worker CPU µs/${per}`],
+      ['postgresCpuUs', `PostgreSQL CPU µs/${per}`],
+      ['cpuUs', `CPU µs/${per}, both`],
+    ].map(([key = '', label = '']) => ({ key, label, higherIsBetter: false }));
   return [
     {
       id: 'drain',
@@ -40,8 +47,9 @@ export function workloadPlans(quick: boolean): WorkloadPlan[] {
         rate('enqueuePerSec', 'bulk enqueue jobs/s'),
         rate('processPerSec', 'jobs/s'),
         rate('storedPerSec', 'jobs/s, to the last stored outcome'),
+        ...cpu('job'),
       ],
-      ratioKeys: ['enqueuePerSec', 'processPerSec', 'storedPerSec'],
+      ratioKeys: ['enqueuePerSec', 'processPerSec', 'storedPerSec', 'cpuUs'],
       hardLimitMs: 120_000,
     },
     {
@@ -52,8 +60,9 @@ export function workloadPlans(quick: boolean): WorkloadPlan[] {
       metrics: [
         rate('processPerSec', 'jobs/s'),
         rate('storedPerSec', 'jobs/s, to the last stored outcome'),
+        ...cpu('job'),
       ],
-      ratioKeys: ['processPerSec', 'storedPerSec'],
+      ratioKeys: ['processPerSec', 'storedPerSec', 'cpuUs'],
       hardLimitMs: 120_000,
     },
     {
@@ -95,6 +104,7 @@ export function workloadPlans(quick: boolean): WorkloadPlan[] {
       metrics: [
         rate('startPerSec', 'starts/s (10 producers)'),
         rate('executionsPerSec', 'executions/s'),
+        ...cpu('execution'),
       ],
       hardLimitMs: 120_000,
     },
@@ -114,7 +124,7 @@ export function workloadPlans(quick: boolean): WorkloadPlan[] {
       title: `workflow: ${executions} executions, 4 worker processes × 10, after as many untimed`,
       adapters: ['flowmonkey'],
       params: { ...workflow, workers: 4 },
-      metrics: [rate('executionsPerSec', 'executions/s')],
+      metrics: [rate('executionsPerSec', 'executions/s'), ...cpu('execution')],
       hardLimitMs: 120_000,
     },
     {

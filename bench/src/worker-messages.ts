@@ -20,6 +20,11 @@ export type FromWorker =
       firstAt: number;
       /** Wall-clock time of the last handler start, epoch ms. */
       lastAt: number;
+      /**
+       * CPU (user and system) this process used from its last `go` until `finish`, before
+       * closing anything, ms.
+       */
+      cpuMs: number;
       peakRss: number;
       /** `[jobs run so far, rss bytes]` samples every 50 ms. */
       rss: [number, number][];

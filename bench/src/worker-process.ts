@@ -3,8 +3,9 @@
  * concurrency in the environment; it loads the adapter and builds its worker, says
  * `ready`, starts working on `go`, reports progress every 50 ms, and on `finish` closes
  * everything and reports every job index it ran (duplicates included), the latencies it
- * saw and its memory samples. A workflow worker also takes `pause` (after its warm-up):
- * it stops its runner, forgets what it ran, says `paused`, and starts again on `go`.
+ * saw, the CPU it used since `go` and its memory samples. A workflow worker also takes
+ * `pause` (after its warm-up): it stops its runner, forgets what it ran, says `paused`, and
+ * starts again on `go`.
  */
 import type { BenchJob } from './adapter.js';
 import { loadAdapter } from './adapter.js';
@@ -28,6 +29,8 @@ const heapAt = Number(process.env.BENCH_HEAP_AT ?? 0);
 let lastAt = 0;
 let firstAt = 0;
 let peakRss = 0;
+/** CPU usage at the last `go`: the timed stretch starts there. */
+let cpuAtGo = process.cpuUsage();
 let close: () => Promise<void> = async () => {};
 let pause: (() => Promise<void>) | undefined;
 let progressTimer: NodeJS.Timeout | undefined;
@@ -80,6 +83,7 @@ const start = await open().catch((error: unknown) => {
 
 process.on('message', (message: ToWorker) => {
   if (message.type === 'go') {
+    cpuAtGo = process.cpuUsage();
     progressTimer ??= setInterval(() => {
       sample();
       send({ type: 'progress', count: ids.length, lastAt });
@@ -105,8 +109,10 @@ process.on('message', (message: ToWorker) => {
   } else if (message.type === 'finish') {
     void (async () => {
       sample();
+      const cpu = process.cpuUsage(cpuAtGo);
+      const cpuMs = (cpu.user + cpu.system) / 1000;
       await Promise.race([close(), new Promise((r) => setTimeout(r, 5000))]);
-      send({ type: 'final', ids, latencies, firstAt, lastAt, peakRss, rss, heap });
+      send({ type: 'final', ids, latencies, firstAt, lastAt, cpuMs, peakRss, rss, heap });
       setTimeout(() => process.exit(0), 50);
     })();
   }

@@ -3,9 +3,11 @@
  * prints `RESULT <json>` as its last line. The parent (`run.ts`) creates and drops the
  * database and kills this process at the hard time limit.
  */
+import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { enqueueNumbered, loadAdapter } from './adapter.js';
 import { analyzeDatabase } from './database.js';
+import { postgresCpuMs } from './postgres-cpu.js';
 import { checkOnce, WorkerPool } from './worker-pool.js';
 import type { WorkloadParams, WorkloadResult } from './workload-types.js';
 
@@ -13,6 +15,37 @@ const url = process.env.BENCH_URL ?? '';
 const adapterName = process.env.BENCH_ADAPTER ?? '';
 const params = JSON.parse(process.env.BENCH_PARAMS ?? '{}') as WorkloadParams;
 const wallNow = () => performance.timeOrigin + performance.now();
+/**
+ * Whether the server's CPU can be read: it runs on this machine (see `benchServer`), whose
+ * processes are in /proc (Linux).
+ */
+const serverLocal = process.env.BENCH_SERVER_LOCAL === '1' && existsSync('/proc/self/stat');
+
+/**
+ * Starts counting the CPU of a timed stretch that begins now, when the workers are told to
+ * go, and ends at `stop`, just before they are told to finish. `perJob` then gives, in µs
+ * per job, the worker processes' CPU (their own count, from `go` to `finish`) and, when
+ * the server is on this machine, PostgreSQL's (every server process, from /proc) and the
+ * two together: what a job cost in CPU, apart from the time spent waiting on round trips.
+ */
+function cpuPerJob(): {
+  stop: () => void;
+  perJob: (n: number, finals: readonly { cpuMs: number }[]) => Record<string, number>;
+} {
+  const pg0 = serverLocal ? postgresCpuMs() : Number.NaN;
+  let postgresMs = Number.NaN;
+  return {
+    stop: () => {
+      if (serverLocal) postgresMs = postgresCpuMs() - pg0;
+    },
+    perJob: (n, finals): Record<string, number> => {
+      const worker = (finals.reduce((sum, f) => sum + f.cpuMs, 0) * 1000) / n;
+      if (!serverLocal) return { workerCpuUs: worker };
+      const postgres = (postgresMs * 1000) / n;
+      return { workerCpuUs: worker, postgresCpuUs: postgres, cpuUs: worker + postgres };
+    },
+  };
+}
 
 /**
  * Gathers planner statistics, as autovacuum would within a minute of a bulk load (and, with
@@ -72,6 +105,7 @@ async function drain(): Promise<WorkloadResult> {
     await pool.ready();
     const unfinishedSql = params.timeStored === true ? adapter.unfinishedSql : undefined;
     const deadline = performance.now() + params.deadlineMs;
+    const cpu = cpuPerJob();
     pool.go();
     // The poll starts late, so its own load falls on the run's last tenth only; no outcome
     // can be stored before its handler starts.
@@ -83,13 +117,16 @@ async function drain(): Promise<WorkloadResult> {
     await pool.waitFor(params.n, deadline);
     const storedAt = (await stored) ?? Number.NaN;
     await new Promise((resolve) => setTimeout(resolve, 300));
+    cpu.stop();
     const finals = await pool.finish();
+    const cpuMetrics = cpu.perJob(params.n, finals);
     const first = Math.min(...finals.filter((f) => f.firstAt > 0).map((f) => f.firstAt));
     const last = Math.max(...finals.map((f) => f.lastAt));
     const check = checkOnce(params.n, finals);
     const metrics: Record<string, number> = {
       enqueuePerSec: params.n / (enqueueMs / 1000),
       processPerSec: check.runs / ((last - first) / 1000),
+      ...cpuMetrics,
     };
     // To the last stored outcome: handlers that ran ahead of their writes do not count.
     if (stored !== undefined) metrics.storedPerSec = params.n / ((storedAt - first) / 1000);
@@ -242,6 +279,7 @@ async function workflow(): Promise<WorkloadResult> {
     if (warmUp > 0) await warmUpWorkflow(pool, warmUp);
     const start = () => startExecutions(url, params.n, params.producers ?? 10);
     const startMs = params.endToEnd === true ? 0 : await start();
+    const cpu = cpuPerJob();
     pool.go();
     // End to end: the producers start the executions while the workers run them, on the
     // same cores, timed from the first start to the last execution to finish.
@@ -249,7 +287,10 @@ async function workflow(): Promise<WorkloadResult> {
     const endToEndStartMs = params.endToEnd === true ? await start() : 0;
     await pool.waitFor(params.n, performance.now() + params.deadlineMs);
     await new Promise((resolve) => setTimeout(resolve, 300));
+    cpu.stop();
     const finals = await pool.finish();
+    // End to end, the producers' starts fall in the same stretch: no per-execution figure.
+    const cpuMetrics = params.endToEnd === true ? {} : cpu.perJob(params.n, finals);
     // Otherwise timed like the drain: from the first execution to finish to the last, so
     // a worker's start-up (loading the engine, connecting, the first claim) is not counted.
     const first = Math.min(...finals.filter((f) => f.firstAt > 0).map((f) => f.firstAt));
@@ -267,7 +308,7 @@ async function workflow(): Promise<WorkloadResult> {
             executionsPerSec: check.runs / ((last - first) / 1000),
           };
     return {
-      metrics: { ...metrics, completed: (counts.completed ?? 0) - warmUp },
+      metrics: { ...metrics, ...cpuMetrics, completed: (counts.completed ?? 0) - warmUp },
       check,
       settings: {
         ...adapter.settings({ concurrency: params.concurrency }),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BenchOptionError, parseBenchArgs } from '../src/bench-options.js';
-import { nothingAnswered } from '../src/bench-server.js';
+import { isLoopback, nothingAnswered } from '../src/bench-server.js';
 
 describe('parseBenchArgs', () => {
   it('reads the flags, after the -- that pnpm passes on', () => {
@@ -39,5 +39,19 @@ describe('nothingAnswered', () => {
     expect(nothingAnswered(error('28P01'))).toBe(false);
     expect(nothingAnswered(error('28000'))).toBe(false);
     expect(nothingAnswered(error('57P03'))).toBe(false);
+  });
+});
+
+describe('isLoopback', () => {
+  it('takes a server on this machine for local, so its CPU is read; any other host is not', () => {
+    expect(isLoopback('postgres://postgres@127.0.0.1:5432/postgres')).toBe(true);
+    expect(isLoopback('postgres://u:secret@localhost/db')).toBe(true);
+    expect(isLoopback('postgres://u@[::1]:5433/db')).toBe(true);
+    expect(isLoopback('postgres:///db?host=/var/run/postgresql')).toBe(true);
+    // Another machine's CPU cannot be read from this one's /proc: no PostgreSQL figure.
+    expect(isLoopback('postgres://u@db.internal:5432/db')).toBe(false);
+    expect(isLoopback('postgres://u@10.0.0.5/db')).toBe(false);
+    expect(isLoopback('postgres:///db?host=db.internal')).toBe(false);
+    expect(isLoopback('not a url')).toBe(false);
   });
 });
