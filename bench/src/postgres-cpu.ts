@@ -33,12 +33,18 @@ function postgresStats(): string[][] {
 
 /**
  * CPU ms used so far (user and system) by every process named `postgres` on this machine,
- * the WAL writer and background writer included, read from /proc (Linux only). The
- * studies take the difference over a measured stretch.
+ * the WAL writer and background writer included, read from /proc (Linux only), and by the
+ * server processes that have ended: the postmaster, which reaps them, holds their time as
+ * its children's (`cutime`, `cstime`). Without those, a connection that closed within a
+ * measured stretch took all its CPU out of the sum, and a stretch could come out negative.
+ * The studies and the bench take the difference over a measured stretch.
  */
 export function postgresCpuMs(): number {
   let ticks = 0;
-  for (const fields of postgresStats()) ticks += Number(fields[11]) + Number(fields[12]);
+  for (const fields of postgresStats()) {
+    // utime, stime, cutime, cstime: fields 14 to 17 of the stat line.
+    ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  }
   return (ticks * 1000) / TICKS_PER_S;
 }
 
