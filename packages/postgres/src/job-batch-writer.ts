@@ -1,5 +1,6 @@
 import {
   assertLeaseRefs,
+  type CompleteManyParams,
   type CompleteManyResult,
   type HeartbeatManyResult,
   isUuid,
@@ -60,12 +61,7 @@ export class JobBatchWriter {
   }
 
   /** `PgJobStore.completeMany`: the completions and the runner events in one statement. */
-  async completeMany(params: {
-    items: readonly (LeaseRef & { result: unknown })[];
-    events?: readonly RunnerJobEvent[];
-    returnJobs?: boolean;
-    now?: number;
-  }): Promise<CompleteManyResult> {
+  async completeMany(params: CompleteManyParams): Promise<CompleteManyResult> {
     const events = normalizeRunnerEvents(params.events ?? [], this.#ctx.maxPayloadBytes);
     const whole = params.returnJobs === true;
     const { jobIds, leaseIds, results } = completionColumns(

@@ -8,8 +8,10 @@ import {
   assertRunAtOrDelay,
   assertText,
   type ClaimBatchParams,
+  type CompleteManyParams,
   type CompleteManyResult,
   type ErrorInfo,
+  type FailParams,
   type HeartbeatManyResult,
   isUuid,
   type Job,
@@ -148,12 +150,7 @@ export class PgJobStore implements JobStore {
     return rowToJob(await this.#fenced('complete', params, [result, nowValue(params.now)]));
   }
 
-  async completeMany(params: {
-    items: readonly (LeaseRef & { result: unknown })[];
-    events?: readonly RunnerJobEvent[];
-    returnJobs?: boolean;
-    now?: number;
-  }): Promise<CompleteManyResult> {
+  async completeMany(params: CompleteManyParams): Promise<CompleteManyResult> {
     return this.#batches.completeMany(params);
   }
 
@@ -161,14 +158,7 @@ export class PgJobStore implements JobStore {
     return this.#batches.recordEvents(params);
   }
 
-  async fail(
-    params: LeaseRef & {
-      error: ErrorInfo;
-      retryAt?: number | null;
-      retryDelayMs?: number | null;
-      now?: number;
-    },
-  ): Promise<Job> {
+  async fail(params: FailParams): Promise<Job> {
     const error = assertErrorInfo(params.error, 'error', { maxBytes: this.#ctx.maxPayloadBytes });
     const retry = assertRunAtOrDelay(
       params.retryAt,

@@ -6,14 +6,15 @@ import { newJobAsStored } from '../new-job-as-stored.js';
 import type { ErrorInfo } from '../result.js';
 import type {
   ClaimBatchParams,
+  CompleteManyParams,
   CompleteManyResult,
+  FailParams,
   HeartbeatManyResult,
   JobStore,
   ListDeadLettersParams,
   PruneFinishedParams,
   PruneFinishedResult,
   RedriveManyParams,
-  RunnerJobEvent,
 } from '../stores/job-store.js';
 import {
   assertDurationMs,
@@ -165,23 +166,11 @@ export class MemoryJobStore implements JobStore {
     return this.#transitions.complete(params);
   }
 
-  async completeMany(params: {
-    items: readonly (LeaseRef & { result: unknown })[];
-    events?: readonly RunnerJobEvent[];
-    returnJobs?: boolean;
-    now?: number;
-  }): Promise<CompleteManyResult> {
+  async completeMany(params: CompleteManyParams): Promise<CompleteManyResult> {
     return this.#transitions.completeMany(params);
   }
 
-  async fail(
-    params: LeaseRef & {
-      error: ErrorInfo;
-      retryAt?: number | null;
-      retryDelayMs?: number | null;
-      now?: number;
-    },
-  ): Promise<Job> {
+  async fail(params: FailParams): Promise<Job> {
     return this.#transitions.fail(params);
   }
 

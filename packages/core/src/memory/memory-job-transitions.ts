@@ -4,9 +4,10 @@ import type { Job, JobError, LeaseRef } from '../job.js';
 import { assertLeaseRef, assertLeaseRefs, normalizeRunnerEvents } from '../job-store-checks.js';
 import type { ErrorInfo } from '../result.js';
 import type {
+  CompleteManyParams,
   CompleteManyResult,
+  FailParams,
   HeartbeatManyResult,
-  RunnerJobEvent,
 } from '../stores/job-store.js';
 import {
   assertDurationMs,
@@ -92,12 +93,7 @@ export class MemoryJobTransitions {
   }
 
   /** See `JobStore.completeMany`. */
-  completeMany(params: {
-    items: readonly (LeaseRef & { result: unknown })[];
-    events?: readonly RunnerJobEvent[];
-    returnJobs?: boolean;
-    now?: number;
-  }): CompleteManyResult {
+  completeMany(params: CompleteManyParams): CompleteManyResult {
     // Checked like the Postgres store's, then dropped: this store keeps no event history.
     normalizeRunnerEvents(params?.events ?? [], this.#ctx.maxPayloadBytes);
     if (!Array.isArray(params.items)) throw new ValidationError('items', 'must be an array');
@@ -132,14 +128,7 @@ export class MemoryJobTransitions {
   }
 
   /** See `JobStore.fail`. */
-  fail(
-    params: LeaseRef & {
-      error: ErrorInfo;
-      retryAt?: number | null;
-      retryDelayMs?: number | null;
-      now?: number;
-    },
-  ): Job {
+  fail(params: FailParams): Job {
     const now = this.#now(params.now);
     const error = this.#errorInfo(params.error, 'error');
     const retry = assertRunAtOrDelay(

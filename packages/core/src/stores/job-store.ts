@@ -17,6 +17,22 @@ export interface ClaimBatchParams {
   now?: number;
 }
 
+/** What `JobStore.completeMany` takes (see there). */
+export interface CompleteManyParams {
+  items: readonly (LeaseRef & { result: unknown })[];
+  events?: readonly RunnerJobEvent[];
+  returnJobs?: boolean;
+  now?: number;
+}
+
+/** What `JobStore.fail` takes (see there). */
+export type FailParams = LeaseRef & {
+  error: ErrorInfo;
+  retryAt?: number | null;
+  retryDelayMs?: number | null;
+  now?: number;
+};
+
 /** Result of {@link JobStore.completeMany}. */
 export interface CompleteManyResult {
   /** Ids of the jobs now `completed`. */
@@ -168,12 +184,7 @@ export interface JobStore {
    * by default only ids come back. Optional: callers fall back to `complete` when a store
    * lacks it.
    */
-  completeMany?(params: {
-    items: readonly (LeaseRef & { result: unknown })[];
-    events?: readonly RunnerJobEvent[];
-    returnJobs?: boolean;
-    now?: number;
-  }): Promise<CompleteManyResult>;
+  completeMany?(params: CompleteManyParams): Promise<CompleteManyResult>;
 
   /**
    * Appends runner-observed events to the job's history (in the order given, at the
@@ -194,14 +205,7 @@ export interface JobStore {
    * otherwise it becomes `failed`. Giving both is a `ValidationError`. A job whose
    * cancellation was requested becomes `cancelled` instead.
    */
-  fail(
-    params: LeaseRef & {
-      error: ErrorInfo;
-      retryAt?: number | null;
-      retryDelayMs?: number | null;
-      now?: number;
-    },
-  ): Promise<Job>;
+  fail(params: FailParams): Promise<Job>;
 
   /**
    * Gives a running job back: `pending` again with the attempt refunded (`attempts - 1`),
