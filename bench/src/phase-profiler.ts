@@ -13,7 +13,7 @@ interface HeapNode {
 }
 
 /**
- * Profiles this process over one phase of a study, from `V8`'s inspector, when asked by the
+ * Profiles this process over one phase of a study, from V8's inspector, when asked by the
  * environment: `CPU_PROF=<file>` writes a CPU profile (open it in Chrome's DevTools or any
  * `.cpuprofile` viewer), `HEAP_PROF=<file>` a sampled allocation profile that counts the
  * collected objects too, so its total is what the phase allocated (about one sample per

@@ -279,7 +279,8 @@ async function workflow(): Promise<WorkloadResult> {
     if (warmUp > 0) await warmUpWorkflow(pool, warmUp);
     const start = () => startExecutions(url, params.n, params.producers ?? 10);
     const startMs = params.endToEnd === true ? 0 : await start();
-    const cpu = cpuPerJob();
+    // End to end, the producers' starts fall in the same stretch: no per-execution figure.
+    const cpu = params.endToEnd === true ? undefined : cpuPerJob();
     pool.go();
     // End to end: the producers start the executions while the workers run them, on the
     // same cores, timed from the first start to the last execution to finish.
@@ -287,10 +288,9 @@ async function workflow(): Promise<WorkloadResult> {
     const endToEndStartMs = params.endToEnd === true ? await start() : 0;
     await pool.waitFor(params.n, performance.now() + params.deadlineMs);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    cpu.stop();
+    cpu?.stop();
     const finals = await pool.finish();
-    // End to end, the producers' starts fall in the same stretch: no per-execution figure.
-    const cpuMetrics = params.endToEnd === true ? {} : cpu.perJob(params.n, finals);
+    const cpuMetrics = cpu?.perJob(params.n, finals) ?? {};
     // Otherwise timed like the drain: from the first execution to finish to the last, so
     // a worker's start-up (loading the engine, connecting, the first claim) is not counted.
     const first = Math.min(...finals.filter((f) => f.firstAt > 0).map((f) => f.firstAt));

@@ -16,8 +16,9 @@ const MAX_UPDATE_DOCUMENT_CHARS = 32 * 2 ** 20;
  * 3,399 to 3,448 executions/s, against about 700 faults and 4,334 to 4,539/s with
  * batches of 60, whose statements stay under 64 KB (`studies/workflow-backlog.ts`; commit
  * 394f9c4, and the evening pass in bench/HISTORY.md for the page faults). 48 Ki characters
- * keeps a statement under 64 KB for ASCII JSON, beside its other arrays. (Smaller statements do not remove the effect
- * everywhere: a bulk `createMany` of 250 jobs still shows it.)
+ * keeps a statement under 64 KB for ASCII JSON, beside its other arrays. (Smaller
+ * statements do not remove the effect everywhere: a bulk `createMany` of 250 jobs still
+ * shows it.)
  */
 export const STATEMENT_DOCUMENT_CHARS = 48 * 1024;
 
